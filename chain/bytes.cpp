@@ -1,0 +1,52 @@
+#include "chain/bytes.h"
+
+#include <algorithm>
+
+namespace puhui {
+
+std::string Hex(ByteView data) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(data.size() * 2, '0');
+  for (size_t i = 0; i < data.size(); ++i) {
+    out[2 * i] = kDigits[data[i] >> 4];
+    out[2 * i + 1] = kDigits[data[i] & 0xf];
+  }
+  return out;
+}
+
+namespace {
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::optional<Bytes> FromHex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  Bytes out(hex.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+std::optional<Hash32> ToHash32(ByteView b) {
+  if (b.size() != 32) return std::nullopt;
+  Hash32 h;
+  std::copy(b.begin(), b.end(), h.begin());
+  return h;
+}
+
+std::optional<Hash32> Hash32FromHex(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  auto b = FromHex(hex);
+  if (!b) return std::nullopt;
+  return ToHash32(*b);
+}
+
+}  // namespace puhui

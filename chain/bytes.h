@@ -1,0 +1,42 @@
+// Byte strings and fixed-size digests, with hex encoding for the RPC edge and logs.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace puhui {
+
+using Bytes = std::vector<uint8_t>;
+using ByteView = std::span<const uint8_t>;
+
+// A 32-byte digest or x-only key. Ordered, so usable as a std::map key.
+using Hash32 = std::array<uint8_t, 32>;
+
+inline constexpr Hash32 kZeroHash{};
+
+inline ByteView AsBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+inline std::string_view AsString(ByteView b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+inline Bytes ToBytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+inline std::string ToString(ByteView b) { return std::string(AsString(b)); }
+
+// Lower-case hex without prefix.
+std::string Hex(ByteView data);
+inline std::string Hex(const Hash32& h) { return Hex(ByteView(h)); }
+
+// Accepts upper or lower case, no prefix; nullopt on odd length or a non-hex digit.
+std::optional<Bytes> FromHex(std::string_view hex);
+// As FromHex, but requires exactly 32 bytes.
+std::optional<Hash32> Hash32FromHex(std::string_view hex);
+// Copies a 32-byte view into a Hash32; nullopt if the size differs.
+std::optional<Hash32> ToHash32(ByteView b);
+
+}  // namespace puhui

@@ -1,0 +1,46 @@
+// SHA-256 (OpenSSL) and BIP340-style tagged hashes.
+// TaggedHash(tag, m) = SHA256(SHA256(tag) || SHA256(tag) || m): a hash of one tag can never be
+// mistaken for a hash of another, which is how every signed or committed structure is separated.
+#pragma once
+
+#include <string_view>
+
+#include "chain/bytes.h"
+
+namespace puhui {
+
+Hash32 Sha256(ByteView data);
+inline Hash32 Sha256(std::string_view s) { return Sha256(AsBytes(s)); }
+
+Hash32 TaggedHash(std::string_view tag, ByteView data);
+
+// Incremental SHA-256 for hashing several pieces without concatenating them.
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(const Sha256Hasher&) = delete;
+  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
+
+  Sha256Hasher& Update(ByteView data);
+  Sha256Hasher& Update(const Hash32& h) { return Update(ByteView(h)); }
+  Hash32 Finish();
+
+ private:
+  struct Impl;
+  Impl* impl_ = nullptr;
+};
+
+// A tagged hasher whose prefix SHA256(tag)||SHA256(tag) is already absorbed.
+class TaggedHasher {
+ public:
+  explicit TaggedHasher(std::string_view tag);
+  TaggedHasher& Update(ByteView data) { h_.Update(data); return *this; }
+  TaggedHasher& Update(const Hash32& h) { h_.Update(h); return *this; }
+  Hash32 Finish() { return h_.Finish(); }
+
+ private:
+  Sha256Hasher h_;
+};
+
+}  // namespace puhui

@@ -1,0 +1,30 @@
+#include "chain/signing.h"
+
+#include <string>
+
+#include "chain/hash.h"
+
+namespace puhui {
+
+std::string_view SignKindName(SignKind kind) {
+  switch (kind) {
+    case SignKind::kTx: return "tx";
+    case SignKind::kVote: return "vote";
+    case SignKind::kHandshake: return "handshake";
+  }
+  return "unknown";
+}
+
+Hash32 SigningHash(std::string_view chain_id, SignKind kind, ByteView bytes) {
+  std::string tag = "puhui/";
+  tag.append(chain_id);
+  tag.push_back('/');
+  tag.append(SignKindName(kind));
+  return TaggedHash(tag, bytes);
+}
+
+Hash32 TxId(ByteView body) { return TaggedHash("puhui/txid", body); }
+
+Hash32 BlockHash(ByteView header_bytes) { return TaggedHash("puhui/block", header_bytes); }
+
+}  // namespace puhui

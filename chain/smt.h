@@ -1,0 +1,71 @@
+// Authenticated state: a sparse Merkle tree over SHA-256-hashed keys, 256 levels deep in
+// principle, stored compactly (a subtree holding one leaf is stored as that leaf; an empty
+// subtree hashes to kZeroHash). Nodes are content-addressed and never overwritten, so every
+// historical root stays readable and provable: the tree is versioned by the roots kept per height.
+//
+// Pure functions over a NodeSource: Update returns the new root and the nodes to persist; the caller
+// writes them in the same batch as the block (chain/block_store.h). Thread-compatible.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "chain/bytes.h"
+#include "chain/status.h"
+
+namespace puhui {
+
+// Read access to stored nodes by hash.
+class SmtNodeSource {
+ public:
+  virtual ~SmtNodeSource() = default;
+  // nullopt if absent. Implementations must be safe for concurrent readers.
+  virtual std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const = 0;
+};
+
+struct SmtUpdate {
+  Hash32 root{};
+  // New nodes reachable from `root` that the source does not yet hold, in no particular order.
+  std::vector<std::pair<Hash32, Bytes>> new_nodes;
+};
+
+// A proof of the value under `key` (presence) or of its absence, checkable with the root alone.
+struct SmtProof {
+  // Sibling hashes from the top of the tree down to the depth where the path ends.
+  std::vector<Hash32> siblings;
+  // For absence proven by another leaf occupying the path: that leaf's key hash and value hash.
+  std::optional<std::pair<Hash32, Hash32>> other_leaf;
+};
+
+class SparseMerkleTree {
+ public:
+  // Applies changes (key -> new value, or nullopt to delete) to the tree rooted at `root`.
+  // Keys are raw state keys; the tree hashes them. Deleting an absent key is a no-op.
+  static Result<SmtUpdate> Update(const SmtNodeSource& source, const Hash32& root,
+                                  const std::map<Bytes, std::optional<Bytes>>& changes);
+
+  // The value under `key` in the tree rooted at `root`, or nullopt if absent.
+  static Result<std::optional<Bytes>> Get(const SmtNodeSource& source, const Hash32& root,
+                                          ByteView key);
+
+  // Proof for `key` in the tree rooted at `root` (presence or absence).
+  static Result<SmtProof> Prove(const SmtNodeSource& source, const Hash32& root, ByteView key);
+};
+
+// True iff `proof` shows that under `root`, `key` holds `value` (or is absent when value is nullopt).
+bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>& value,
+                    const SmtProof& proof);
+
+// A SmtNodeSource held in memory, for tests and for building a tree before it is stored.
+class MemorySmtNodes : public SmtNodeSource {
+ public:
+  std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const override;
+  void Put(const SmtUpdate& update);
+  size_t size() const { return nodes_.size(); }
+
+ private:
+  std::map<Hash32, Bytes> nodes_;
+};
+
+}  // namespace puhui
