@@ -1,0 +1,224 @@
+#include "chain/block_store.h"
+
+#include <fmt/format.h>
+#include <leveldb/cache.h>
+#include <leveldb/db.h>
+#include <leveldb/filter_policy.h>
+#include <leveldb/write_batch.h>
+
+namespace puhui {
+
+namespace {
+
+// One-letter key prefixes; see docs/formats.md.
+constexpr char kMetaKey[] = "M";
+constexpr char kGenesisKey[] = "G";
+constexpr char kBlockPrefix = 'b';
+constexpr char kCommitPrefix = 'c';
+constexpr char kHashPrefix = 'h';
+constexpr char kTxPrefix = 't';
+constexpr char kReceiptPrefix = 'r';
+constexpr char kStatePrefix = 's';
+constexpr char kNodePrefix = 'n';
+constexpr char kRootPrefix = 'R';
+
+void PutBigEndian(std::string& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i) & 0xff));
+}
+
+std::string HeightKey(char prefix, uint64_t height) {
+  std::string k(1, prefix);
+  PutBigEndian(k, height, 8);
+  return k;
+}
+
+std::string HashKey(char prefix, const Hash32& h) {
+  std::string k(1, prefix);
+  k.append(reinterpret_cast<const char*>(h.data()), h.size());
+  return k;
+}
+
+std::string ReceiptKey(uint64_t height, uint32_t index) {
+  std::string k = HeightKey(kReceiptPrefix, height);
+  PutBigEndian(k, index, 4);
+  return k;
+}
+
+std::string StateKey(ByteView key) {
+  std::string k(1, kStatePrefix);
+  k.append(AsString(key));
+  return k;
+}
+
+leveldb::Slice ToSlice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+leveldb::Slice ToSlice(const Hash32& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
+
+void AddState(leveldb::WriteBatch& batch, const StateChanges& changes,
+              const std::vector<std::pair<Hash32, Bytes>>& nodes) {
+  for (const auto& [key, value] : changes) {
+    if (value) {
+      batch.Put(StateKey(key), ToSlice(*value));
+    } else {
+      batch.Delete(StateKey(key));
+    }
+  }
+  for (const auto& [hash, node] : nodes) batch.Put(HashKey(kNodePrefix, hash), ToSlice(node));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir) {
+  std::unique_ptr<BlockStore> store(new BlockStore());
+  store->cache_.reset(leveldb::NewLRUCache(64 << 20));
+  store->filter_.reset(leveldb::NewBloomFilterPolicy(10));
+  leveldb::Options options;
+  options.create_if_missing = true;
+  options.paranoid_checks = true;
+  options.write_buffer_size = 32 << 20;
+  options.max_file_size = 16 << 20;
+  options.block_cache = store->cache_.get();
+  options.filter_policy = store->filter_.get();
+  leveldb::DB* db = nullptr;
+  leveldb::Status s = leveldb::DB::Open(options, dir, &db);
+  if (!s.ok()) {
+    if (s.IsCorruption()) return Corruption(fmt::format("store {}: {}", dir, s.ToString()));
+    return IoError(fmt::format("cannot open store {}: {}", dir, s.ToString()));
+  }
+  store->db_.reset(db);
+  if (auto raw = store->GetRaw(kMetaKey)) {
+    pb::ChainMeta meta;
+    if (!meta.ParseFromString(*raw)) return Corruption("store: chain meta record does not parse");
+    store->meta_ = meta;
+  }
+  return store;
+}
+
+BlockStore::~BlockStore() {
+  db_.reset();  // before the cache and filter it uses
+}
+
+std::optional<std::string> BlockStore::GetRaw(const std::string& key) const {
+  std::string value;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), key, &value);
+  if (!s.ok()) return std::nullopt;
+  return value;
+}
+
+std::optional<pb::ChainMeta> BlockStore::Meta() const {
+  std::lock_guard lock(meta_mu_);
+  return meta_;
+}
+
+std::optional<Hash32> BlockStore::GenesisHash() const {
+  auto raw = GetRaw(kGenesisKey);
+  if (!raw) return std::nullopt;
+  return ToHash32(AsBytes(*raw));
+}
+
+Status BlockStore::InitGenesis(const Hash32& genesis_hash, const StateChanges& state,
+                               const SmtUpdate& tree, uint64_t genesis_time_ms,
+                               const Hash32& validators_hash) {
+  if (Meta()) return FailedPrecondition("store already holds a chain; genesis runs once");
+  pb::ChainMeta meta;
+  meta.set_height(0);
+  meta.set_state_root(ToString(tree.root));
+  meta.set_receipts_root(ToString(kZeroHash));
+  meta.set_block_hash(ToString(kZeroHash));
+  meta.set_time_ms(genesis_time_ms);
+  meta.set_validators_hash(ToString(validators_hash));
+
+  leveldb::WriteBatch batch;
+  AddState(batch, state, tree.new_nodes);
+  batch.Put(HeightKey(kRootPrefix, 0), ToSlice(tree.root));
+  batch.Put(kGenesisKey, ToSlice(genesis_hash));
+  batch.Put(kMetaKey, meta.SerializeAsString());
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  leveldb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return IoError("writing genesis: " + s.ToString());
+  std::lock_guard lock(meta_mu_);
+  meta_ = meta;
+  return Status::Ok();
+}
+
+Status BlockStore::CommitBlock(const BlockCommit& c) {
+  auto tip = Meta();
+  if (!tip) return FailedPrecondition("store has no genesis");
+  PUHUI_CHECK(c.meta.height() == c.height && c.height == tip->height() + 1,
+              fmt::format("commit of height {} onto tip {}", c.height, tip->height()));
+  PUHUI_CHECK(c.tx_ids.size() == c.receipts.size(), "one receipt per transaction");
+
+  leveldb::WriteBatch batch;
+  batch.Put(HeightKey(kBlockPrefix, c.height), c.block_bytes);
+  batch.Put(HeightKey(kCommitPrefix, c.height), c.commit_bytes);
+  std::string height_be;
+  PutBigEndian(height_be, c.height, 8);
+  batch.Put(HashKey(kHashPrefix, c.block_hash), height_be);
+  for (size_t i = 0; i < c.tx_ids.size(); ++i) {
+    pb::TxLocation loc;
+    loc.set_height(c.height);
+    loc.set_index(static_cast<uint32_t>(i));
+    batch.Put(HashKey(kTxPrefix, c.tx_ids[i]), loc.SerializeAsString());
+    batch.Put(ReceiptKey(c.height, static_cast<uint32_t>(i)), c.receipts[i]);
+  }
+  AddState(batch, c.state_changes, c.smt_nodes);
+  batch.Put(HeightKey(kRootPrefix, c.height), c.meta.state_root());
+  batch.Put(kMetaKey, c.meta.SerializeAsString());
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  leveldb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return IoError(fmt::format("writing block {}: {}", c.height, s.ToString()));
+  std::lock_guard lock(meta_mu_);
+  meta_ = c.meta;
+  return Status::Ok();
+}
+
+Result<std::optional<Bytes>> BlockStore::GetState(ByteView key) const {
+  std::string value;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), StateKey(key), &value);
+  if (s.IsNotFound()) return std::optional<Bytes>();
+  if (!s.ok()) return IoError("reading state: " + s.ToString());
+  return std::optional<Bytes>(Bytes(value.begin(), value.end()));
+}
+
+std::optional<Hash32> BlockStore::StateRootAt(uint64_t height) const {
+  auto raw = GetRaw(HeightKey(kRootPrefix, height));
+  if (!raw) return std::nullopt;
+  return ToHash32(AsBytes(*raw));
+}
+
+std::optional<std::string> BlockStore::GetBlock(uint64_t height) const {
+  return GetRaw(HeightKey(kBlockPrefix, height));
+}
+
+std::optional<std::string> BlockStore::GetCommit(uint64_t height) const {
+  return GetRaw(HeightKey(kCommitPrefix, height));
+}
+
+std::optional<uint64_t> BlockStore::HeightOfBlock(const Hash32& block_hash) const {
+  auto raw = GetRaw(HashKey(kHashPrefix, block_hash));
+  if (!raw || raw->size() != 8) return std::nullopt;
+  uint64_t h = 0;
+  for (unsigned char c : *raw) h = h << 8 | c;
+  return h;
+}
+
+std::optional<pb::TxLocation> BlockStore::GetTxLocation(const Hash32& tx_id) const {
+  auto raw = GetRaw(HashKey(kTxPrefix, tx_id));
+  if (!raw) return std::nullopt;
+  pb::TxLocation loc;
+  if (!loc.ParseFromString(*raw)) return std::nullopt;
+  return loc;
+}
+
+std::optional<std::string> BlockStore::GetReceipt(uint64_t height, uint32_t index) const {
+  return GetRaw(ReceiptKey(height, index));
+}
+
+std::optional<Bytes> BlockStore::GetSmtNode(const Hash32& node_hash) const {
+  auto raw = GetRaw(HashKey(kNodePrefix, node_hash));
+  if (!raw) return std::nullopt;
+  return Bytes(raw->begin(), raw->end());
+}
+
+}  // namespace puhui

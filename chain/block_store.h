@@ -1,0 +1,83 @@
+// The node's durable store, one LevelDB database (layout in docs/formats.md):
+// blocks, commit certificates, transaction and receipt indexes, the latest state values, the
+// sparse-Merkle-tree nodes and the state root of every height. A block and everything it changes are
+// written in one synced batch, so after a crash the store is exactly at its last whole block.
+//
+// Thread-safety: reads may run concurrently with each other and with one writer (LevelDB's own
+// guarantee); CommitBlock and InitGenesis must be called from one thread at a time.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain/bytes.h"
+#include "chain/smt.h"
+#include "chain/status.h"
+#include "puhui.pb.h"
+
+namespace leveldb {
+class DB;
+class Cache;
+class FilterPolicy;
+}  // namespace leveldb
+
+namespace puhui {
+
+using StateChanges = std::map<Bytes, std::optional<Bytes>>;
+
+// Everything one block adds to the store, written atomically.
+struct BlockCommit {
+  uint64_t height = 0;
+  Hash32 block_hash{};
+  std::string block_bytes;              // serialised pb::Block
+  std::string commit_bytes;             // serialised pb::Commit certifying this block
+  std::vector<Hash32> tx_ids;           // in block order
+  std::vector<std::string> receipts;    // serialised pb::Receipt, in block order
+  StateChanges state_changes;           // effect of executing this block
+  std::vector<std::pair<Hash32, Bytes>> smt_nodes;  // new tree nodes for the new root
+  pb::ChainMeta meta;                   // the new tip
+};
+
+class BlockStore : public SmtNodeSource {
+ public:
+  static Result<std::unique_ptr<BlockStore>> Open(const std::string& dir);
+  ~BlockStore() override;
+
+  // The last whole block, or nullopt if the store has no genesis yet.
+  std::optional<pb::ChainMeta> Meta() const;
+  std::optional<Hash32> GenesisHash() const;
+
+  // Writes the genesis state (height 0). Fails if the store already holds a chain.
+  Status InitGenesis(const Hash32& genesis_hash, const StateChanges& state,
+                     const SmtUpdate& tree, uint64_t genesis_time_ms, const Hash32& validators_hash);
+  // Appends block meta.height == Meta()->height + 1 with one synced write.
+  Status CommitBlock(const BlockCommit& commit);
+
+  // Latest committed value of a state key.
+  Result<std::optional<Bytes>> GetState(ByteView key) const;
+  std::optional<Hash32> StateRootAt(uint64_t height) const;
+
+  std::optional<std::string> GetBlock(uint64_t height) const;
+  std::optional<std::string> GetCommit(uint64_t height) const;
+  std::optional<uint64_t> HeightOfBlock(const Hash32& block_hash) const;
+  std::optional<pb::TxLocation> GetTxLocation(const Hash32& tx_id) const;
+  std::optional<std::string> GetReceipt(uint64_t height, uint32_t index) const;
+
+  std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const override;
+
+ private:
+  BlockStore() = default;
+  std::optional<std::string> GetRaw(const std::string& key) const;
+
+  std::unique_ptr<leveldb::DB> db_;
+  std::unique_ptr<leveldb::Cache> cache_;
+  std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  mutable std::mutex meta_mu_;
+  std::optional<pb::ChainMeta> meta_;  // guarded by meta_mu_
+};
+
+}  // namespace puhui

@@ -1,0 +1,56 @@
+// Holding and moving credits. A batch's supply always adds up:
+//   issued = held (sum of balances) + locked + retired + cancelled.
+// A transfer moves free balance only; it never changes the batch's totals.
+#include <fmt/format.h>
+
+#include "chain/limits.h"
+#include "contracts/action.h"
+#include "contracts/state_keys.h"
+
+namespace puhui {
+
+Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx, const pb::Transfer& a) {
+  if (a.grams() == 0) return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "grams must be > 0");
+  if (a.batch().empty() || a.batch().size() > kMaxIdBytes) {
+    return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "batch serial is empty or too long");
+  }
+  auto to = ParsePublicKey(AsBytes(a.to()));
+  if (!to.ok()) {
+    return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT,
+                               "recipient must be a 32-byte x-only public key");
+  }
+  const PublicKey& from = ctx.tx.sender;
+  if (*to == from) return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "cannot transfer to oneself");
+
+  auto batch = ReadBatch(state, a.batch());
+  if (!batch.ok()) return batch.status();
+  if (!batch->has_value()) {
+    return ActionOutcome::Fail(pb::RECEIPT_NOT_FOUND,
+                               fmt::format("credit batch '{}' does not exist", a.batch()));
+  }
+  Bytes from_key = state_keys::Balance(a.batch(), from);
+  Bytes to_key = state_keys::Balance(a.batch(), *to);
+  auto from_balance = ReadU64(state, from_key);
+  if (!from_balance.ok()) return from_balance.status();
+  if (*from_balance < a.grams()) {
+    return ActionOutcome::Fail(
+        pb::RECEIPT_INSUFFICIENT_FUNDS,
+        fmt::format("free balance of batch '{}' is {} g; {} g requested", a.batch(), *from_balance,
+                    a.grams()));
+  }
+  auto to_balance = ReadU64(state, to_key);
+  if (!to_balance.ok()) return to_balance.status();
+  // Balances of one batch never exceed its issuance, itself a uint64: overflow means corruption.
+  if (*to_balance > UINT64_MAX - a.grams()) return Corruption("balance overflow in a transfer");
+
+  WriteU64(state, std::move(from_key), *from_balance - a.grams());
+  WriteU64(state, std::move(to_key), *to_balance + a.grams());
+  ActionOutcome ok;
+  ok.events.push_back(MakeEvent("transfer", {{"batch", a.batch()},
+                                             {"from", Hex(from.bytes)},
+                                             {"to", Hex(to->bytes)},
+                                             {"grams", std::to_string(a.grams())}}));
+  return ok;
+}
+
+}  // namespace puhui

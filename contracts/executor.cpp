@@ -1,0 +1,98 @@
+#include "contracts/executor.h"
+
+#include <fmt/format.h>
+
+#include "chain/merkle.h"
+#include "contracts/action.h"
+#include "contracts/state_keys.h"
+
+namespace puhui {
+
+namespace {
+
+Result<ActionOutcome> ApplyAction(StateOverlay& state, const TxContext& ctx) {
+  const pb::TxBody& body = ctx.tx.body;
+  switch (body.action_case()) {
+    case pb::TxBody::kGrantRole: return ApplyGrantRole(state, ctx, body.grant_role());
+    case pb::TxBody::kRevokeRole: return ApplyRevokeRole(state, ctx, body.revoke_role());
+    case pb::TxBody::kTransfer: return ApplyTransfer(state, ctx, body.transfer());
+    case pb::TxBody::ACTION_NOT_SET: break;
+  }
+  return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "transaction has no action");
+}
+
+}  // namespace
+
+pb::Event MakeEvent(std::string kind,
+                    std::initializer_list<std::pair<std::string, std::string>> attrs) {
+  pb::Event e;
+  e.set_kind(std::move(kind));
+  for (const auto& [k, v] : attrs) {
+    pb::Attribute* a = e.add_attributes();
+    a->set_key(k);
+    a->set_value(v);
+  }
+  return e;
+}
+
+Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const DecodedTx& tx,
+                            uint32_t index) {
+  if (tx.body.expiry_height() < ctx.height) {
+    return FailedPrecondition(fmt::format("transaction expired at height {}; the chain is at {}",
+                                          tx.body.expiry_height(), ctx.height));
+  }
+  auto account = ReadAccount(state, tx.sender);
+  if (!account.ok()) return account.status();
+  if (tx.body.nonce() != account->nonce()) {
+    return FailedPrecondition(fmt::format("nonce {} is not the sender's next nonce {}",
+                                          tx.body.nonce(), account->nonce()));
+  }
+
+  StateOverlay scratch(state);
+  TxContext tctx{ctx, tx};
+  auto outcome = ApplyAction(scratch, tctx);
+  if (!outcome.ok()) return outcome.status();
+  if (outcome->code == pb::RECEIPT_OK) {
+    state.Absorb(std::move(scratch));
+    account = ReadAccount(state, tx.sender);  // the action may have touched the sender's record
+    if (!account.ok()) return account.status();
+  }
+  account->set_nonce(account->nonce() + 1);
+  WriteProto(state, state_keys::Account(tx.sender), *account);
+
+  pb::Receipt receipt;
+  receipt.set_tx_hash(ToString(tx.id));
+  receipt.set_height(ctx.height);
+  receipt.set_index(index);
+  receipt.set_code(outcome->code);
+  receipt.set_reason(std::move(outcome->reason));
+  for (auto& e : outcome->events) *receipt.add_events() = std::move(e);
+  return receipt;
+}
+
+Result<BlockOutcome> ApplyBlock(const StateReader& base, const BlockContext& ctx,
+                                std::span<const DecodedTx> txs) {
+  StateOverlay state(base);
+  BlockOutcome out;
+  out.receipts.reserve(txs.size());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    auto receipt = ApplyTx(state, ctx, txs[i], static_cast<uint32_t>(i));
+    if (!receipt.ok()) {
+      return Status(receipt.status().code(),
+                    fmt::format("transaction {} ({}) of block {}: {}", i, Hex(txs[i].id), ctx.height,
+                                receipt.status().message()));
+    }
+    out.receipts.push_back(std::move(*receipt));
+  }
+  out.changes = state.TakeChanges();
+  return out;
+}
+
+Hash32 ReceiptsRoot(std::span<const pb::Receipt> receipts) {
+  std::vector<Hash32> leaves;
+  leaves.reserve(receipts.size());
+  for (const auto& r : receipts) leaves.push_back(MerkleLeafHash(AsBytes(r.SerializeAsString())));
+  return MerkleRoot(leaves);
+}
+
+}  // namespace puhui

@@ -1,0 +1,91 @@
+// Roles per region. An authority (regional ecology bureau) grants and revokes roles in its own region.
+// Authorities themselves come from genesis and, later, network governance — never from one authority.
+#include <fmt/format.h>
+
+#include "chain/genesis.h"
+#include "contracts/action.h"
+#include "contracts/state_keys.h"
+
+namespace puhui {
+
+namespace {
+
+// Shared checks of grant and revoke; nullopt when the action may proceed.
+Result<std::optional<ActionOutcome>> CheckRoleChange(const StateReader& state, const TxContext& ctx,
+                                                     const std::string& account_bytes, pb::Role role,
+                                                     const std::string& region, PublicKey& account) {
+  using R = std::optional<ActionOutcome>;
+  if (role == pb::ROLE_UNSPECIFIED || !pb::Role_IsValid(role)) {
+    return R(ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "role is not set or unknown"));
+  }
+  if (role == pb::ROLE_AUTHORITY) {
+    return R(ActionOutcome::Fail(pb::RECEIPT_PERMISSION_DENIED,
+                                 "the authority role changes only through network governance"));
+  }
+  auto parsed = ParsePublicKey(AsBytes(account_bytes));
+  if (!parsed.ok()) {
+    return R(ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT,
+                                 "account must be a 32-byte x-only public key"));
+  }
+  account = *parsed;
+  auto exists = RegionExists(state, region);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) {
+    return R(ActionOutcome::Fail(pb::RECEIPT_NOT_FOUND, fmt::format("region '{}' does not exist", region)));
+  }
+  auto is_authority = HasRole(state, region, pb::ROLE_AUTHORITY, ctx.tx.sender);
+  if (!is_authority.ok()) return is_authority.status();
+  if (!*is_authority) {
+    return R(ActionOutcome::Fail(
+        pb::RECEIPT_PERMISSION_DENIED,
+        fmt::format("sender is not an authority of region '{}'; only that region's authority may "
+                    "change its roles",
+                    region)));
+  }
+  return R();
+}
+
+}  // namespace
+
+Result<ActionOutcome> ApplyGrantRole(StateOverlay& state, const TxContext& ctx, const pb::GrantRole& a) {
+  PublicKey account;
+  auto refused = CheckRoleChange(state, ctx, a.account(), a.role(), a.region(), account);
+  if (!refused.ok()) return refused.status();
+  if (*refused) return std::move(**refused);
+  auto held = HasRole(state, a.region(), a.role(), account);
+  if (!held.ok()) return held.status();
+  if (*held) {
+    return ActionOutcome::Fail(pb::RECEIPT_ALREADY_EXISTS,
+                               fmt::format("account already holds role '{}' in region '{}'",
+                                           RoleName(a.role()), a.region()));
+  }
+  state.Put(state_keys::RoleGrant(a.region(), a.role(), account), EncodeU64(ctx.block.height));
+  ActionOutcome ok;
+  ok.events.push_back(MakeEvent("role_granted", {{"account", Hex(account.bytes)},
+                                                 {"role", std::string(RoleName(a.role()))},
+                                                 {"region", a.region()}}));
+  return ok;
+}
+
+Result<ActionOutcome> ApplyRevokeRole(StateOverlay& state, const TxContext& ctx,
+                                      const pb::RevokeRole& a) {
+  PublicKey account;
+  auto refused = CheckRoleChange(state, ctx, a.account(), a.role(), a.region(), account);
+  if (!refused.ok()) return refused.status();
+  if (*refused) return std::move(**refused);
+  auto held = HasRole(state, a.region(), a.role(), account);
+  if (!held.ok()) return held.status();
+  if (!*held) {
+    return ActionOutcome::Fail(pb::RECEIPT_NOT_FOUND,
+                               fmt::format("account does not hold role '{}' in region '{}'",
+                                           RoleName(a.role()), a.region()));
+  }
+  state.Delete(state_keys::RoleGrant(a.region(), a.role(), account));
+  ActionOutcome ok;
+  ok.events.push_back(MakeEvent("role_revoked", {{"account", Hex(account.bytes)},
+                                                 {"role", std::string(RoleName(a.role()))},
+                                                 {"region", a.region()}}));
+  return ok;
+}
+
+}  // namespace puhui

@@ -1,0 +1,51 @@
+// State as the contracts see it: read a key, write a key. Writes are buffered in an overlay over a
+// read-only base, so a transaction that fails leaves nothing behind (its overlay is dropped) and a
+// whole block's changes come out as one ordered change set for the store and the state root.
+#pragma once
+
+#include <map>
+#include <optional>
+
+#include "chain/block_store.h"
+#include "chain/bytes.h"
+#include "chain/status.h"
+
+namespace puhui {
+
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  virtual Result<std::optional<Bytes>> Get(ByteView key) const = 0;
+};
+
+// The latest committed state of a BlockStore.
+class StoreStateReader : public StateReader {
+ public:
+  explicit StoreStateReader(const BlockStore& store) : store_(store) {}
+  Result<std::optional<Bytes>> Get(ByteView key) const override { return store_.GetState(key); }
+
+ private:
+  const BlockStore& store_;
+};
+
+// Buffered writes over a base reader. Not thread-safe; one overlay per executing thread.
+class StateOverlay : public StateReader {
+ public:
+  explicit StateOverlay(const StateReader& base) : base_(base) {}
+
+  Result<std::optional<Bytes>> Get(ByteView key) const override;
+  void Put(Bytes key, Bytes value) { changes_[std::move(key)] = std::move(value); }
+  void Delete(Bytes key) { changes_[std::move(key)] = std::nullopt; }
+
+  // Moves a child overlay's writes into this one (the child's base must be this overlay).
+  void Absorb(StateOverlay&& child);
+
+  const StateChanges& changes() const { return changes_; }
+  StateChanges TakeChanges() { return std::move(changes_); }
+
+ private:
+  const StateReader& base_;
+  StateChanges changes_;
+};
+
+}  // namespace puhui

@@ -1,0 +1,98 @@
+#include "contracts/state_keys.h"
+
+namespace puhui::state_keys {
+
+namespace {
+Bytes Join(std::initializer_list<std::string_view> parts) {
+  Bytes out;
+  for (std::string_view p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+std::string_view Raw(const PublicKey& a) { return AsString(ByteView(a.bytes)); }
+}  // namespace
+
+Bytes Account(const PublicKey& address) { return Join({"acct/", Raw(address)}); }
+Bytes Region(std::string_view code) { return Join({"region/", code}); }
+Bytes RoleGrant(std::string_view region, pb::Role role, const PublicKey& a) {
+  char r = static_cast<char>('0' + static_cast<int>(role));
+  return Join({"role/", region, "/", std::string_view(&r, 1), "/", Raw(a)});
+}
+Bytes Batch(std::string_view serial) { return Join({"batch/", serial}); }
+Bytes Balance(std::string_view serial, const PublicKey& holder) {
+  return Join({"bal/", serial, "/", Raw(holder)});
+}
+
+}  // namespace puhui::state_keys
+
+namespace puhui {
+
+Bytes EncodeU64(uint64_t v) {
+  Bytes out(8);
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<uint8_t>(v & 0xff);
+  return out;
+}
+
+std::optional<uint64_t> DecodeU64(ByteView b) {
+  if (b.size() != 8) return std::nullopt;
+  uint64_t v = 0;
+  for (uint8_t c : b) v = v << 8 | c;
+  return v;
+}
+
+Result<uint64_t> ReadU64(const StateReader& state, ByteView key) {
+  auto raw = state.Get(key);
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return uint64_t{0};
+  auto v = DecodeU64(**raw);
+  if (!v) return Corruption("state value is not an 8-byte integer");
+  return *v;
+}
+
+Result<pb::Account> ReadAccount(const StateReader& state, const PublicKey& address) {
+  auto raw = state.Get(state_keys::Account(address));
+  if (!raw.ok()) return raw.status();
+  pb::Account account;
+  if (raw->has_value() && !account.ParseFromArray((*raw)->data(), static_cast<int>((*raw)->size()))) {
+    return Corruption("account record does not parse");
+  }
+  return account;
+}
+
+Result<std::optional<pb::CreditBatch>> ReadBatch(const StateReader& state, std::string_view serial) {
+  auto raw = state.Get(state_keys::Batch(serial));
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return std::optional<pb::CreditBatch>();
+  pb::CreditBatch batch;
+  if (!batch.ParseFromArray((*raw)->data(), static_cast<int>((*raw)->size()))) {
+    return Corruption("credit batch record does not parse");
+  }
+  return std::optional<pb::CreditBatch>(std::move(batch));
+}
+
+Result<bool> HasRole(const StateReader& state, std::string_view region, pb::Role role,
+                     const PublicKey& address) {
+  auto raw = state.Get(state_keys::RoleGrant(region, role, address));
+  if (!raw.ok()) return raw.status();
+  return raw->has_value();
+}
+
+Result<bool> RegionExists(const StateReader& state, std::string_view code) {
+  auto raw = state.Get(state_keys::Region(code));
+  if (!raw.ok()) return raw.status();
+  return raw->has_value();
+}
+
+void WriteU64(StateOverlay& state, Bytes key, uint64_t v) {
+  if (v == 0) {
+    state.Delete(std::move(key));
+  } else {
+    state.Put(std::move(key), EncodeU64(v));
+  }
+}
+
+void WriteProto(StateOverlay& state, Bytes key, const google::protobuf::Message& m) {
+  std::string s = m.SerializeAsString();
+  state.Put(std::move(key), Bytes(s.begin(), s.end()));
+}
+
+}  // namespace puhui

@@ -1,0 +1,42 @@
+// The layout of the contracts' state keys and the encoding of simple values (docs/formats.md).
+// Keys are readable prefixes followed by ids; addresses are the raw 32 key bytes. Ids never contain
+// '/', so every key decodes one way.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "chain/bytes.h"
+#include "chain/keys.h"
+#include "chain/status.h"
+#include "contracts/state.h"
+#include "puhui.pb.h"
+
+namespace puhui::state_keys {
+
+Bytes Account(const PublicKey& address);                                    // acct/<addr>
+Bytes Region(std::string_view code);                                         // region/<code>
+Bytes RoleGrant(std::string_view region, pb::Role role, const PublicKey& a); // role/<region>/<role>/<addr>
+Bytes Batch(std::string_view serial);                                        // batch/<serial>
+Bytes Balance(std::string_view serial, const PublicKey& holder);             // bal/<serial>/<addr>
+
+}  // namespace puhui::state_keys
+
+namespace puhui {
+
+Bytes EncodeU64(uint64_t v);
+std::optional<uint64_t> DecodeU64(ByteView b);
+
+// Typed reads over a StateReader; a stored value that does not decode is Corruption.
+Result<uint64_t> ReadU64(const StateReader& state, ByteView key);  // absent reads as 0
+Result<pb::Account> ReadAccount(const StateReader& state, const PublicKey& address);
+Result<std::optional<pb::CreditBatch>> ReadBatch(const StateReader& state, std::string_view serial);
+Result<bool> HasRole(const StateReader& state, std::string_view region, pb::Role role,
+                     const PublicKey& address);
+Result<bool> RegionExists(const StateReader& state, std::string_view code);
+
+void WriteU64(StateOverlay& state, Bytes key, uint64_t v);  // 0 deletes the key
+void WriteProto(StateOverlay& state, Bytes key, const google::protobuf::Message& m);
+
+}  // namespace puhui

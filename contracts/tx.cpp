@@ -1,0 +1,95 @@
+#include "contracts/tx.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/reflection.h>
+
+#include "chain/limits.h"
+#include "chain/signing.h"
+
+namespace puhui {
+
+namespace {
+
+// Unknown fields would be carried and signed but ignored by this version: refuse them, so that a
+// transaction means the same thing to every node and every later version.
+bool HasUnknownFields(const google::protobuf::Message& m) {
+  const google::protobuf::Reflection* r = m.GetReflection();
+  if (!r->GetUnknownFields(m).empty()) return true;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < r->FieldSize(m, f); ++i) {
+        if (HasUnknownFields(r->GetRepeatedMessage(m, f, i))) return true;
+      }
+    } else if (HasUnknownFields(r->GetMessage(m, f))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<DecodedTx> DecodeTx(std::string_view chain_id, std::string_view envelope_bytes) {
+  if (envelope_bytes.size() > kMaxTxBytes) {
+    return ResourceExhausted(fmt::format("transaction is {} bytes; the limit is {}",
+                                         envelope_bytes.size(), kMaxTxBytes));
+  }
+  pb::TxEnvelope envelope;
+  if (!envelope.ParseFromArray(envelope_bytes.data(), static_cast<int>(envelope_bytes.size()))) {
+    return InvalidArgument("transaction envelope is not a valid protobuf TxEnvelope");
+  }
+  if (HasUnknownFields(envelope)) return InvalidArgument("transaction envelope has unknown fields");
+  DecodedTx tx;
+  if (!tx.body.ParseFromString(envelope.body())) {
+    return InvalidArgument("transaction body is not a valid protobuf TxBody");
+  }
+  if (HasUnknownFields(tx.body)) {
+    return InvalidArgument("transaction body has unknown fields (built for a newer version?)");
+  }
+  if (tx.body.chain_id() != chain_id) {
+    return FailedPrecondition(fmt::format("transaction is for chain '{}', this is chain '{}'",
+                                          tx.body.chain_id(), chain_id));
+  }
+  if (envelope.signatures_size() != 1) {
+    return InvalidArgument(fmt::format("transaction needs exactly 1 signature, has {}",
+                                       envelope.signatures_size()));
+  }
+  auto sig = ToSignature(AsBytes(envelope.signatures(0)));
+  if (!sig) return InvalidArgument("signature must be 64 bytes (BIP340)");
+  auto sender = ParsePublicKey(AsBytes(tx.body.sender()));
+  if (!sender.ok()) return InvalidArgument("sender must be a 32-byte x-only secp256k1 public key");
+  if (tx.body.memo().size() > kMaxMemoBytes) {
+    return InvalidArgument(fmt::format("memo is {} bytes; the limit is {}", tx.body.memo().size(),
+                                       kMaxMemoBytes));
+  }
+  if (tx.body.expiry_height() == 0) {
+    return InvalidArgument("expiry_height must be set (the last height at which to include it)");
+  }
+  if (tx.body.action_case() == pb::TxBody::ACTION_NOT_SET) {
+    return InvalidArgument("transaction has no action");
+  }
+  tx.id = TxId(AsBytes(envelope.body()));
+  tx.signing_hash = SigningHash(chain_id, SignKind::kTx, AsBytes(envelope.body()));
+  tx.sender = *sender;
+  tx.signature = *sig;
+  tx.envelope_bytes = std::string(envelope_bytes);
+  return tx;
+}
+
+bool VerifyTxSignature(const DecodedTx& tx) {
+  return VerifySchnorr(tx.sender, tx.signing_hash, tx.signature);
+}
+
+std::string SignTx(const pb::TxBody& body, const PrivateKey& key) {
+  pb::TxEnvelope envelope;
+  envelope.set_body(body.SerializeAsString());
+  Hash32 h = SigningHash(body.chain_id(), SignKind::kTx, AsBytes(envelope.body()));
+  Signature sig = key.Sign(h);
+  envelope.add_signatures(std::string(reinterpret_cast<const char*>(sig.data()), sig.size()));
+  return envelope.SerializeAsString();
+}
+
+}  // namespace puhui

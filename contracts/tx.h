@@ -1,0 +1,34 @@
+// Decoding and the stateless checks of a transaction: size, format, chain id, sender key, action.
+// The signature is checked separately (VerifyTxSignature) so that a node can verify each signature
+// once and cache the outcome; stateful checks (nonce, expiry, roles) happen at execution.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "chain/bytes.h"
+#include "chain/keys.h"
+#include "chain/status.h"
+#include "puhui.pb.h"
+
+namespace puhui {
+
+struct DecodedTx {
+  Hash32 id{};                 // TxId(body bytes)
+  std::string envelope_bytes;  // exactly as received
+  pb::TxBody body;
+  PublicKey sender;
+  Signature signature{};
+  Hash32 signing_hash{};       // SigningHash(chain_id, kTx, body bytes)
+};
+
+// Fails with kInvalidArgument (malformed), kResourceExhausted (too large) or kFailedPrecondition
+// (another chain's transaction), with a message naming the field at fault.
+Result<DecodedTx> DecodeTx(std::string_view chain_id, std::string_view envelope_bytes);
+
+bool VerifyTxSignature(const DecodedTx& tx);
+
+// Builds and signs an envelope (used by puhui-cli, tests and benchmarks).
+std::string SignTx(const pb::TxBody& body, const PrivateKey& key);
+
+}  // namespace puhui

@@ -1,0 +1,189 @@
+#include "node/ledger.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "chain/limits.h"
+#include "chain/merkle.h"
+#include "chain/signing.h"
+#include "contracts/genesis_state.h"
+#include "contracts/state_keys.h"
+
+namespace puhui {
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const GenesisDoc& genesis) {
+  auto validators = ValidatorSet::FromProto(genesis.validators);
+  if (!validators.ok()) return validators.status();
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return IoError(fmt::format("cannot create '{}': {}", data_dir, ec.message()));
+  auto store = BlockStore::Open(data_dir);
+  if (!store.ok()) return store.status();
+  std::unique_ptr<BlockStore> s = std::move(*store);
+  if (!s->Meta()) {
+    StateChanges state = GenesisState(genesis);
+    MemorySmtNodes empty;
+    auto tree = SparseMerkleTree::Update(empty, kZeroHash, state);
+    if (!tree.ok()) return tree.status();
+    PUHUI_RETURN_IF_ERROR(
+        s->InitGenesis(genesis.doc_hash, state, *tree, genesis.genesis_time_ms, validators->hash()));
+  } else if (s->GenesisHash() != genesis.doc_hash) {
+    return FailedPrecondition(fmt::format(
+        "the data in '{}' belongs to another genesis (this genesis hashes to {})", data_dir,
+        Hex(genesis.doc_hash)));
+  }
+  return std::unique_ptr<Ledger>(new Ledger(genesis, std::move(*validators), std::move(s)));
+}
+
+pb::ChainMeta Ledger::Tip() const {
+  auto meta = store_->Meta();
+  PUHUI_CHECK(meta.has_value(), "ledger without genesis");
+  return *meta;
+}
+
+uint64_t Ledger::CommittedNonce(const PublicKey& sender) const {
+  StoreStateReader reader(*store_);
+  auto account = ReadAccount(reader, sender);
+  return account.ok() ? account->nonce() : 0;
+}
+
+Result<ExecutedBlock> Ledger::Finish(ExecutedBlock b) const {
+  pb::ChainMeta tip = Tip();
+  auto root = ToHash32(AsBytes(tip.state_root()));
+  if (!root) return Corruption("stored state root is not 32 bytes");
+  auto tree = SparseMerkleTree::Update(*store_, *root, b.outcome.changes);
+  if (!tree.ok()) return tree.status();
+  b.tree = std::move(*tree);
+  b.receipts_root = ReceiptsRoot(b.outcome.receipts);
+  return b;
+}
+
+Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, uint64_t time_ms,
+                                      const PublicKey& proposer, std::vector<Hash32>* dropped) {
+  pb::ChainMeta tip = Tip();
+  const uint64_t height = tip.height() + 1;
+  BlockContext ctx{chain_id(), height, std::max(time_ms, tip.time_ms() + 1)};
+
+  ExecutedBlock b;
+  StoreStateReader reader(*store_);
+  StateOverlay state(reader);
+  size_t bytes = 0;
+  for (auto& tx : candidates) {
+    if (b.txs.size() >= genesis_.params.max_block_txs ||
+        bytes + tx.envelope_bytes.size() > kMaxBlockBytes / 2) {
+      break;
+    }
+    auto receipt = ApplyTx(state, ctx, tx, static_cast<uint32_t>(b.txs.size()));
+    if (!receipt.ok()) {
+      if (receipt.status().code() == StatusCode::kCorruption ||
+          receipt.status().code() == StatusCode::kIoError) {
+        return receipt.status();
+      }
+      if (dropped) dropped->push_back(tx.id);
+      continue;
+    }
+    bytes += tx.envelope_bytes.size();
+    b.outcome.receipts.push_back(std::move(*receipt));
+    b.txs.push_back(std::move(tx));
+  }
+  b.outcome.changes = state.TakeChanges();
+
+  std::vector<Hash32> ids;
+  ids.reserve(b.txs.size());
+  for (const auto& tx : b.txs) {
+    ids.push_back(MerkleLeafHash(tx.id));
+    b.block.add_txs(tx.envelope_bytes);
+  }
+  if (height > 1) {
+    auto last_commit = store_->GetCommit(tip.height());
+    if (!last_commit || !b.block.mutable_last_commit()->ParseFromString(*last_commit)) {
+      return Corruption(fmt::format("commit of height {} is missing or unreadable", tip.height()));
+    }
+  }
+  b.header.set_chain_id(chain_id());
+  b.header.set_height(height);
+  b.header.set_time_ms(ctx.time_ms);
+  b.header.set_proposer(ToString(proposer.bytes));
+  b.header.set_parent_hash(tip.block_hash());
+  b.header.set_tx_root(ToString(MerkleRoot(ids)));
+  b.header.set_state_root(tip.state_root());
+  b.header.set_receipts_root(tip.receipts_root());
+  b.header.set_validators_hash(ToString(validators_.hash()));
+  b.header.set_last_commit_hash(
+      ToString(CommitHash(b.block.last_commit())));
+  b.header.set_tx_count(static_cast<uint32_t>(b.txs.size()));
+  b.block.set_header(b.header.SerializeAsString());
+  b.hash = BlockHash(AsBytes(b.block.header()));
+  return Finish(std::move(b));
+}
+
+Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierPool& verifier) const {
+  if (block_bytes.size() > kMaxBlockBytes) return InvalidArgument("block exceeds kMaxBlockBytes");
+  ExecutedBlock b;
+  if (!b.block.ParseFromString(block_bytes)) return InvalidArgument("block does not parse");
+  if (!b.header.ParseFromString(b.block.header())) return InvalidArgument("block header does not parse");
+  pb::ChainMeta tip = Tip();
+  const pb::BlockHeader& h = b.header;
+  auto mismatch = [&](const char* field) {
+    return InvalidArgument(fmt::format("block {}: header field '{}' does not match the chain", h.height(), field));
+  };
+  if (h.chain_id() != chain_id()) return mismatch("chain_id");
+  if (h.height() != tip.height() + 1) return mismatch("height");
+  if (h.time_ms() <= tip.time_ms()) return mismatch("time_ms");
+  if (h.parent_hash() != tip.block_hash()) return mismatch("parent_hash");
+  if (h.state_root() != tip.state_root()) return mismatch("state_root");
+  if (h.receipts_root() != tip.receipts_root()) return mismatch("receipts_root");
+  if (h.validators_hash() != AsString(ByteView(validators_.hash()))) return mismatch("validators_hash");
+  if (h.last_commit_hash() !=
+      AsString(ByteView(CommitHash(b.block.last_commit())))) {
+    return mismatch("last_commit_hash");
+  }
+  if (h.tx_count() != static_cast<uint32_t>(b.block.txs_size())) return mismatch("tx_count");
+  if (h.height() > 1) {
+    auto parent = ToHash32(AsBytes(tip.block_hash()));
+    PUHUI_RETURN_IF_ERROR(VerifyCommit(chain_id(), validators_, tip.height(), *parent, b.block.last_commit()));
+  }
+  std::vector<Hash32> ids;
+  for (const auto& raw : b.block.txs()) {
+    auto tx = DecodeTx(chain_id(), raw);
+    if (!tx.ok()) return InvalidArgument(fmt::format("block {}: {}", h.height(), tx.status().message()));
+    ids.push_back(MerkleLeafHash(tx->id));
+    b.txs.push_back(std::move(*tx));
+  }
+  if (h.tx_root() != AsString(ByteView(MerkleRoot(ids)))) return mismatch("tx_root");
+  std::vector<const DecodedTx*> ptrs;
+  for (const auto& tx : b.txs) ptrs.push_back(&tx);
+  std::vector<bool> ok = verifier.Verify(ptrs);
+  for (size_t i = 0; i < ok.size(); ++i) {
+    if (!ok[i]) return Unauthenticated(fmt::format("block {}: transaction {} has a bad signature", h.height(), i));
+  }
+  StoreStateReader reader(*store_);
+  auto outcome = ApplyBlock(reader, BlockContext{chain_id(), h.height(), h.time_ms()}, b.txs);
+  if (!outcome.ok()) return outcome.status();
+  b.outcome = std::move(*outcome);
+  b.hash = BlockHash(AsBytes(b.block.header()));
+  return Finish(std::move(b));
+}
+
+Status Ledger::Commit(const ExecutedBlock& b, const pb::Commit& commit) {
+  PUHUI_RETURN_IF_ERROR(VerifyCommit(chain_id(), validators_, b.header.height(), b.hash, commit));
+  BlockCommit c;
+  c.height = b.header.height();
+  c.block_hash = b.hash;
+  c.block_bytes = b.block.SerializeAsString();
+  c.commit_bytes = commit.SerializeAsString();
+  for (const auto& tx : b.txs) c.tx_ids.push_back(tx.id);
+  for (const auto& r : b.outcome.receipts) c.receipts.push_back(r.SerializeAsString());
+  c.state_changes = b.outcome.changes;
+  c.smt_nodes = b.tree.new_nodes;
+  c.meta.set_height(c.height);
+  c.meta.set_block_hash(ToString(b.hash));
+  c.meta.set_state_root(ToString(b.tree.root));
+  c.meta.set_receipts_root(ToString(b.receipts_root));
+  c.meta.set_time_ms(b.header.time_ms());
+  c.meta.set_validators_hash(b.header.validators_hash());
+  return store_->CommitBlock(c);
+}
+
+}  // namespace puhui

@@ -1,0 +1,69 @@
+// The node's chain: the store, the genesis it belongs to, and the two steps of a block's life —
+// build or check a block on top of the tip (executing it and computing the next state root), then
+// commit it with its certificate in one synced write. Reads are thread-safe; Propose, Validate and
+// Commit run on one thread (the block producer or, later, the consensus driver).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chain/block_store.h"
+#include "chain/genesis.h"
+#include "chain/smt.h"
+#include "consensus/validator_set.h"
+#include "contracts/executor.h"
+#include "node/verifier_pool.h"
+#include "puhui.pb.h"
+
+namespace puhui {
+
+// A block on top of the tip, executed but not yet committed.
+struct ExecutedBlock {
+  pb::Block block;            // with last_commit; header as bytes
+  pb::BlockHeader header;
+  Hash32 hash{};
+  std::vector<DecodedTx> txs;
+  BlockOutcome outcome;
+  SmtUpdate tree;             // state after this block
+  Hash32 receipts_root{};     // of this block's receipts
+};
+
+class Ledger {
+ public:
+  // Opens (creating if needed) the store in `data_dir` and writes genesis state on first start.
+  // Fails if the store belongs to another genesis.
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& data_dir, const GenesisDoc& genesis);
+
+  const GenesisDoc& genesis() const { return genesis_; }
+  const std::string& chain_id() const { return genesis_.chain_id; }
+  const ValidatorSet& validators() const { return validators_; }
+  const BlockStore& store() const { return *store_; }
+  pb::ChainMeta Tip() const;
+
+  // The sender's next nonce in committed state.
+  uint64_t CommittedNonce(const PublicKey& sender) const;
+
+  // Builds and executes the next block from candidates whose signatures verified. Candidates that are
+  // not includable (stale nonce, expired) are left out and returned in `dropped`.
+  Result<ExecutedBlock> Propose(std::vector<DecodedTx> candidates, uint64_t time_ms,
+                                const PublicKey& proposer, std::vector<Hash32>* dropped);
+
+  // Checks a complete block for the next height — header fields against the tip, every transaction's
+  // format and signature — and executes it.
+  Result<ExecutedBlock> Validate(const std::string& block_bytes, VerifierPool& verifier) const;
+
+  // Commits an executed block for the next height with its certificate.
+  Status Commit(const ExecutedBlock& block, const pb::Commit& commit);
+
+ private:
+  Ledger(GenesisDoc genesis, ValidatorSet validators, std::unique_ptr<BlockStore> store)
+      : genesis_(std::move(genesis)), validators_(std::move(validators)), store_(std::move(store)) {}
+  Result<ExecutedBlock> Finish(ExecutedBlock b) const;
+
+  GenesisDoc genesis_;
+  ValidatorSet validators_;
+  std::unique_ptr<BlockStore> store_;
+};
+
+}  // namespace puhui

@@ -1,0 +1,137 @@
+#include "node/mempool.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace puhui {
+
+Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height) {
+  const uint64_t nonce = tx.body.nonce();
+  if (nonce < committed_nonce) {
+    return FailedPrecondition(fmt::format(
+        "nonce {} was already used; the sender's next nonce is {}", nonce, committed_nonce));
+  }
+  if (tx.body.expiry_height() < next_height) {
+    return FailedPrecondition(fmt::format("transaction expired at height {}; the next block is {}",
+                                          tx.body.expiry_height(), next_height));
+  }
+  std::lock_guard lock(mu_);
+  if (by_id_.count(tx.id)) return AlreadyExists("transaction is already in the mempool");
+  if (nonce - committed_nonce >= limits_.max_per_sender) {
+    return ResourceExhausted(fmt::format(
+        "nonce {} is too far ahead of the sender's next nonce {} (at most {} pending per sender)",
+        nonce, committed_nonce, limits_.max_per_sender));
+  }
+  auto sender = senders_.find(tx.sender);
+  if (sender != senders_.end()) {
+    if (sender->second.by_nonce.count(nonce)) {
+      return AlreadyExists(fmt::format(
+          "another pending transaction of this sender already uses nonce {}", nonce));
+    }
+    if (sender->second.by_nonce.size() >= limits_.max_per_sender) {
+      return ResourceExhausted(fmt::format("sender has {} pending transactions, the limit",
+                                           limits_.max_per_sender));
+    }
+  }
+  if (by_id_.size() >= limits_.max_txs) {
+    return ResourceExhausted(fmt::format("mempool is full ({} transactions); retry later",
+                                         limits_.max_txs));
+  }
+  if (bytes_ + tx.envelope_bytes.size() > limits_.max_bytes) {
+    return ResourceExhausted(fmt::format("mempool is full ({} bytes); retry later", limits_.max_bytes));
+  }
+  if (sender == senders_.end()) {
+    sender = senders_.emplace(tx.sender, SenderQueue{}).first;
+    sender->second.first_seq = seq_++;
+  }
+  bytes_ += tx.envelope_bytes.size();
+  by_id_.emplace(tx.id, std::make_pair(tx.sender, nonce));
+  sender->second.by_nonce.emplace(nonce, std::move(tx));
+  return Status::Ok();
+}
+
+std::vector<DecodedTx> Mempool::Reap(
+    size_t max_txs, size_t max_bytes,
+    const std::function<uint64_t(const PublicKey&)>& committed_nonce) const {
+  std::lock_guard lock(mu_);
+  std::vector<const SenderQueue*> order;
+  order.reserve(senders_.size());
+  for (const auto& [key, q] : senders_) order.push_back(&q);
+  std::sort(order.begin(), order.end(),
+            [](const SenderQueue* a, const SenderQueue* b) { return a->first_seq < b->first_seq; });
+  std::vector<DecodedTx> out;
+  size_t bytes = 0;
+  for (const SenderQueue* q : order) {
+    if (q->by_nonce.empty()) continue;
+    uint64_t expect = committed_nonce(q->by_nonce.begin()->second.sender);
+    for (auto it = q->by_nonce.find(expect); it != q->by_nonce.end() && it->first == expect;
+         ++it, ++expect) {
+      if (out.size() >= max_txs || bytes + it->second.envelope_bytes.size() > max_bytes) return out;
+      bytes += it->second.envelope_bytes.size();
+      out.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+void Mempool::EraseLocked(std::map<PublicKey, SenderQueue>::iterator sender, uint64_t nonce) {
+  auto it = sender->second.by_nonce.find(nonce);
+  if (it == sender->second.by_nonce.end()) return;
+  bytes_ -= it->second.envelope_bytes.size();
+  by_id_.erase(it->second.id);
+  sender->second.by_nonce.erase(it);
+}
+
+void Mempool::Update(const std::function<uint64_t(const PublicKey&)>& committed_nonce,
+                     uint64_t next_height) {
+  std::lock_guard lock(mu_);
+  for (auto s = senders_.begin(); s != senders_.end();) {
+    uint64_t committed = committed_nonce(s->first);
+    std::vector<uint64_t> drop;
+    for (const auto& [nonce, tx] : s->second.by_nonce) {
+      if (nonce < committed || tx.body.expiry_height() < next_height) drop.push_back(nonce);
+    }
+    for (uint64_t n : drop) EraseLocked(s, n);
+    if (s->second.by_nonce.empty()) {
+      s = senders_.erase(s);
+    } else {
+      ++s;
+    }
+  }
+}
+
+void Mempool::Remove(const Hash32& id) {
+  std::lock_guard lock(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  auto sender = senders_.find(it->second.first);
+  EraseLocked(sender, it->second.second);
+  if (sender->second.by_nonce.empty()) senders_.erase(sender);
+}
+
+bool Mempool::Contains(const Hash32& id) const {
+  std::lock_guard lock(mu_);
+  return by_id_.count(id) != 0;
+}
+
+uint64_t Mempool::PendingNonce(const PublicKey& sender, uint64_t committed_nonce) const {
+  std::lock_guard lock(mu_);
+  auto s = senders_.find(sender);
+  uint64_t n = committed_nonce;
+  if (s == senders_.end()) return n;
+  for (auto it = s->second.by_nonce.find(n); it != s->second.by_nonce.end() && it->first == n; ++it) ++n;
+  return n;
+}
+
+size_t Mempool::size() const {
+  std::lock_guard lock(mu_);
+  return by_id_.size();
+}
+
+size_t Mempool::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
+}
+
+}  // namespace puhui

@@ -1,0 +1,66 @@
+// Transactions waiting for a block: verified, deduplicated by id, ordered per sender by nonce, and
+// bounded by named limits (entries, bytes, per sender). A transaction enters only after its
+// signature verified and its nonce was checked against committed state; Update drops what a block
+// consumed and what expired. Thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "chain/status.h"
+#include "contracts/tx.h"
+
+namespace puhui {
+
+struct MempoolLimits {
+  size_t max_txs = 100'000;
+  size_t max_bytes = 128u << 20;
+  size_t max_per_sender = 5'000;  // also the furthest a nonce may run ahead of the committed one
+};
+
+class Mempool {
+ public:
+  explicit Mempool(MempoolLimits limits) : limits_(limits) {}
+
+  // Adds a verified transaction. `committed_nonce` is the sender's next nonce in committed state;
+  // `next_height` the height of the next block. Refusals: kAlreadyExists (same id, or another
+  // transaction holds that nonce), kFailedPrecondition (nonce used, or expired), kResourceExhausted.
+  Status Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height);
+
+  // Up to max_txs / max_bytes transactions for the next block: for each sender in order of first
+  // arrival, its consecutive nonces from the committed one.
+  std::vector<DecodedTx> Reap(size_t max_txs, size_t max_bytes,
+                              const std::function<uint64_t(const PublicKey&)>& committed_nonce) const;
+
+  // After a block: drops transactions whose nonce is now used and those expired before next_height.
+  void Update(const std::function<uint64_t(const PublicKey&)>& committed_nonce, uint64_t next_height);
+  // Drops one transaction (e.g. one a block could not include).
+  void Remove(const Hash32& id);
+
+  bool Contains(const Hash32& id) const;
+  // The nonce a sender should use next, counting its consecutive pending transactions.
+  uint64_t PendingNonce(const PublicKey& sender, uint64_t committed_nonce) const;
+  size_t size() const;
+  size_t bytes() const;
+  const MempoolLimits& limits() const { return limits_; }
+
+ private:
+  struct SenderQueue {
+    uint64_t first_seq = 0;                // arrival order of the sender's oldest pending tx
+    std::map<uint64_t, DecodedTx> by_nonce;
+  };
+  void EraseLocked(std::map<PublicKey, SenderQueue>::iterator sender, uint64_t nonce);
+
+  const MempoolLimits limits_;
+  mutable std::mutex mu_;
+  std::map<PublicKey, SenderQueue> senders_;
+  std::map<Hash32, std::pair<PublicKey, uint64_t>> by_id_;  // id -> (sender, nonce)
+  size_t bytes_ = 0;
+  uint64_t seq_ = 0;
+};
+
+}  // namespace puhui
