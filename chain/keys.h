@@ -33,6 +33,9 @@ class PrivateKey {
   Signature Sign(const Hash32& msg) const;
   // BIP340 signature with the given auxiliary randomness (deterministic; used by test vectors).
   Signature SignWithAux(const Hash32& msg, const Hash32& aux) const;
+  // BIP340 over a message of any length. Puhui signs only 32-byte tagged digests (use Sign);
+  // this exists so that the BIP's variable-length test vectors exercise the same primitive.
+  Signature SignBip340WithAux(ByteView msg, const Hash32& aux) const;
 
  private:
   explicit PrivateKey(const Hash32& s) : secret_(s) {}
@@ -41,6 +44,8 @@ class PrivateKey {
 
 // False for an invalid key encoding as well as a wrong signature.
 bool VerifySchnorr(const PublicKey& key, const Hash32& msg, const Signature& sig);
+// As VerifySchnorr, for a message of any length; see SignBip340WithAux for why it exists.
+bool VerifyBip340(const PublicKey& key, ByteView msg, const Signature& sig);
 
 // Parses a 32-byte x-only key; fails if it is not a point on the curve.
 Result<PublicKey> ParsePublicKey(ByteView bytes);

@@ -25,6 +25,9 @@ Hash32 MerkleRoot(std::span<const Hash32> leaf_hashes);
 // Proof that leaf_hashes[index] is in the tree. index must be < leaf_hashes.size().
 MerkleProof MerkleProve(std::span<const Hash32> leaf_hashes, uint64_t index);
 // True if `leaf_hash` sits at proof.index of a proof.leaf_count-leaf tree with root `root`.
+// The root does not commit to the leaf count, and counts that give the same path shape verify
+// alike (a proof for leaf 2 of 3 also passes as leaf 1 of 2). So before trusting proof.index,
+// check proof.leaf_count against an authenticated count, such as BlockHeader.tx_count.
 bool MerkleVerify(const Hash32& root, const Hash32& leaf_hash, const MerkleProof& proof);
 
 }  // namespace puhui
