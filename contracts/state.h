@@ -28,6 +28,25 @@ class StoreStateReader : public StateReader {
   const BlockStore& store_;
 };
 
+// State held in a map: genesis replay, audits and tests.
+class MemoryState : public StateReader {
+ public:
+  Result<std::optional<Bytes>> Get(ByteView key) const override {
+    auto it = values_.find(Bytes(key.begin(), key.end()));
+    if (it == values_.end()) return std::optional<Bytes>();
+    return std::optional<Bytes>(it->second);
+  }
+  void Apply(const StateChanges& changes) {
+    for (const auto& [k, v] : changes) {
+      if (v) values_[k] = *v; else values_.erase(k);
+    }
+  }
+  const std::map<Bytes, Bytes>& values() const { return values_; }
+
+ private:
+  std::map<Bytes, Bytes> values_;
+};
+
 // Buffered writes over a base reader. Not thread-safe; one overlay per executing thread.
 class StateOverlay : public StateReader {
  public:

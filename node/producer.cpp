@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "chain/limits.h"
 #include "node/log.h"
 
@@ -89,22 +92,16 @@ Status BlockProducer::ProduceOne() {
   return Status::Ok();
 }
 
-void BlockProducer::Notify() {
-  {
-    std::lock_guard lock(mu_);
-    notified_ = true;
-  }
-  cv_.notify_all();
-}
-
 Status BlockProducer::Run(std::stop_token stop, uint64_t idle_blocks_every) {
   const auto interval = std::chrono::milliseconds(ledger_.genesis().params.block_interval_ms);
   uint64_t idle = 0;
   while (!stop.stop_requested()) {
     {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, stop, interval, [&] { return notified_; });
-      notified_ = false;
+      // Sleeps one interval, waking at once on stop.
+      std::mutex mu;
+      std::condition_variable_any cv;
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, stop, interval, [] { return false; });
     }
     if (stop.stop_requested()) break;
     if (mempool_.size() == 0 && ++idle < idle_blocks_every) continue;

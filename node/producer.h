@@ -7,10 +7,8 @@
 // block is kept with the sign record, and Recover() commits exactly that block on restart.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <stop_token>
 
 #include "chain/keys.h"
@@ -37,8 +35,6 @@ class BlockProducer {
   // Produces blocks until stop is requested: every block interval while transactions wait, and an
   // empty block after `idle_blocks_every` intervals without any. Returns the error that stopped it.
   Status Run(std::stop_token stop, uint64_t idle_blocks_every = 10);
-  // Wakes Run early (e.g. a transaction arrived while idle).
-  void Notify();
 
  private:
   Status SignAndCommit(const ExecutedBlock& block, uint32_t round);
@@ -49,9 +45,6 @@ class BlockProducer {
   SignGuard& guard_;
   PrivateKey key_;
   Clock clock_;
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  bool notified_ = false;
 };
 
 }  // namespace puhui

@@ -1,1 +1,137 @@
-int main() { return 0; }
+// puhuid: the Puhui ledger node.
+//   puhuid init  --home DIR --genesis FILE [--validator-key FILE] [--moniker NAME] [--rpc-port N]
+//   puhuid start --home DIR [--rpc-port N]
+//   puhuid version
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "chain/bytes.h"
+#include "node/home.h"
+#include "node/log.h"
+#include "node/node.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage:\n"
+    "  puhuid init  --home DIR --genesis FILE [--validator-key FILE] [--moniker NAME] [--rpc-port N]\n"
+    "  puhuid start --home DIR [--rpc-port N]\n"
+    "  puhuid version\n";
+
+// Parses "--flag value" pairs; returns false (after printing why) on anything else.
+bool ParseFlags(int argc, char** argv, int first, std::map<std::string, std::string>& out) {
+  for (int i = first; i < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag.rfind("--", 0) != 0 || i + 1 >= argc) {
+      fmt::print(stderr, "puhuid: expected '--flag value', got '{}'\n{}", flag, kUsage);
+      return false;
+    }
+    out[flag.substr(2)] = argv[i + 1];
+  }
+  return true;
+}
+
+std::optional<uint16_t> PortFlag(const std::map<std::string, std::string>& flags, bool& ok) {
+  auto it = flags.find("rpc-port");
+  if (it == flags.end()) return std::nullopt;
+  char* end = nullptr;
+  unsigned long v = std::strtoul(it->second.c_str(), &end, 10);
+  if (*end != '\0' || v > 65535) {
+    fmt::print(stderr, "puhuid: --rpc-port must be 0..65535\n");
+    ok = false;
+    return std::nullopt;
+  }
+  return static_cast<uint16_t>(v);
+}
+
+int Init(const std::map<std::string, std::string>& flags) {
+  if (!flags.count("home") || !flags.count("genesis")) {
+    fmt::print(stderr, "puhuid init needs --home and --genesis\n{}", kUsage);
+    return 2;
+  }
+  bool ok = true;
+  puhui::InitOptions o;
+  o.home = flags.at("home");
+  o.genesis_path = flags.at("genesis");
+  if (flags.count("validator-key")) o.validator_key_path = flags.at("validator-key");
+  if (flags.count("moniker")) o.moniker = flags.at("moniker");
+  o.rpc_port = PortFlag(flags, ok);
+  if (!ok) return 2;
+  auto key = puhui::InitHome(o);
+  if (!key.ok()) {
+    fmt::print(stderr, "puhuid init: {}\n", key.status().ToString());
+    return 1;
+  }
+  fmt::print("initialised node home {}\nvalidator key: {}\n", o.home, puhui::Hex(key->bytes));
+  return 0;
+}
+
+int Start(const std::map<std::string, std::string>& flags) {
+  if (!flags.count("home")) {
+    fmt::print(stderr, "puhuid start needs --home\n{}", kUsage);
+    return 2;
+  }
+  bool ok = true;
+  auto port = PortFlag(flags, ok);
+  if (!ok) return 2;
+
+  // Signals are taken synchronously by one thread; block them before any other thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto node = puhui::Node::Open(flags.at("home"), port);
+  if (!node.ok()) {
+    puhui::log::Error("cannot open node: {}", node.status().ToString());
+    return 1;
+  }
+  puhui::Status s = (*node)->Start();
+  if (!s.ok()) {
+    puhui::log::Error("cannot start node: {}", s.ToString());
+    return 1;
+  }
+  // One thread waits for a signal; the main thread waits for the node to stop for any reason.
+  std::thread signal_waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGINT || sig == SIGTERM) {
+      puhui::log::Info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      (*node)->Stop();
+    }
+  });
+  puhui::Status result = (*node)->Wait();
+  (*node)->Stop();
+  if (!result.ok()) {
+    // Let the signal thread go: send ourselves the signal it waits for.
+    pthread_kill(signal_waiter.native_handle(), SIGTERM);
+  }
+  signal_waiter.join();
+  return result.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    fmt::print(stderr, "{}", kUsage);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "version" || cmd == "--version") {
+    fmt::print("puhuid 0.1.0\n");
+    return 0;
+  }
+  std::map<std::string, std::string> flags;
+  if (!ParseFlags(argc, argv, 2, flags)) return 2;
+  if (cmd == "init") return Init(flags);
+  if (cmd == "start") return Start(flags);
+  fmt::print(stderr, "puhuid: unknown command '{}'\n{}", cmd, kUsage);
+  return 2;
+}

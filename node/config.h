@@ -1,0 +1,44 @@
+// The node's own settings, in <home>/config.json (docs/operator.md lists every field). Anything that
+// must be the same on every node of a network lives in the genesis file instead.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "chain/status.h"
+#include "node/mempool.h"
+
+namespace puhui {
+
+struct NodeConfig {
+  std::string moniker = "puhui-node";
+  std::string rpc_address = "127.0.0.1";  // loopback unless deliberately opened
+  uint16_t rpc_port = 26657;
+  uint32_t rpc_threads = 2;
+  uint64_t rpc_max_body_bytes = 4u << 20;
+  uint32_t rpc_max_batch = 1000;
+  uint32_t rpc_max_connections = 256;
+  std::string log_level = "info";
+  uint32_t verify_threads = 0;  // 0: one per core
+  uint64_t sig_cache_entries = 500'000;
+  MempoolLimits mempool;
+};
+
+Result<NodeConfig> LoadConfig(const std::string& path);
+Status SaveConfig(const std::string& path, const NodeConfig& config);
+
+// Where a node home keeps its files.
+struct HomePaths {
+  std::string root;
+  std::string config;         // config.json
+  std::string genesis;        // genesis.json, a copy of the network's file
+  std::string node_key;       // node identity for peer connections (0600)
+  std::string validator_key;  // consensus signing key (0600)
+  std::string data;           // data/
+  std::string chain_db;       // data/chain (LevelDB)
+  std::string sign_record;    // data/last_signed: what the validator last signed
+
+  static HomePaths Of(const std::string& root);
+};
+
+}  // namespace puhui

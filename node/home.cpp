@@ -1,0 +1,41 @@
+#include "node/home.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "chain/genesis.h"
+#include "node/files.h"
+
+namespace puhui {
+
+Result<PublicKey> InitHome(const InitOptions& o) {
+  HomePaths paths = HomePaths::Of(o.home);
+  if (std::filesystem::exists(paths.config)) {
+    return AlreadyExists(fmt::format("'{}' is already a node home; nothing was changed", o.home));
+  }
+  auto genesis_text = ReadFile(o.genesis_path);
+  if (!genesis_text.ok()) return genesis_text.status();
+  auto genesis = ParseGenesis(*genesis_text);
+  if (!genesis.ok()) return genesis.status();
+
+  PrivateKey validator = PrivateKey::Generate();
+  if (o.validator_key_path) {
+    auto key = ReadKeyFile(*o.validator_key_path);
+    if (!key.ok()) return key.status();
+    validator = *key;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(paths.data, ec);
+  if (ec) return IoError(fmt::format("cannot create '{}': {}", paths.data, ec.message()));
+  PUHUI_RETURN_IF_ERROR(WriteFileDurably(paths.genesis, *genesis_text));
+  PUHUI_RETURN_IF_ERROR(WriteKeyFile(paths.validator_key, validator));
+  PUHUI_RETURN_IF_ERROR(WriteKeyFile(paths.node_key, PrivateKey::Generate()));
+  NodeConfig config;
+  if (o.moniker) config.moniker = *o.moniker;
+  if (o.rpc_port) config.rpc_port = *o.rpc_port;
+  PUHUI_RETURN_IF_ERROR(SaveConfig(paths.config, config));
+  return validator.Public();
+}
+
+}  // namespace puhui

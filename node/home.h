@@ -1,0 +1,25 @@
+// Creating a node home: config, a copy of the genesis file, and keys written 0600.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "chain/keys.h"
+#include "chain/status.h"
+#include "node/config.h"
+
+namespace puhui {
+
+struct InitOptions {
+  std::string home;
+  std::string genesis_path;
+  std::optional<std::string> validator_key_path;  // import this key instead of generating one
+  std::optional<std::string> moniker;
+  std::optional<uint16_t> rpc_port;
+};
+
+// Fails if the home already has a config or keys (nothing is overwritten).
+// Returns the validator's public key.
+Result<PublicKey> InitHome(const InitOptions& options);
+
+}  // namespace puhui

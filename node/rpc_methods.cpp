@@ -1,0 +1,271 @@
+#include "node/rpc_methods.h"
+
+#include <fmt/format.h>
+
+#include "chain/genesis.h"
+#include "chain/limits.h"
+#include "chain/signing.h"
+#include "contracts/state_keys.h"
+#include "node/node.h"
+#include "rpc/encode.h"
+#include "rpc/params.h"
+
+namespace puhui {
+
+namespace {
+
+using nlohmann::json;
+using rpc::Param;
+
+constexpr char kVersion[] = "0.1.0";
+
+[[noreturn]] void Throw(const Status& s) { throw rpc::RpcException(rpc::StatusToRpcError(s)); }
+
+template <typename T>
+T OrThrow(Result<T> r) {
+  if (!r.ok()) Throw(r.status());
+  return std::move(r).value();
+}
+
+PublicKey GetAddress(const json& params, Param p) {
+  Hash32 raw = rpc::GetHash32(params, p);
+  auto key = ParsePublicKey(raw);
+  if (!key.ok()) throw rpc::RpcException(rpc::InvalidParams(p.name, "is not a valid x-only public key"));
+  return *key;
+}
+
+std::string GetSerial(const json& params, Param p) {
+  std::string serial = rpc::GetString(params, p);
+  if (!IsValidId(serial)) {
+    throw rpc::RpcException(rpc::InvalidParams(p.name, "must be 1..128 characters of [A-Za-z0-9._:-]"));
+  }
+  return serial;
+}
+
+json SubmitResult(const Result<Hash32>& r) {
+  if (r.ok()) return {{"tx_hash", Hex(*r)}};
+  return {{"error", rpc::ToJson(rpc::StatusToRpcError(r.status()))}};
+}
+
+std::string DecodeHexTx(const json& value, std::string_view name) {
+  if (!value.is_string()) throw rpc::RpcException(rpc::InvalidParams(name, "must be a hex string"));
+  std::string text = value.get<std::string>();
+  if (text.size() > 2 * kMaxTxBytes + 2) {
+    Throw(ResourceExhausted(fmt::format("transaction exceeds {} bytes", kMaxTxBytes)));
+  }
+  if (text.rfind("0x", 0) == 0) text = text.substr(2);
+  auto bytes = FromHex(text);
+  if (!bytes) throw rpc::RpcException(rpc::InvalidParams(name, "is not valid hex"));
+  return ToString(*bytes);
+}
+
+json BlockJson(const Node& node, uint64_t height, bool raw) {
+  auto bytes = node.ledger().store().GetBlock(height);
+  if (!bytes) Throw(NotFound(fmt::format("no block at height {}; the tip is {}", height,
+                                         node.ledger().Tip().height())));
+  pb::Block block;
+  pb::BlockHeader header;
+  if (!block.ParseFromString(*bytes) || !header.ParseFromString(block.header())) {
+    Throw(Corruption(fmt::format("stored block {} does not parse", height)));
+  }
+  json txs = json::array();
+  for (const auto& env_bytes : block.txs()) {
+    pb::TxEnvelope env;
+    pb::TxBody body;
+    env.ParseFromString(env_bytes);
+    body.ParseFromString(env.body());
+    json tx = rpc::TxBodyToJson(body);
+    tx["hash"] = Hex(TxId(AsBytes(env.body())));
+    txs.push_back(std::move(tx));
+  }
+  json out = {{"hash", Hex(BlockHash(AsBytes(block.header())))},
+              {"header", rpc::HeaderToJson(header)},
+              {"txs", std::move(txs)},
+              {"last_commit", rpc::CommitToJson(block.last_commit())}};
+  if (auto commit_bytes = node.ledger().store().GetCommit(height)) {
+    pb::Commit commit;
+    if (commit.ParseFromString(*commit_bytes)) out["commit"] = rpc::CommitToJson(commit);
+  }
+  if (raw) out["raw"] = Hex(AsBytes(*bytes));
+  return out;
+}
+
+}  // namespace
+
+void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
+  d.Register(
+      "node_status",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {});
+        pb::ChainMeta tip = node.ledger().Tip();
+        auto power = node.ledger().validators().PowerOf(node.validator().bytes);
+        return json{
+            {"version", kVersion},
+            {"moniker", node.config().moniker},
+            {"chain_id", node.ledger().chain_id()},
+            {"genesis_hash", Hex(node.ledger().genesis().doc_hash)},
+            {"latest_height", tip.height()},
+            {"latest_block_hash", rpc::HexOf(tip.block_hash())},
+            {"latest_block_time_ms", tip.time_ms()},
+            {"latest_block_time", FormatUtcTime(tip.time_ms())},
+            {"state_root", rpc::HexOf(tip.state_root())},
+            {"validator", {{"pub_key", Hex(node.validator().bytes)}, {"power", power.value_or(0)}}},
+            {"mempool", {{"txs", node.mempool().size()}, {"bytes", node.mempool().bytes()}}},
+        };
+      },
+      "the chain id, latest height, block hash, state root, validator and mempool size");
+
+  d.Register(
+      "tx_submit",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"tx"});
+        json tx = params.is_array() ? params.at(0) : params.value("tx", json());
+        auto results = node.SubmitTxs({DecodeHexTx(tx, "tx")});
+        Hash32 id = OrThrow(std::move(results[0]));
+        return json{{"tx_hash", Hex(id)}};
+      },
+      "admits a signed transaction (hex TxEnvelope) to the mempool; returns its hash");
+
+  d.Register(
+      "tx_submit_batch",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"txs"});
+        json txs = params.is_array() ? params.at(0) : params.value("txs", json());
+        if (!txs.is_array()) throw rpc::RpcException(rpc::InvalidParams("txs", "must be an array of hex strings"));
+        if (txs.size() > node.config().rpc_max_batch) {
+          Throw(ResourceExhausted(fmt::format("at most {} transactions per call", node.config().rpc_max_batch)));
+        }
+        std::vector<std::string> envelopes;
+        for (const auto& t : txs) envelopes.push_back(DecodeHexTx(t, "txs"));
+        json out = json::array();
+        for (const auto& r : node.SubmitTxs(envelopes)) out.push_back(SubmitResult(r));
+        return out;
+      },
+      "admits many signed transactions at once; one result (tx_hash or error) per transaction");
+
+  d.Register(
+      "tx_get",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"hash"});
+        Hash32 id = rpc::GetHash32(params, {"hash", 0});
+        const BlockStore& store = node.ledger().store();
+        auto loc = store.GetTxLocation(id);
+        if (!loc) {
+          if (node.mempool().Contains(id)) return json{{"hash", Hex(id)}, {"status", "pending"}};
+          Throw(NotFound(fmt::format("transaction {} is neither committed nor pending", Hex(id))));
+        }
+        pb::Block block;
+        auto block_bytes = store.GetBlock(loc->height());
+        auto receipt_bytes = store.GetReceipt(loc->height(), loc->index());
+        pb::Receipt receipt;
+        if (!block_bytes || !block.ParseFromString(*block_bytes) ||
+            static_cast<int>(loc->index()) >= block.txs_size() || !receipt_bytes ||
+            !receipt.ParseFromString(*receipt_bytes)) {
+          Throw(Corruption(fmt::format("stored transaction {} is incomplete", Hex(id))));
+        }
+        pb::TxEnvelope env;
+        pb::TxBody body;
+        env.ParseFromString(block.txs(static_cast<int>(loc->index())));
+        body.ParseFromString(env.body());
+        return json{{"hash", Hex(id)},
+                    {"status", "committed"},
+                    {"height", loc->height()},
+                    {"index", loc->index()},
+                    {"tx", rpc::TxBodyToJson(body)},
+                    {"receipt", rpc::ReceiptToJson(receipt)}};
+      },
+      "a transaction by hash: committed (with its receipt) or pending");
+
+  d.Register(
+      "block_get",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"height", "hash", "raw"});
+        bool raw = rpc::GetOptionalBool(params, {"raw", 2}).value_or(false);
+        auto height = rpc::GetOptionalUint64(params, {"height", 0});
+        auto hash = rpc::GetOptionalHash32(params, {"hash", 1});
+        if (height && hash) throw rpc::RpcException(rpc::InvalidParams("hash", "give height or hash, not both"));
+        if (hash) {
+          auto h = node.ledger().store().HeightOfBlock(*hash);
+          if (!h) Throw(NotFound(fmt::format("no block with hash {}", Hex(*hash))));
+          height = *h;
+        }
+        if (!height) height = node.ledger().Tip().height();
+        if (*height == 0) Throw(NotFound("height 0 is the genesis state, not a block; the first block is 1"));
+        return BlockJson(node, *height, raw);
+      },
+      "a block by height or hash (latest if neither), with its commit certificate; raw=true adds its bytes");
+
+  d.Register(
+      "state_get",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"key", "height"});
+        Bytes key = rpc::GetHexBytes(params, {"key", 0});
+        if (key.empty() || key.size() > 1024) throw rpc::RpcException(rpc::InvalidParams("key", "must be 1..1024 bytes"));
+        const pb::ChainMeta tip = node.ledger().Tip();
+        uint64_t height = rpc::GetOptionalUint64(params, {"height", 1}).value_or(tip.height());
+        if (height > tip.height()) Throw(NotFound(fmt::format("height {} is above the tip {}", height, tip.height())));
+        const BlockStore& store = node.ledger().store();
+        auto root = store.StateRootAt(height);
+        if (!root) Throw(NotFound(fmt::format("no state root stored for height {}", height)));
+        auto value = OrThrow(SparseMerkleTree::Get(store, *root, key));
+        auto proof = OrThrow(SparseMerkleTree::Prove(store, *root, key));
+        json out = {{"key", Hex(key)},
+                    {"height", height},
+                    {"state_root", Hex(*root)},
+                    {"proof", rpc::SmtProofToJson(proof)},
+                    {"note", fmt::format("state after block {}; committed in the header of block {}",
+                                         height, height + 1)}};
+        out["value"] = value ? json(Hex(*value)) : json(nullptr);
+        return out;
+      },
+      "a raw state value (hex key) after a height, with a sparse-Merkle proof of presence or absence");
+
+  d.Register(
+      "account_get",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"address"});
+        PublicKey address = GetAddress(params, {"address", 0});
+        StoreStateReader reader(node.ledger().store());
+        pb::Account account = OrThrow(ReadAccount(reader, address));
+        json roles = json::array();
+        for (const auto& region : node.ledger().genesis().regions) {
+          for (int r = pb::ROLE_AUTHORITY; r <= pb::ROLE_EXCHANGE; ++r) {
+            auto role = static_cast<pb::Role>(r);
+            if (OrThrow(HasRole(reader, region.code, role, address))) {
+              roles.push_back({{"role", std::string(RoleName(role))}, {"region", region.code}});
+            }
+          }
+        }
+        return json{{"address", Hex(address.bytes)},
+                    {"nonce", account.nonce()},
+                    {"pending_nonce", node.mempool().PendingNonce(address, account.nonce())},
+                    {"roles", std::move(roles)}};
+      },
+      "an account's next nonce (committed and counting pending transactions) and its roles");
+
+  d.Register(
+      "batch_get",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"serial"});
+        std::string serial = GetSerial(params, {"serial", 0});
+        StoreStateReader reader(node.ledger().store());
+        auto batch = OrThrow(ReadBatch(reader, serial));
+        if (!batch) Throw(NotFound(fmt::format("credit batch '{}' does not exist", serial)));
+        return rpc::CreditBatchToJson(*batch);
+      },
+      "a credit batch by serial: its issuance and retired, cancelled and locked totals");
+
+  d.Register(
+      "balance_get",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"batch", "address"});
+        std::string serial = GetSerial(params, {"batch", 0});
+        PublicKey address = GetAddress(params, {"address", 1});
+        StoreStateReader reader(node.ledger().store());
+        uint64_t grams = OrThrow(ReadU64(reader, state_keys::Balance(serial, address)));
+        return json{{"batch", serial}, {"address", Hex(address.bytes)}, {"grams", grams}};
+      },
+      "the free balance in grams CO2e that an address holds of a batch");
+}
+
+}  // namespace puhui

@@ -1,0 +1,22 @@
+// JSON renderings of the chain's records for RPC results. Bytes are lower-case hex; amounts, heights
+// and times are JSON integers; enums are their lower-case names. docs/rpc.md shows each shape.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "chain/smt.h"
+#include "puhui.pb.h"
+
+namespace puhui::rpc {
+
+nlohmann::json HeaderToJson(const pb::BlockHeader& header);
+nlohmann::json CommitToJson(const pb::Commit& commit);
+nlohmann::json TxBodyToJson(const pb::TxBody& body);
+nlohmann::json ReceiptToJson(const pb::Receipt& receipt);
+nlohmann::json SmtProofToJson(const SmtProof& proof);
+nlohmann::json CreditBatchToJson(const pb::CreditBatch& batch);
+
+std::string ReceiptCodeName(pb::ReceiptCode code);
+std::string HexOf(const std::string& bytes);
+
+}  // namespace puhui::rpc

@@ -1,0 +1,124 @@
+#include <doctest/doctest.h>
+
+#include "node/mempool.h"
+#include "node/verifier_pool.h"
+#include "test_util.h"
+
+using namespace puhui;
+using namespace puhui::testing;
+
+namespace {
+auto Zero = [](const PublicKey&) { return uint64_t{0}; };
+}
+
+TEST_CASE("the mempool refuses a transaction it already holds") {
+  Mempool m({});
+  DecodedTx tx = Decoded(TransferBody("owner", "alice", 1, 0), "owner");
+  CHECK(m.Add(tx, 0, 1).ok());
+  Status again = m.Add(tx, 0, 1);
+  CHECK(again.code() == StatusCode::kAlreadyExists);
+  CHECK(m.size() == 1);
+}
+
+TEST_CASE("a second transaction with a pending nonce is refused") {
+  Mempool m({});
+  CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1).ok());
+  Status s = m.Add(Decoded(TransferBody("owner", "alice", 2, 0), "owner"), 0, 1);
+  CHECK(s.code() == StatusCode::kAlreadyExists);
+  CHECK(s.message().find("nonce 0") != std::string::npos);
+}
+
+TEST_CASE("a used nonce and an expired transaction are refused") {
+  Mempool m({});
+  Status used = m.Add(Decoded(TransferBody("owner", "alice", 1, 2), "owner"), 3, 1);
+  CHECK(used.code() == StatusCode::kFailedPrecondition);
+  CHECK(used.message().find("already used") != std::string::npos);
+  pb::TxBody body = TransferBody("owner", "alice", 1, 0);
+  body.set_expiry_height(4);
+  Status expired = m.Add(Decoded(body, "owner"), 0, 5);
+  CHECK(expired.code() == StatusCode::kFailedPrecondition);
+  CHECK(m.size() == 0);
+}
+
+TEST_CASE("the mempool enforces its entry, byte and per-sender limits") {
+  SUBCASE("entries") {
+    Mempool m({.max_txs = 3, .max_bytes = 1 << 20, .max_per_sender = 100});
+    for (uint64_t n = 0; n < 3; ++n) CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, n), "owner"), 0, 1).ok());
+    CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 3), "owner"), 0, 1).code() ==
+          StatusCode::kResourceExhausted);
+    CHECK(m.size() == 3);
+  }
+  SUBCASE("bytes") {
+    DecodedTx tx = Decoded(TransferBody("owner", "alice", 1, 0), "owner");
+    Mempool m({.max_txs = 100, .max_bytes = tx.envelope_bytes.size() * 2, .max_per_sender = 100});
+    CHECK(m.Add(tx, 0, 1).ok());
+    CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 1), "owner"), 0, 1).ok());
+    CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 2), "owner"), 0, 1).code() ==
+          StatusCode::kResourceExhausted);
+    CHECK(m.bytes() <= tx.envelope_bytes.size() * 2);
+  }
+  SUBCASE("per sender, and nonces too far ahead") {
+    Mempool m({.max_txs = 100, .max_bytes = 1 << 20, .max_per_sender = 2});
+    CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1).ok());
+    CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 1), "owner"), 0, 1).ok());
+    CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 2), "owner"), 0, 1).code() ==
+          StatusCode::kResourceExhausted);
+    CHECK(m.Add(Decoded(TransferBody("alice", "owner", 1, 0), "alice"), 0, 1).ok());
+  }
+}
+
+TEST_CASE("reaping takes each sender's consecutive nonces from the committed one, in arrival order") {
+  Mempool m({});
+  CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 1), "owner"), 0, 1).ok());
+  CHECK(m.Add(Decoded(TransferBody("alice", "owner", 1, 0), "alice"), 0, 1).ok());
+  CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1).ok());
+  CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 3), "owner"), 0, 1).ok());  // gap at 2
+  auto txs = m.Reap(100, 1 << 20, Zero);
+  REQUIRE(txs.size() == 3);
+  CHECK(txs[0].sender == KeyOf("owner").Public());
+  CHECK(txs[0].body.nonce() == 0);
+  CHECK(txs[1].body.nonce() == 1);
+  CHECK(txs[2].sender == KeyOf("alice").Public());
+  CHECK(m.PendingNonce(KeyOf("owner").Public(), 0) == 2);
+  CHECK(m.Reap(2, 1 << 20, Zero).size() == 2);
+}
+
+TEST_CASE("after a block the mempool drops what was committed and what expired") {
+  Mempool m({});
+  CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1).ok());
+  CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 1), "owner"), 0, 1).ok());
+  pb::TxBody short_lived = TransferBody("alice", "owner", 1, 0);
+  short_lived.set_expiry_height(2);
+  CHECK(m.Add(Decoded(short_lived, "alice"), 0, 1).ok());
+  PublicKey owner = KeyOf("owner").Public();
+  m.Update([&](const PublicKey& k) { return k == owner ? uint64_t{1} : uint64_t{0}; }, 3);
+  CHECK(m.size() == 1);
+  auto left = m.Reap(10, 1 << 20, [&](const PublicKey& k) { return k == owner ? uint64_t{1} : uint64_t{0}; });
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].body.nonce() == 1);
+}
+
+TEST_CASE("the verifier pool checks signatures in parallel and remembers good ones") {
+  VerifierPool pool(2, 100);
+  std::vector<DecodedTx> txs;
+  for (uint64_t n = 0; n < 10; ++n) txs.push_back(Decoded(TransferBody("owner", "alice", 1, n), "owner"));
+  txs.push_back(Decoded(TransferBody("owner", "alice", 1, 99), "alice"));  // wrong signer
+  std::vector<const DecodedTx*> ptrs;
+  for (const auto& t : txs) ptrs.push_back(&t);
+  auto ok = pool.Verify(ptrs);
+  for (size_t i = 0; i < 10; ++i) CHECK(ok[i]);
+  CHECK_FALSE(ok[10]);
+  CHECK(pool.cache().size() == 10);
+  CHECK(pool.cache().Contains(txs[3]));
+  CHECK_FALSE(pool.cache().Contains(txs[10]));
+}
+
+TEST_CASE("the signature cache forgets its oldest entries beyond its bound") {
+  SigCache cache(3);
+  std::vector<DecodedTx> txs;
+  for (uint64_t n = 0; n < 5; ++n) txs.push_back(Decoded(TransferBody("owner", "alice", 1, n), "owner"));
+  for (const auto& t : txs) cache.Insert(t);
+  CHECK(cache.size() == 3);
+  CHECK_FALSE(cache.Contains(txs[0]));
+  CHECK(cache.Contains(txs[4]));
+}

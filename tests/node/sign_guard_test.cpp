@@ -1,0 +1,70 @@
+#include <doctest/doctest.h>
+
+#include "node/sign_guard.h"
+#include "test_util.h"
+
+using namespace puhui;
+using namespace puhui::testing;
+
+namespace {
+pb::Vote Precommit(uint64_t height, uint32_t round, char block) {
+  pb::Vote v;
+  v.set_chain_id(kChainId);
+  v.set_type(pb::VOTE_PRECOMMIT);
+  v.set_height(height);
+  v.set_round(round);
+  v.set_block_hash(std::string(32, block));
+  v.set_validator(RawAddr("validator"));
+  return v;
+}
+}  // namespace
+
+TEST_CASE("a validator never signs two different votes for one height and round, even after a restart") {
+  TempDir dir;
+  PrivateKey key = KeyOf("validator");
+  {
+    auto guard = SignGuard::Open(dir / "last_signed");
+    REQUIRE(guard.ok());
+    CHECK(guard->Sign(Precommit(5, 0, 'a'), kChainId, key, "block-a").ok());
+    auto conflict = guard->Sign(Precommit(5, 0, 'b'), kChainId, key);
+    CHECK(conflict.status().code() == StatusCode::kFailedPrecondition);
+  }
+  auto reopened = SignGuard::Open(dir / "last_signed");
+  REQUIRE(reopened.ok());
+  REQUIRE(reopened->last().has_value());
+  CHECK(reopened->last()->height() == 5);
+  CHECK(reopened->last()->block() == "block-a");
+  CHECK_FALSE(reopened->Sign(Precommit(5, 0, 'b'), kChainId, key).ok());
+  CHECK_FALSE(reopened->Sign(Precommit(4, 7, 'a'), kChainId, key).ok());
+}
+
+TEST_CASE("re-signing the same vote returns the same signature") {
+  TempDir dir;
+  auto guard = SignGuard::Open(dir / "last_signed");
+  REQUIRE(guard.ok());
+  auto a = guard->Sign(Precommit(3, 1, 'a'), kChainId, KeyOf("validator"));
+  auto b = guard->Sign(Precommit(3, 1, 'a'), kChainId, KeyOf("validator"));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->signature() == b->signature());
+}
+
+TEST_CASE("later rounds and heights may be signed") {
+  TempDir dir;
+  auto guard = SignGuard::Open(dir / "last_signed");
+  REQUIRE(guard.ok());
+  CHECK(guard->Sign(Precommit(3, 0, 'a'), kChainId, KeyOf("validator")).ok());
+  CHECK(guard->Sign(Precommit(3, 1, 'b'), kChainId, KeyOf("validator")).ok());
+  CHECK(guard->Sign(Precommit(4, 0, 'c'), kChainId, KeyOf("validator")).ok());
+}
+
+TEST_CASE("a corrupt sign record stops signing rather than risking a double sign") {
+  TempDir dir;
+  {
+    FILE* f = std::fopen((dir / "last_signed").c_str(), "wb");
+    std::fputs("\xff\xff\xff garbage", f);
+    std::fclose(f);
+  }
+  auto guard = SignGuard::Open(dir / "last_signed");
+  CHECK(guard.status().code() == StatusCode::kCorruption);
+}
