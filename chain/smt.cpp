@@ -1,0 +1,588 @@
+// Sparse Merkle tree over SHA-256 key hashes: see chain/smt.h for the contract.
+//
+// Tree shape (consensus-critical; every node must derive the same root from the same key set):
+//   * key_hash = SHA256(key); the path of a key is the bits of key_hash, most significant bit of
+//     byte 0 first (bit 0 = byte 0 & 0x80). Bit 0 picks the child of the root: 0 left, 1 right.
+//   * The hash of a subtree is
+//       kZeroHash                                          if it holds no leaf;
+//       TaggedHash("puhui/smt/leaf", key_hash || SHA256(value))   if it holds exactly one leaf,
+//                                                          whatever its depth;
+//       TaggedHash("puhui/smt/node", left || right)        if it holds two or more leaves,
+//     so a subtree's hash depends only on the set of leaves under it, never on the history of
+//     insertions, deletions or batching. Where two or more leaves share a longer prefix than the
+//     rest of their subtree, the path down to their split is a chain of internal nodes whose
+//     other child is empty; an internal node never has an empty child next to a single leaf.
+//
+// Update sorts the batch by key hash and descends once for all of it, splitting the sorted run
+// on the bit of each depth, so a node shared by many changed paths is read and rewritten once.
+// Below an empty subtree or a lone leaf it builds the new subtree from the changes (and that
+// leaf, unless changed); on the way up, a side left empty lets a lone leaf on the other side move
+// up. A subtree whose hash comes out unchanged contributes no new nodes.
+//
+// Node encodings, stored under the node's hash (the caller persists them; all are immutable):
+//   internal (65 bytes):   0x00 | left hash (32) | right hash (32)
+//   leaf (5 + k + v bytes): 0x01 | key length k (u32, big-endian) | key (k) | value (v, the rest)
+//   The leaf keeps the raw key rather than its hash so that state can be enumerated and read back
+//   from any historical root; key_hash and SHA256(value) are recomputed when needed.
+//   Empty subtrees are never stored: kZeroHash is not a node.
+//
+// Proofs: the sibling hashes from the root down to the depth where the key's path ends (at a leaf
+// or at an empty subtree). The verifier rebuilds the root from the bottom: from the key's own
+// leaf (presence), from kZeroHash (absence, empty branch) or from another leaf whose key hash
+// shares the path's prefix (absence, another leaf sits where the key would be).
+#include "chain/smt.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "chain/hash.h"
+
+namespace puhui {
+namespace {
+
+constexpr int kMaxDepth = 256;
+constexpr uint8_t kInternalTag = 0x00;
+constexpr uint8_t kLeafTag = 0x01;
+constexpr size_t kInternalSize = 1 + 32 + 32;
+constexpr size_t kLeafHeaderSize = 1 + 4;
+constexpr std::string_view kLeafHashTag = "puhui/smt/leaf";
+constexpr std::string_view kNodeHashTag = "puhui/smt/node";
+
+// SHA-256 for the hot paths. The one-shot SHA256() of OpenSSL 3 fetches the algorithm on every
+// call (~600 ns for 128 bytes here); a pre-fetched EVP_MD and a context that has already absorbed
+// the 64-byte tag prefix (one full block) make a tagged hash of 64 bytes cost ~150 ns instead.
+// One engine per thread: the contexts are mutable, and the tree functions may run on any thread.
+class HashEngine {
+ public:
+  HashEngine() {
+    md_ = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    PUHUI_CHECK(md_ != nullptr, "EVP_MD_fetch SHA256");
+    work_ = EVP_MD_CTX_new();
+    leaf_prefix_ = NewPrefixContext(kLeafHashTag);
+    node_prefix_ = NewPrefixContext(kNodeHashTag);
+    PUHUI_CHECK(work_ != nullptr, "EVP_MD_CTX_new");
+  }
+  ~HashEngine() {
+    EVP_MD_CTX_free(work_);
+    EVP_MD_CTX_free(leaf_prefix_);
+    EVP_MD_CTX_free(node_prefix_);
+    EVP_MD_free(md_);
+  }
+  HashEngine(const HashEngine&) = delete;
+  HashEngine& operator=(const HashEngine&) = delete;
+
+  static HashEngine& ForThread() {
+    thread_local HashEngine engine;
+    return engine;
+  }
+
+  Hash32 Plain(ByteView data) {
+    PUHUI_CHECK(EVP_DigestInit_ex(work_, md_, nullptr) == 1, "EVP init");
+    return Finish(data.data(), data.size());
+  }
+  Hash32 Leaf(const Hash32& key_hash, const Hash32& value_hash) {
+    return Tagged(leaf_prefix_, key_hash, value_hash);
+  }
+  Hash32 Node(const Hash32& left, const Hash32& right) {
+    return Tagged(node_prefix_, left, right);
+  }
+
+ private:
+  EVP_MD_CTX* NewPrefixContext(std::string_view tag) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    PUHUI_CHECK(ctx != nullptr && EVP_DigestInit_ex(ctx, md_, nullptr) == 1, "EVP init");
+    const Hash32 t = Sha256(tag);
+    PUHUI_CHECK(EVP_DigestUpdate(ctx, t.data(), t.size()) == 1 &&
+                    EVP_DigestUpdate(ctx, t.data(), t.size()) == 1,
+                "EVP update");
+    return ctx;
+  }
+  Hash32 Tagged(EVP_MD_CTX* prefix, const Hash32& a, const Hash32& b) {
+    uint8_t buf[64];
+    std::memcpy(buf, a.data(), 32);
+    std::memcpy(buf + 32, b.data(), 32);
+    PUHUI_CHECK(EVP_MD_CTX_copy_ex(work_, prefix) == 1, "EVP copy");
+    return Finish(buf, sizeof buf);
+  }
+  Hash32 Finish(const uint8_t* data, size_t size) {
+    Hash32 out;
+    unsigned int len = 0;
+    PUHUI_CHECK(EVP_DigestUpdate(work_, data, size) == 1 &&
+                    EVP_DigestFinal_ex(work_, out.data(), &len) == 1 && len == 32,
+                "EVP digest");
+    return out;
+  }
+
+  EVP_MD* md_ = nullptr;
+  EVP_MD_CTX* work_ = nullptr;
+  EVP_MD_CTX* leaf_prefix_ = nullptr;
+  EVP_MD_CTX* node_prefix_ = nullptr;
+};
+
+bool IsZero(const Hash32& h) { return h == kZeroHash; }
+
+int Bit(const Hash32& h, int i) { return (h[i >> 3] >> (7 - (i & 7))) & 1; }
+
+// True iff a and b agree on their first `bits` bits.
+bool SamePrefix(const Hash32& a, const Hash32& b, int bits) {
+  const int bytes = bits >> 3;
+  if (std::memcmp(a.data(), b.data(), bytes) != 0) return false;
+  const int rest = bits & 7;
+  if (rest == 0) return true;
+  const uint8_t mask = static_cast<uint8_t>(0xff00 >> rest);
+  return ((a[bytes] ^ b[bytes]) & mask) == 0;
+}
+
+Bytes EncodeInternal(const Hash32& left, const Hash32& right) {
+  Bytes out(kInternalSize);
+  out[0] = kInternalTag;
+  std::memcpy(out.data() + 1, left.data(), 32);
+  std::memcpy(out.data() + 33, right.data(), 32);
+  return out;
+}
+
+Bytes EncodeLeaf(ByteView key, ByteView value) {
+  Bytes out(kLeafHeaderSize + key.size() + value.size());
+  const auto k = static_cast<uint32_t>(key.size());
+  out[0] = kLeafTag;
+  out[1] = static_cast<uint8_t>(k >> 24);
+  out[2] = static_cast<uint8_t>(k >> 16);
+  out[3] = static_cast<uint8_t>(k >> 8);
+  out[4] = static_cast<uint8_t>(k);
+  if (!key.empty()) std::memcpy(out.data() + kLeafHeaderSize, key.data(), key.size());
+  if (!value.empty()) {
+    std::memcpy(out.data() + kLeafHeaderSize + key.size(), value.data(), value.size());
+  }
+  return out;
+}
+
+// A decoded node; the views point into the Bytes it was decoded from.
+struct Node {
+  bool leaf = false;
+  Hash32 left{}, right{};  // internal
+  ByteView key, value;     // leaf
+};
+
+Status Decode(const Hash32& hash, const Bytes& bytes, Node& node) {
+  if (bytes.size() == kInternalSize && bytes[0] == kInternalTag) {
+    node.leaf = false;
+    std::memcpy(node.left.data(), bytes.data() + 1, 32);
+    std::memcpy(node.right.data(), bytes.data() + 33, 32);
+    // Two empty children would mean an empty subtree stored as a node: never written by Update.
+    if (IsZero(node.left) && IsZero(node.right)) {
+      return Corruption("smt node " + Hex(hash) + " has two empty children");
+    }
+    return Status::Ok();
+  }
+  if (bytes.size() >= kLeafHeaderSize && bytes[0] == kLeafTag) {
+    const size_t k = size_t{bytes[1]} << 24 | size_t{bytes[2]} << 16 | size_t{bytes[3]} << 8 |
+                     size_t{bytes[4]};
+    if (k <= bytes.size() - kLeafHeaderSize) {
+      node.leaf = true;
+      node.key = ByteView(bytes).subspan(kLeafHeaderSize, k);
+      node.value = ByteView(bytes).subspan(kLeafHeaderSize + k);
+      return Status::Ok();
+    }
+  }
+  return Corruption("smt node " + Hex(hash) + " is malformed (" + std::to_string(bytes.size()) +
+                    " bytes)");
+}
+
+// Fetches and decodes a node that the tree says exists; absence is corruption of our own store.
+Status Load(const SmtNodeSource& source, const Hash32& hash, int depth, Bytes& storage,
+            Node& node) {
+  std::optional<Bytes> got = source.GetSmtNode(hash);
+  if (!got) {
+    return Corruption("smt node " + Hex(hash) + " at depth " + std::to_string(depth) +
+                      " is missing from the store");
+  }
+  storage = std::move(*got);
+  return Decode(hash, storage, node);
+}
+
+// One change of a batch, with its key hashed once up front.
+struct Item {
+  Hash32 key_hash;
+  const Bytes* key;
+  const Bytes* value;  // nullptr: delete
+  bool skip;           // sets an existing leaf to the value it already holds
+  bool live() const { return value != nullptr && !skip; }
+};
+
+// A leaf already in the store that a batch may push down or leave alone.
+struct Existing {
+  Hash32 key_hash;
+  Hash32 hash;
+};
+
+// A subtree after the batch. kUnknown: untouched, its kind not read (reading costs a lookup and
+// is only needed when the other child becomes empty, to decide whether this one moves up).
+struct Sub {
+  enum Kind : uint8_t { kEmpty, kLeaf, kInternal, kUnknown };
+  Hash32 hash;
+  Kind kind;
+};
+
+using ItemSpan = std::span<Item>;
+
+// Splits items (sorted by key hash and sharing their first `depth` bits) on bit `depth`.
+std::pair<ItemSpan, ItemSpan> Split(ItemSpan items, int depth) {
+  auto mid = std::partition_point(items.begin(), items.end(),
+                                  [depth](const Item& it) { return Bit(it.key_hash, depth) == 0; });
+  const auto n = static_cast<size_t>(mid - items.begin());
+  return {items.first(n), items.subspan(n)};
+}
+
+class Updater {
+ public:
+  Updater(const SmtNodeSource& source, std::vector<std::pair<Hash32, Bytes>>& out)
+      : source_(source), out_(out), hasher_(HashEngine::ForThread()) {}
+
+  // The subtree `hash` at `depth` after applying `items` (all under this subtree).
+  Status Apply(const Hash32& hash, int depth, ItemSpan items, Sub& result) {
+    if (items.empty()) {
+      result = {hash, IsZero(hash) ? Sub::kEmpty : Sub::kUnknown};
+      return Status::Ok();
+    }
+    if (IsZero(hash)) return Build(depth, items, nullptr, result);
+
+    const size_t mark = out_.size();
+    Bytes storage;
+    Node node;
+    PUHUI_RETURN_IF_ERROR(Load(source_, hash, depth, storage, node));
+    if (node.leaf) {
+      PUHUI_RETURN_IF_ERROR(ApplyToLeaf(hash, depth, items, node, result));
+    } else {
+      if (depth >= kMaxDepth) {
+        return Corruption("smt internal node " + Hex(hash) + " below depth 256");
+      }
+      auto [left_items, right_items] = Split(items, depth);
+      Sub left, right;
+      PUHUI_RETURN_IF_ERROR(Apply(node.left, depth + 1, left_items, left));
+      PUHUI_RETURN_IF_ERROR(Apply(node.right, depth + 1, right_items, right));
+      PUHUI_RETURN_IF_ERROR(Combine(left, right, depth, result));
+    }
+    // An unchanged subtree (e.g. values rewritten with what they held) is already stored whole:
+    // none of the nodes just built under it are new.
+    if (result.hash == hash) out_.resize(mark);
+    return Status::Ok();
+  }
+
+ private:
+  Status ApplyToLeaf(const Hash32& hash, int depth, ItemSpan items, const Node& node,
+                     Sub& result) {
+    // Find the change to this leaf's own key, if any, by raw key: the span is tiny at a leaf in
+    // the usual case, and a match gives the leaf's key hash without hashing the stored key.
+    Item* match = nullptr;
+    for (Item& it : items) {
+      if (it.key->size() == node.key.size() &&
+          std::equal(node.key.begin(), node.key.end(), it.key->begin())) {
+        match = &it;
+        break;
+      }
+    }
+    Existing existing{match ? match->key_hash : hasher_.Plain(node.key), hash};
+    // Every item here shares the first `depth` bits of its path; a leaf stored off that path
+    // means the store does not hold the tree its hashes claim.
+    if (!SamePrefix(existing.key_hash, items.front().key_hash, depth)) {
+      return Corruption("smt leaf " + Hex(hash) + " is off its path at depth " +
+                        std::to_string(depth));
+    }
+    const Existing* keep = &existing;
+    if (match != nullptr) {
+      if (match->value != nullptr && match->value->size() == node.value.size() &&
+          std::equal(node.value.begin(), node.value.end(), match->value->begin())) {
+        match->skip = true;  // same value: keep the stored leaf, write nothing for it
+      } else {
+        keep = nullptr;  // deleted, or replaced by the item's new leaf
+      }
+    }
+    return Build(depth, items, keep, result);
+  }
+
+  // A subtree at `depth` made of the live items plus `existing` (a stored leaf), where nothing
+  // else is stored: below an empty subtree or a single leaf.
+  Status Build(int depth, ItemSpan items, const Existing* existing, Sub& result) {
+    size_t live = existing != nullptr ? 1 : 0;
+    Item* last_live = nullptr;
+    for (Item& it : items) {
+      if (it.live()) {
+        ++live;
+        last_live = &it;
+        if (live > 1) break;
+      }
+    }
+    if (live == 0) {
+      result = {kZeroHash, Sub::kEmpty};
+      return Status::Ok();
+    }
+    if (live == 1) {
+      if (existing != nullptr) {
+        result = {existing->hash, Sub::kLeaf};
+      } else {
+        result = {NewLeaf(*last_live), Sub::kLeaf};
+      }
+      return Status::Ok();
+    }
+    if (depth >= kMaxDepth) {
+      return InvalidArgument("two state keys have the same SHA-256 hash");
+    }
+    auto [left_items, right_items] = Split(items, depth);
+    const Existing* existing_left = nullptr;
+    const Existing* existing_right = nullptr;
+    if (existing != nullptr) {
+      (Bit(existing->key_hash, depth) ? existing_right : existing_left) = existing;
+    }
+    Sub left, right;
+    PUHUI_RETURN_IF_ERROR(Build(depth + 1, left_items, existing_left, left));
+    PUHUI_RETURN_IF_ERROR(Build(depth + 1, right_items, existing_right, right));
+    return Combine(left, right, depth, result);
+  }
+
+  // The subtree whose children are `left` and `right`, in compact form.
+  Status Combine(Sub& left, Sub& right, int depth, Sub& result) {
+    const bool left_empty = left.kind == Sub::kEmpty;
+    const bool right_empty = right.kind == Sub::kEmpty;
+    if (left_empty && right_empty) {
+      result = {kZeroHash, Sub::kEmpty};
+      return Status::Ok();
+    }
+    if (left_empty || right_empty) {
+      Sub& only = left_empty ? right : left;
+      PUHUI_RETURN_IF_ERROR(Resolve(only, depth + 1));
+      if (only.kind == Sub::kLeaf) {
+        result = only;  // a lone leaf moves up: its hash does not depend on depth
+        return Status::Ok();
+      }
+    }
+    result = {NewInternal(left.hash, right.hash), Sub::kInternal};
+    return Status::Ok();
+  }
+
+  Status Resolve(Sub& sub, int depth) {
+    if (sub.kind != Sub::kUnknown) return Status::Ok();
+    Bytes storage;
+    Node node;
+    PUHUI_RETURN_IF_ERROR(Load(source_, sub.hash, depth, storage, node));
+    sub.kind = node.leaf ? Sub::kLeaf : Sub::kInternal;
+    return Status::Ok();
+  }
+
+  Hash32 NewLeaf(const Item& item) {
+    const Hash32 hash = hasher_.Leaf(item.key_hash, hasher_.Plain(*item.value));
+    out_.emplace_back(hash, EncodeLeaf(*item.key, *item.value));
+    return hash;
+  }
+
+  Hash32 NewInternal(const Hash32& left, const Hash32& right) {
+    const Hash32 hash = hasher_.Node(left, right);
+    out_.emplace_back(hash, EncodeInternal(left, right));
+    return hash;
+  }
+
+  const SmtNodeSource& source_;
+  std::vector<std::pair<Hash32, Bytes>>& out_;
+  HashEngine& hasher_;
+};
+
+// Where the path of `key_hash` ends under `root`: the siblings passed on the way down and the
+// node found there (none: an empty subtree).
+struct Walk {
+  std::vector<Hash32>* siblings = nullptr;  // filled if set
+  Bytes storage;
+  Node leaf;
+  bool found_leaf = false;
+};
+
+Status WalkPath(const SmtNodeSource& source, const Hash32& root, const Hash32& key_hash,
+                Walk& walk) {
+  Hash32 at = root;
+  for (int depth = 0; !IsZero(at); ++depth) {
+    Node node;
+    PUHUI_RETURN_IF_ERROR(Load(source, at, depth, walk.storage, node));
+    if (node.leaf) {
+      walk.leaf = node;
+      walk.found_leaf = true;
+      return Status::Ok();
+    }
+    if (depth >= kMaxDepth) {
+      return Corruption("smt internal node " + Hex(at) + " below depth 256");
+    }
+    const bool right = Bit(key_hash, depth) != 0;
+    if (walk.siblings != nullptr) walk.siblings->push_back(right ? node.left : node.right);
+    at = right ? node.right : node.left;
+  }
+  return Status::Ok();
+}
+
+bool SameBytes(ByteView a, ByteView b) { return std::ranges::equal(a, b); }
+
+}  // namespace
+
+Result<SmtUpdate> SparseMerkleTree::Update(const SmtNodeSource& source, const Hash32& root,
+                                           const std::map<Bytes, std::optional<Bytes>>& changes) {
+  SmtUpdate update;
+  update.root = root;
+  if (changes.empty()) return update;
+
+  HashEngine& hasher = HashEngine::ForThread();
+  std::vector<Item> items;
+  items.reserve(changes.size());
+  for (const auto& [key, value] : changes) {
+    items.push_back({hasher.Plain(key), &key, value ? &*value : nullptr, false});
+  }
+  std::sort(items.begin(), items.end(),
+            [](const Item& a, const Item& b) { return a.key_hash < b.key_hash; });
+  for (size_t i = 1; i < items.size(); ++i) {
+    if (items[i].key_hash == items[i - 1].key_hash) {
+      return InvalidArgument("two state keys have the same SHA-256 hash");
+    }
+  }
+
+  // One new node per changed key per level below the levels keys share, plus its leaf: about
+  // log2(tree size / batch size) + 3, which is ~10 for batches of 5,000 in a tree of a million.
+  update.new_nodes.reserve(changes.size() * 12);
+  Updater updater(source, update.new_nodes);
+  Sub result;
+  PUHUI_RETURN_IF_ERROR(updater.Apply(root, 0, items, result));
+  update.root = result.hash;
+  return update;
+}
+
+Result<std::optional<Bytes>> SparseMerkleTree::Get(const SmtNodeSource& source, const Hash32& root,
+                                                   ByteView key) {
+  Walk walk;
+  PUHUI_RETURN_IF_ERROR(WalkPath(source, root, HashEngine::ForThread().Plain(key), walk));
+  if (!walk.found_leaf || !SameBytes(walk.leaf.key, key)) return std::optional<Bytes>();
+  return std::optional<Bytes>(Bytes(walk.leaf.value.begin(), walk.leaf.value.end()));
+}
+
+Result<SmtProof> SparseMerkleTree::Prove(const SmtNodeSource& source, const Hash32& root,
+                                         ByteView key) {
+  HashEngine& hasher = HashEngine::ForThread();
+  const Hash32 key_hash = hasher.Plain(key);
+  SmtProof proof;
+  proof.siblings.reserve(32);
+  Walk walk;
+  walk.siblings = &proof.siblings;
+  PUHUI_RETURN_IF_ERROR(WalkPath(source, root, key_hash, walk));
+  if (walk.found_leaf && !SameBytes(walk.leaf.key, key)) {
+    const Hash32 other = hasher.Plain(walk.leaf.key);
+    const int depth = static_cast<int>(proof.siblings.size());
+    if (other == key_hash || !SamePrefix(other, key_hash, depth)) {
+      return Corruption("smt leaf at depth " + std::to_string(depth) + " is off its path");
+    }
+    proof.other_leaf.emplace(other, hasher.Plain(walk.leaf.value));
+  }
+  return proof;
+}
+
+bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>& value,
+                    const SmtProof& proof) {
+  const size_t depth = proof.siblings.size();
+  if (depth > kMaxDepth) return false;
+  HashEngine& hasher = HashEngine::ForThread();
+  const Hash32 key_hash = hasher.Plain(key);
+
+  Hash32 at;
+  if (value) {
+    if (proof.other_leaf) return false;
+    at = hasher.Leaf(key_hash, hasher.Plain(*value));
+  } else if (proof.other_leaf) {
+    const auto& [other_key_hash, other_value_hash] = *proof.other_leaf;
+    // The other leaf must sit on this key's path (so the key would be under it) and not be it.
+    if (other_key_hash == key_hash) return false;
+    if (!SamePrefix(other_key_hash, key_hash, static_cast<int>(depth))) return false;
+    at = hasher.Leaf(other_key_hash, other_value_hash);
+  } else {
+    at = kZeroHash;
+  }
+  // In compact form the path ends right below a node with two non-empty subtrees, so the last
+  // sibling is never empty; rejecting it keeps each fact with exactly one proof.
+  if (depth > 0 && IsZero(proof.siblings.back())) return false;
+  for (size_t i = depth; i-- > 0;) {
+    const Hash32& sibling = proof.siblings[i];
+    at = Bit(key_hash, static_cast<int>(i)) ? hasher.Node(sibling, at) : hasher.Node(at, sibling);
+  }
+  return at == root;
+}
+
+namespace {
+constexpr size_t kArenaChunk = size_t{1} << 20;
+constexpr size_t kEntryHeader = 32 + 4;  // hash, length
+
+uint64_t HashPrefix(const Hash32& h) {
+  uint64_t x;
+  std::memcpy(&x, h.data(), sizeof x);
+  return x;
+}
+}  // namespace
+
+const uint8_t* MemorySmtNodes::Find(const Hash32& node_hash, size_t& slot) const {
+  if (slots_.empty()) return nullptr;
+  const uint64_t prefix = HashPrefix(node_hash);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = prefix & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.chunk == kEmptySlot) {
+      slot = i;
+      return nullptr;
+    }
+    if (s.prefix == prefix) {
+      const uint8_t* entry = arena_[s.chunk].data() + s.offset;
+      if (std::memcmp(entry, node_hash.data(), 32) == 0) {
+        slot = i;
+        return entry;
+      }
+    }
+  }
+}
+
+void MemorySmtNodes::Grow() {
+  std::vector<Slot> old(std::max<size_t>(1024, slots_.size() * 2));
+  old.swap(slots_);
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.chunk == kEmptySlot) continue;
+    size_t i = s.prefix & mask;
+    while (slots_[i].chunk != kEmptySlot) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+std::optional<Bytes> MemorySmtNodes::GetSmtNode(const Hash32& node_hash) const {
+  size_t slot;
+  const uint8_t* entry = Find(node_hash, slot);
+  if (entry == nullptr) return std::nullopt;
+  uint32_t length;
+  std::memcpy(&length, entry + 32, sizeof length);
+  return Bytes(entry + kEntryHeader, entry + kEntryHeader + length);
+}
+
+void MemorySmtNodes::Put(const SmtUpdate& update) {
+  for (const auto& [hash, bytes] : update.new_nodes) {
+    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+    size_t slot;
+    if (Find(hash, slot) != nullptr) continue;  // content-addressed: already there, same bytes
+    PUHUI_CHECK(bytes.size() < kEmptySlot, "smt node too large");
+    const size_t need = kEntryHeader + bytes.size();
+    if (arena_.empty() || arena_.back().capacity() - arena_.back().size() < need) {
+      arena_.emplace_back().reserve(std::max(kArenaChunk, need));
+    }
+    Bytes& chunk = arena_.back();
+    const auto offset = static_cast<uint32_t>(chunk.size());
+    const auto length = static_cast<uint32_t>(bytes.size());
+    uint8_t header[kEntryHeader];
+    std::memcpy(header, hash.data(), 32);
+    std::memcpy(header + 32, &length, sizeof length);
+    chunk.insert(chunk.end(), header, header + kEntryHeader);
+    chunk.insert(chunk.end(), bytes.begin(), bytes.end());
+    slots_[slot] = {HashPrefix(hash), static_cast<uint32_t>(arena_.size() - 1), offset};
+    ++size_;
+  }
+}
+
+}  // namespace puhui
