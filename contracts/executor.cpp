@@ -48,7 +48,7 @@ Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const 
                                           tx.body.nonce(), account->nonce()));
   }
 
-  StateOverlay scratch(state);
+  StateOverlay scratch(&state);
   TxContext tctx{ctx, tx};
   auto outcome = ApplyAction(scratch, tctx);
   if (!outcome.ok()) return outcome.status();
@@ -72,7 +72,7 @@ Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const 
 
 Result<BlockOutcome> ApplyBlock(const StateReader& base, const BlockContext& ctx,
                                 std::span<const DecodedTx> txs) {
-  StateOverlay state(base);
+  StateOverlay state(&base);
   BlockOutcome out;
   out.receipts.reserve(txs.size());
   for (size_t i = 0; i < txs.size(); ++i) {

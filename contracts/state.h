@@ -50,7 +50,10 @@ class MemoryState : public StateReader {
 // Buffered writes over a base reader. Not thread-safe; one overlay per executing thread.
 class StateOverlay : public StateReader {
  public:
-  explicit StateOverlay(const StateReader& base) : base_(base) {}
+  // A pointer, not a reference, so that an overlay over another overlay is never mistaken for a copy.
+  explicit StateOverlay(const StateReader* base) : base_(*base) {}
+  StateOverlay(const StateOverlay&) = delete;
+  StateOverlay& operator=(const StateOverlay&) = delete;
 
   Result<std::optional<Bytes>> Get(ByteView key) const override;
   void Put(Bytes key, Bytes value) { changes_[std::move(key)] = std::move(value); }

@@ -67,7 +67,7 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, uint64_
 
   ExecutedBlock b;
   StoreStateReader reader(*store_);
-  StateOverlay state(reader);
+  StateOverlay state(&reader);
   size_t bytes = 0;
   for (auto& tx : candidates) {
     if (b.txs.size() >= genesis_.params.max_block_txs ||

@@ -1,0 +1,91 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "chain/genesis.h"
+#include "test_util.h"
+
+using namespace puhui;
+using namespace puhui::testing;
+
+namespace {
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  auto pos = s.find(from);
+  REQUIRE(pos != std::string::npos);
+  return s.replace(pos, from.size(), to);
+}
+}  // namespace
+
+TEST_CASE("the bundled development genesis parses") {
+  auto g = LoadGenesisFile(std::string(PUHUI_SOURCE_DIR) + "/genesis/dev.json");
+  REQUIRE_MESSAGE(g.ok(), g.status().ToString());
+  CHECK(g->chain_id == "puhui-dev-1");
+  CHECK(g->regions.size() == 4);
+  CHECK(g->validators.validators_size() == 1);
+  CHECK(g->batches.size() == 1);
+  CHECK(g->genesis_time_ms == 1'767'225'600'000ull);
+}
+
+TEST_CASE("the bundled dev keys match the addresses in the development genesis") {
+  std::ifstream in(std::string(PUHUI_SOURCE_DIR) + "/genesis/dev-keys/validator.key");
+  std::string hex;
+  in >> hex;
+  auto key = PrivateKey::FromBytes(*Hash32FromHex(hex));
+  REQUIRE(key.ok());
+  auto g = LoadGenesisFile(std::string(PUHUI_SOURCE_DIR) + "/genesis/dev.json");
+  REQUIRE(g.ok());
+  CHECK(g->validators.validators(0).pub_key() == ToString(key->Public().bytes));
+}
+
+TEST_CASE("a genesis document is parsed with its roles, batches and params") {
+  GenesisDoc g = TestGenesis();
+  CHECK(g.chain_id == kChainId);
+  REQUIRE(g.accounts.size() == 2);
+  CHECK(g.accounts[0].roles[0].role == pb::ROLE_AUTHORITY);
+  CHECK(g.batches[0].grams == 1'000'000);
+  CHECK(g.params.block_interval_ms == 50);
+  CHECK(g.doc_hash != kZeroHash);
+}
+
+TEST_CASE("genesis errors name what is wrong") {
+  const std::string good = TestGenesisJson();
+  auto error_of = [](const std::string& text) {
+    auto g = ParseGenesis(text);
+    REQUIRE_FALSE(g.ok());
+    return g.status().message();
+  };
+  CHECK(error_of("[]").find("not a JSON object") != std::string::npos);
+  CHECK(error_of("{").find("not a JSON object") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"chain_id\": \"puhui-test-1\"", "\"chain_id\": \"bad id/\""))
+            .find("chain_id") != std::string::npos);
+  CHECK(error_of(Replace(good, "2026-01-01T00:00:00Z", "yesterday")).find("YYYY-MM-DD") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"power\": 10", "\"power\": 0")).find("power") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"region\": \"SH\", \"power\"", "\"region\": \"XX\", \"power\""))
+            .find("unknown region 'XX'") != std::string::npos);
+  CHECK(error_of(Replace(good, Addr("validator"), "abcd")).find("pub_key") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"role\": \"authority\"", "\"role\": \"king\"")).find("unknown role 'king'") !=
+        std::string::npos);
+  CHECK(error_of(Replace(good, "\"grams\": 1000000", "\"grams\": -5")).find("grams") != std::string::npos);
+  CHECK(error_of(Replace(good, "{\"code\": \"JS\", \"name\": \"Jiangsu\"}", "{\"code\": \"SH\", \"name\": \"x\"}"))
+            .find("listed twice") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"block_interval_ms\": 50", "\"block_interval_ms\": 1")).find("block_interval_ms") !=
+        std::string::npos);
+}
+
+TEST_CASE("UTC times parse and format round trip") {
+  CHECK(*ParseUtcTime("1970-01-01T00:00:00Z") == 0);
+  CHECK(*ParseUtcTime("2026-01-01T00:00:00Z") == 1'767'225'600'000ull);
+  CHECK(*ParseUtcTime("2024-02-29T12:34:56Z") == 1'709'210'096'000ull);
+  CHECK(FormatUtcTime(1'709'210'096'789ull) == "2024-02-29T12:34:56.789Z");
+  CHECK_FALSE(ParseUtcTime("2024-13-01T00:00:00Z").ok());
+  CHECK_FALSE(ParseUtcTime("2024-01-01 00:00:00Z").ok());
+}
+
+TEST_CASE("ids allow only a safe character set") {
+  CHECK(IsValidId("SH-PV-2025.v1:0001_a"));
+  CHECK_FALSE(IsValidId(""));
+  CHECK_FALSE(IsValidId("a/b"));
+  CHECK_FALSE(IsValidId("中文"));
+  CHECK_FALSE(IsValidId(std::string(129, 'a')));
+}

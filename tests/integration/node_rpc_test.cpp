@@ -1,0 +1,164 @@
+// The JSON-RPC edge of a real puhuid: every kind of bad input gets a stable error code and a message
+// a person can act on, and changes nothing; puhui-cli drives the same node end to end.
+#include <doctest/doctest.h>
+
+#include "node/rpc_client.h"
+#include "process.h"
+
+using namespace puhui;
+using namespace puhui::testing;
+using nlohmann::json;
+
+namespace {
+
+struct RunningNode {
+  TempDir dir;
+  std::string home = InitTestHome(dir);
+  NodeProcess process{home, dir / "node.log"};
+  RpcClient client = [this] {
+    process.Start();
+    auto c = RpcClient::FromUrl(process.url());
+    if (!c.ok()) throw std::runtime_error("client");
+    return *c;
+  }();
+
+  json Ok(const std::string& method, const json& params) {
+    auto r = client.Call(method, params);
+    if (!r.ok()) FAIL(method << ": " << r.status().ToString());
+    return *r;
+  }
+  int ErrorCode(const std::string& method, const json& params) {
+    auto r = client.Call(method, params);
+    if (r.ok()) return 0;
+    return client.last_error().code;
+  }
+  json WaitCommitted(const std::string& hash) {
+    for (int i = 0; i < 200; ++i) {
+      auto r = client.Call("tx_get", {{"hash", hash}});
+      if (r.ok() && (*r)["status"] == "committed") return *r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL("transaction " << hash << " not committed within 10 s");
+    return {};
+  }
+};
+
+std::string HexTx(const pb::TxBody& body, const std::string& signer) { return Hex(AsBytes(Signed(body, signer))); }
+
+}  // namespace
+
+TEST_CASE("node RPC: malformed requests get JSON-RPC errors, not crashes") {
+  RunningNode n;
+  auto parse = n.client.Post("{not json");
+  REQUIRE(parse.ok());
+  CHECK(json::parse(parse->second)["error"]["code"] == -32700);
+  auto unknown = n.client.Post(R"({"jsonrpc":"2.0","id":1,"method":"no_such_method"})");
+  CHECK(json::parse(unknown->second)["error"]["code"] == -32601);
+  CHECK(n.ErrorCode("block_get", {{"height", "tall"}}) == -32602);
+  CHECK(n.ErrorCode("block_get", {{"heigth", 1}}) == -32602);
+  CHECK(n.ErrorCode("tx_get", {{"hash", "zz"}}) == -32602);
+  auto big = n.client.Post(std::string(5u << 20, ' '));
+  REQUIRE(big.ok());
+  CHECK(big->first == 413);
+  auto batch = n.client.Post(R"([{"jsonrpc":"2.0","id":1,"method":"node_status"},{"jsonrpc":"2.0","id":2,"method":"nope"}])");
+  json b = json::parse(batch->second);
+  REQUIRE(b.is_array());
+  CHECK(b.size() == 2);
+  // The node still serves after all that.
+  CHECK(n.Ok("node_status", json::object())["chain_id"] == kChainId);
+}
+
+TEST_CASE("node RPC: bad, foreign, replayed and duplicate transactions are refused and change nothing") {
+  RunningNode n;
+  json before = n.Ok("balance_get", {{"batch", kBatch}, {"address", Addr("owner")}});
+
+  CHECK(n.ErrorCode("tx_submit", {{"tx", "00ff"}}) == 1001);  // not a TxEnvelope
+  CHECK(n.ErrorCode("tx_submit", {{"tx", "xyz"}}) == -32602);
+  CHECK(n.ErrorCode("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 5, 0), "alice")}}) == 1007);
+  CHECK(n.client.last_error().message.find("signature") != std::string::npos);
+  pb::TxBody foreign = TransferBody("owner", "alice", 5, 0);
+  foreign.set_chain_id("another-chain");
+  CHECK(n.ErrorCode("tx_submit", {{"tx", HexTx(foreign, "owner")}}) == 1005);
+  // Expiry height 1 is past once the chain has a block (the next block is then 2 or more).
+  for (int i = 0; i < 200 && n.Ok("node_status", json::object())["latest_height"] < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  pb::TxBody expired = TransferBody("owner", "alice", 5, 0);
+  expired.set_expiry_height(1);
+  CHECK(n.ErrorCode("tx_submit", {{"tx", HexTx(expired, "owner")}}) == 1005);
+  CHECK(n.client.last_error().message.find("expired") != std::string::npos);
+
+  std::string good = HexTx(TransferBody("owner", "alice", 5, 0), "owner");
+  json sent = n.Ok("tx_submit", {{"tx", good}});
+  CHECK(n.ErrorCode("tx_submit", {{"tx", good}}) == 1003);  // already pending
+  json receipt = n.WaitCommitted(sent["tx_hash"]);
+  CHECK(receipt["receipt"]["ok"] == true);
+  CHECK(n.ErrorCode("tx_submit", {{"tx", good}}) == 1003);  // already committed
+  // The same nonce re-signed with different content is a replay of a used nonce.
+  CHECK(n.ErrorCode("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 6, 0), "owner")}}) == 1005);
+  CHECK(n.client.last_error().message.find("already used") != std::string::npos);
+
+  json after = n.Ok("balance_get", {{"batch", kBatch}, {"address", Addr("owner")}});
+  CHECK(after["grams"].get<uint64_t>() == before["grams"].get<uint64_t>() - 5);
+}
+
+TEST_CASE("node RPC: a business-rule failure commits with a failed receipt and a reason") {
+  RunningNode n;
+  json sent = n.Ok("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 2'000'000, 0), "owner")}});
+  json r = n.WaitCommitted(sent["tx_hash"]);
+  CHECK(r["receipt"]["ok"] == false);
+  CHECK(r["receipt"]["code"] == "insufficient_funds");
+  CHECK(r["receipt"]["reason"].get<std::string>().find("free balance") != std::string::npos);
+  CHECK(n.Ok("account_get", {{"address", Addr("owner")}})["nonce"] == 1);
+  CHECK(n.Ok("balance_get", {{"batch", kBatch}, {"address", Addr("owner")}})["grams"] == 1'000'000);
+}
+
+TEST_CASE("node RPC: blocks, state proofs and accounts are served") {
+  RunningNode n;
+  json sent = n.Ok("tx_submit", {{"tx", HexTx(GrantBody("sh-auth", "verifier", pb::ROLE_VERIFIER, "SH", 0), "sh-auth")}});
+  json r = n.WaitCommitted(sent["tx_hash"]);
+  uint64_t height = r["height"];
+  json block = n.Ok("block_get", {{"height", height}});
+  CHECK(block["header"]["height"] == height);
+  CHECK(block["txs"].size() == block["header"]["tx_count"]);
+  CHECK(block["commit"]["precommits"].size() == 1);
+  CHECK(n.Ok("block_get", {{"hash", block["hash"]}})["header"]["height"] == height);
+  CHECK(n.ErrorCode("block_get", {{"height", 1'000'000}}) == 1002);
+
+  json account = n.Ok("account_get", {{"address", Addr("verifier")}});
+  REQUIRE(account["roles"].size() == 1);
+  CHECK(account["roles"][0]["role"] == "verifier");
+
+  // The account record of sh-auth (nonce 1) with a proof against the state root after `height`.
+  std::string key = Hex(AsBytes("acct/" + RawAddr("sh-auth")));
+  json state = n.Ok("state_get", {{"key", key}, {"height", height}});
+  CHECK(state["value"].is_string());
+  CHECK(state["proof"]["siblings"].is_array());
+  json absent = n.Ok("state_get", {{"key", Hex(AsBytes("acct/nobody"))}});
+  CHECK(absent["value"].is_null());
+}
+
+TEST_CASE("puhui-cli: keys, a signed transfer that waits for commit, and queries") {
+  RunningNode n;
+  std::string cli = BinaryPath("puhui-cli");
+  std::string owner_key = n.dir / "owner.key";
+  REQUIRE(WriteKeyFile(owner_key, KeyOf("owner")).ok());
+  auto [code_new, new_addr] = RunCommand({cli, "keys", "new", n.dir / "bob.key"});
+  REQUIRE(code_new == 0);
+  std::string bob = new_addr.substr(0, 64);
+  auto [code_show, shown] = RunCommand({cli, "keys", "show", n.dir / "bob.key"});
+  CHECK(shown.substr(0, 64) == bob);
+
+  auto [code_tx, out_tx] = RunCommand({cli, "--node", n.process.url(), "tx", "transfer", "--key", owner_key,
+                                       "--batch", kBatch, "--to", bob, "--grams", "1234"});
+  CHECK_MESSAGE(code_tx == 0, out_tx);
+  CHECK(json::parse(out_tx)["receipt"]["ok"] == true);
+  auto [code_bal, out_bal] = RunCommand({cli, "--node", n.process.url(), "balance", kBatch, bob});
+  CHECK(code_bal == 0);
+  CHECK(json::parse(out_bal)["grams"] == 1234);
+  auto [code_status, out_status] = RunCommand({cli, "--node", n.process.url(), "status"});
+  CHECK(json::parse(out_status)["chain_id"] == kChainId);
+  auto [code_bad, out_bad] = RunCommand({cli, "--node", n.process.url(), "tx", "transfer", "--key", owner_key,
+                                         "--batch", kBatch, "--to", "nothex", "--grams", "1"});
+  CHECK(code_bad == 2);
+}

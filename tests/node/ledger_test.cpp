@@ -1,0 +1,170 @@
+#include <doctest/doctest.h>
+
+#include "node/ledger.h"
+#include "node/producer.h"
+#include "test_util.h"
+
+using namespace puhui;
+using namespace puhui::testing;
+
+namespace {
+
+struct Chain {
+  TempDir dir;
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(dir / "chain", TestGenesis());
+  VerifierPool verifier{2, 1000};
+
+  pb::Commit Certify(const ExecutedBlock& b) {
+    pb::Vote v;
+    v.set_chain_id(kChainId);
+    v.set_type(pb::VOTE_PRECOMMIT);
+    v.set_height(b.header.height());
+    v.set_block_hash(ToString(b.hash));
+    v.set_validator(RawAddr("validator"));
+    pb::Commit c;
+    c.set_height(b.header.height());
+    c.set_block_hash(ToString(b.hash));
+    *c.add_precommits() = SignVote(v, kChainId, KeyOf("validator"));
+    return c;
+  }
+  ExecutedBlock ProposeAndCommit(std::vector<DecodedTx> txs, uint64_t time_ms = 1) {
+    auto b = ledger->Propose(std::move(txs), time_ms, KeyOf("validator").Public(), nullptr);
+    REQUIRE_MESSAGE(b.ok(), b.status().ToString());
+    REQUIRE(ledger->Commit(*b, Certify(*b)).ok());
+    return *b;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a ledger opens at genesis and refuses data of another genesis") {
+  TempDir dir;
+  {
+    auto ledger = Ledger::Open(dir / "chain", TestGenesis());
+    REQUIRE(ledger.ok());
+    CHECK((*ledger)->Tip().height() == 0);
+    CHECK((*ledger)->Tip().state_root() != ToString(kZeroHash));
+  }
+  auto other = ParseGenesis(TestGenesisJson(/*block_interval_ms=*/99));
+  REQUIRE(other.ok());
+  auto reopened = Ledger::Open(dir / "chain", *other);
+  CHECK(reopened.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(reopened.status().message().find("another genesis") != std::string::npos);
+}
+
+TEST_CASE("each header carries the state root and receipts root of the block before it") {
+  Chain c;
+  pb::ChainMeta genesis = c.ledger->Tip();
+  ExecutedBlock b1 = c.ProposeAndCommit({Decoded(TransferBody("owner", "alice", 5, 0), "owner")});
+  CHECK(b1.header.state_root() == genesis.state_root());
+  CHECK(b1.header.receipts_root() == ToString(kZeroHash));
+  pb::ChainMeta after1 = c.ledger->Tip();
+  CHECK(after1.state_root() == ToString(b1.tree.root));
+  ExecutedBlock b2 = c.ProposeAndCommit({});
+  CHECK(b2.header.state_root() == after1.state_root());
+  CHECK(b2.header.receipts_root() == ToString(b1.receipts_root));
+  CHECK(b2.header.parent_hash() == ToString(b1.hash));
+  CHECK(b2.header.time_ms() > b1.header.time_ms());  // time never goes backwards
+}
+
+TEST_CASE("a proposal leaves out transactions that cannot be included, and says which") {
+  Chain c;
+  DecodedTx good = Decoded(TransferBody("owner", "alice", 5, 0), "owner");
+  DecodedTx stale = Decoded(TransferBody("alice", "owner", 5, 3), "alice");
+  std::vector<Hash32> dropped;
+  auto b = c.ledger->Propose({good, stale}, 1, KeyOf("validator").Public(), &dropped);
+  REQUIRE(b.ok());
+  CHECK(b->txs.size() == 1);
+  REQUIRE(dropped.size() == 1);
+  CHECK(dropped[0] == stale.id);
+}
+
+TEST_CASE("another node's copy of a block validates to the same state root") {
+  Chain a;
+  Chain b;
+  ExecutedBlock b1 = a.ProposeAndCommit({Decoded(TransferBody("owner", "alice", 5, 0), "owner"),
+                                         Decoded(GrantBody("sh-auth", "v", pb::ROLE_VERIFIER, "SH", 0), "sh-auth")});
+  auto copy = b.ledger->Validate(b1.block.SerializeAsString(), b.verifier);
+  REQUIRE_MESSAGE(copy.ok(), copy.status().ToString());
+  CHECK(copy->tree.root == b1.tree.root);
+  CHECK(copy->receipts_root == b1.receipts_root);
+  REQUIRE(b.ledger->Commit(*copy, a.Certify(b1)).ok());
+  CHECK(b.ledger->Tip().state_root() == a.ledger->Tip().state_root());
+}
+
+TEST_CASE("a block with a tampered header field, transaction or signature is refused") {
+  Chain a;
+  Chain b;
+  ExecutedBlock b1 = a.ProposeAndCommit({Decoded(TransferBody("owner", "alice", 5, 0), "owner")});
+  auto tamper_header = [&](auto mutate) {
+    pb::Block blk = b1.block;
+    pb::BlockHeader h = b1.header;
+    mutate(h);
+    blk.set_header(h.SerializeAsString());
+    return b.ledger->Validate(blk.SerializeAsString(), b.verifier);
+  };
+  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_height(2); }).status().message().find("height") != std::string::npos);
+  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_state_root(std::string(32, 'x')); })
+            .status().message().find("state_root") != std::string::npos);
+  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_chain_id("x"); }).status().message().find("chain_id") !=
+        std::string::npos);
+  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_tx_root(std::string(32, 'x')); }).status().message().find("tx_root") !=
+        std::string::npos);
+
+  pb::Block extra = b1.block;
+  extra.add_txs(Signed(TransferBody("owner", "alice", 1, 1), "owner"));
+  CHECK_FALSE(b.ledger->Validate(extra.SerializeAsString(), b.verifier).ok());
+
+  pb::Block forged = b1.block;
+  pb::TxEnvelope env;
+  env.ParseFromString(forged.txs(0));
+  std::string sig = env.signatures(0);
+  sig[10] ^= 1;
+  env.set_signatures(0, sig);
+  forged.set_txs(0, env.SerializeAsString());
+  auto r = b.ledger->Validate(forged.SerializeAsString(), b.verifier);
+  CHECK(r.status().code() == StatusCode::kUnauthenticated);
+  CHECK(b.ledger->Tip().height() == 0);
+}
+
+TEST_CASE("a commit certificate that does not match the block is refused and nothing is written") {
+  Chain c;
+  auto b = c.ledger->Propose({}, 1, KeyOf("validator").Public(), nullptr);
+  REQUIRE(b.ok());
+  pb::Commit wrong = c.Certify(*b);
+  wrong.set_block_hash(std::string(32, 'z'));
+  CHECK_FALSE(c.ledger->Commit(*b, wrong).ok());
+  CHECK(c.ledger->Tip().height() == 0);
+}
+
+TEST_CASE("the producer finishes a block it signed before a crash, and no other") {
+  TempDir dir;
+  Hash32 signed_hash{};
+  {
+    auto ledger = *Ledger::Open(dir / "chain", TestGenesis());
+    auto guard = *SignGuard::Open(dir / "last_signed");
+    auto block = ledger->Propose({Decoded(TransferBody("owner", "alice", 5, 0), "owner")}, 1,
+                                 KeyOf("validator").Public(), nullptr);
+    REQUIRE(block.ok());
+    signed_hash = block->hash;
+    pb::Vote v;
+    v.set_chain_id(kChainId);
+    v.set_type(pb::VOTE_PRECOMMIT);
+    v.set_height(1);
+    v.set_block_hash(ToString(block->hash));
+    v.set_validator(RawAddr("validator"));
+    REQUIRE(guard.Sign(v, kChainId, KeyOf("validator"), block->block.SerializeAsString()).ok());
+    // "Crash": the commit never reaches the store.
+  }
+  auto ledger = *Ledger::Open(dir / "chain", TestGenesis());
+  auto guard = *SignGuard::Open(dir / "last_signed");
+  Mempool mempool({});
+  VerifierPool verifier(1, 100);
+  BlockProducer producer(*ledger, mempool, verifier, guard, KeyOf("validator"), [] { return uint64_t{99}; });
+  REQUIRE(producer.CheckCanCommitAlone().ok());
+  REQUIRE(producer.Recover().ok());
+  CHECK(ledger->Tip().height() == 1);
+  CHECK(ledger->Tip().block_hash() == ToString(signed_hash));
+  REQUIRE(producer.ProduceOne().ok());
+  CHECK(ledger->Tip().height() == 2);
+}
