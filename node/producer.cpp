@@ -46,11 +46,15 @@ Status BlockProducer::SignAndCommit(const ExecutedBlock& block, uint32_t round) 
   vote.set_time_ms(block.header.time_ms());
   auto signed_vote = guard_.Sign(vote, ledger_.chain_id(), key_, block.block.SerializeAsString());
   if (!signed_vote.ok()) return signed_vote.status();
+  return CommitWith(block, round, *signed_vote);
+}
+
+Status BlockProducer::CommitWith(const ExecutedBlock& block, uint32_t round, const pb::SignedVote& vote) {
   pb::Commit commit;
   commit.set_height(block.header.height());
   commit.set_round(round);
   commit.set_block_hash(ToString(block.hash));
-  *commit.add_precommits() = std::move(*signed_vote);
+  *commit.add_precommits() = vote;
   return ledger_.Commit(block, commit);
 }
 
@@ -70,8 +74,15 @@ Status BlockProducer::Recover() {
   if (!block.ok()) {
     return Corruption("the block signed before the restart does not apply: " + block.status().message());
   }
+  if (ToString(block->hash) != last->block_hash()) {
+    return Corruption("the block kept with the sign record does not match the signed block hash");
+  }
   log::Info("recovering block {} signed before the restart", next);
-  PUHUI_RETURN_IF_ERROR(SignAndCommit(*block, last->round()));
+  // Commit with the very vote signed before the crash: nothing is signed twice.
+  pb::SignedVote vote;
+  vote.set_vote(last->signed_bytes());
+  vote.set_signature(last->signature());
+  PUHUI_RETURN_IF_ERROR(CommitWith(*block, last->round(), vote));
   mempool_.Update([&](const PublicKey& k) { return ledger_.CommittedNonce(k); }, next + 1);
   return Status::Ok();
 }

@@ -38,6 +38,7 @@ class BlockProducer {
 
  private:
   Status SignAndCommit(const ExecutedBlock& block, uint32_t round);
+  Status CommitWith(const ExecutedBlock& block, uint32_t round, const pb::SignedVote& vote);
 
   Ledger& ledger_;
   Mempool& mempool_;

@@ -11,7 +11,7 @@ namespace {
 
 struct Chain {
   TempDir dir;
-  std::unique_ptr<Ledger> ledger = *Ledger::Open(dir / "chain", TestGenesis());
+  std::unique_ptr<Ledger> ledger = std::move(Ledger::Open(dir / "chain", TestGenesis()).value());
   VerifierPool verifier{2, 1000};
 
   pb::Commit Certify(const ExecutedBlock& b) {
@@ -141,7 +141,7 @@ TEST_CASE("the producer finishes a block it signed before a crash, and no other"
   TempDir dir;
   Hash32 signed_hash{};
   {
-    auto ledger = *Ledger::Open(dir / "chain", TestGenesis());
+    auto ledger = std::move(Ledger::Open(dir / "chain", TestGenesis()).value());
     auto guard = *SignGuard::Open(dir / "last_signed");
     auto block = ledger->Propose({Decoded(TransferBody("owner", "alice", 5, 0), "owner")}, 1,
                                  KeyOf("validator").Public(), nullptr);
@@ -156,13 +156,14 @@ TEST_CASE("the producer finishes a block it signed before a crash, and no other"
     REQUIRE(guard.Sign(v, kChainId, KeyOf("validator"), block->block.SerializeAsString()).ok());
     // "Crash": the commit never reaches the store.
   }
-  auto ledger = *Ledger::Open(dir / "chain", TestGenesis());
+  auto ledger = std::move(Ledger::Open(dir / "chain", TestGenesis()).value());
   auto guard = *SignGuard::Open(dir / "last_signed");
   Mempool mempool({});
   VerifierPool verifier(1, 100);
   BlockProducer producer(*ledger, mempool, verifier, guard, KeyOf("validator"), [] { return uint64_t{99}; });
   REQUIRE(producer.CheckCanCommitAlone().ok());
-  REQUIRE(producer.Recover().ok());
+  Status recovered = producer.Recover();
+  REQUIRE_MESSAGE(recovered.ok(), recovered.ToString());
   CHECK(ledger->Tip().height() == 1);
   CHECK(ledger->Tip().block_hash() == ToString(signed_hash));
   REQUIRE(producer.ProduceOne().ok());
