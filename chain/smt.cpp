@@ -557,7 +557,7 @@ std::optional<Bytes> MemorySmtNodes::GetSmtNode(const Hash32& node_hash) const {
   size_t slot;
   const uint8_t* entry = Find(node_hash, slot);
   if (entry == nullptr) return std::nullopt;
-  uint32_t length;
+  uint32_t length = 0;
   std::memcpy(&length, entry + 32, sizeof length);
   return Bytes(entry + kEntryHeader, entry + kEntryHeader + length);
 }
@@ -565,7 +565,7 @@ std::optional<Bytes> MemorySmtNodes::GetSmtNode(const Hash32& node_hash) const {
 void MemorySmtNodes::Put(const SmtUpdate& update) {
   for (const auto& [hash, bytes] : update.new_nodes) {
     if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
-    size_t slot;
+    size_t slot = 0;
     if (Find(hash, slot) != nullptr) continue;  // content-addressed: already there, same bytes
     PUHUI_CHECK(bytes.size() < kEmptySlot, "smt node too large");
     const size_t need = kEntryHeader + bytes.size();

@@ -98,8 +98,13 @@ Status BlockProducer::ProduceOne() {
   PUHUI_RETURN_IF_ERROR(SignAndCommit(*block, 0));
   const uint64_t height = block->header.height();
   mempool_.Update(nonce_of, height + 1);
-  log::Info("committed block height={} txs={} hash={} state_root={}", height, block->txs.size(),
-            Hex(block->hash).substr(0, 16), Hex(block->tree.root).substr(0, 16));
+  // Empty blocks keep the chain's clock moving; only blocks with transactions are news to an operator.
+  const auto level = block->txs.empty() ? log::Level::kDebug : log::Level::kInfo;
+  if (log::Enabled(level)) {
+    log::Write(level, fmt::format("committed block height={} txs={} hash={} state_root={}", height,
+                                  block->txs.size(), Hex(block->hash).substr(0, 16),
+                                  Hex(block->tree.root).substr(0, 16)));
+  }
   return Status::Ok();
 }
 
