@@ -168,6 +168,7 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   wo.sync = true;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError(fmt::format("writing block {}: {}", c.height, s.ToString()));
+  for (const auto& [hash, node] : c.smt_nodes) node_cache_.Put(hash, node);
   std::lock_guard lock(meta_mu_);
   meta_ = c.meta;
   return Status::Ok();
@@ -216,9 +217,12 @@ std::optional<std::string> BlockStore::GetReceipt(uint64_t height, uint32_t inde
 }
 
 std::optional<Bytes> BlockStore::GetSmtNode(const Hash32& node_hash) const {
+  if (auto cached = node_cache_.Get(node_hash)) return cached;
   auto raw = GetRaw(HashKey(kNodePrefix, node_hash));
   if (!raw) return std::nullopt;
-  return Bytes(raw->begin(), raw->end());
+  Bytes node(raw->begin(), raw->end());
+  node_cache_.Put(node_hash, node);
+  return node;
 }
 
 }  // namespace puhui

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "chain/bytes.h"
+#include "chain/node_cache.h"
 #include "chain/smt.h"
 #include "chain/status.h"
 #include "puhui.pb.h"
@@ -76,6 +77,7 @@ class BlockStore : public SmtNodeSource {
   std::unique_ptr<leveldb::DB> db_;
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  mutable NodeCache node_cache_{256u << 20};  // a cache: filling it on reads is not a change
   mutable std::mutex meta_mu_;
   std::optional<pb::ChainMeta> meta_;  // guarded by meta_mu_
 };
