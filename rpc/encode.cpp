@@ -119,6 +119,29 @@ json SmtProofToJson(const SmtProof& proof) {
   return j;
 }
 
+std::optional<SmtProof> SmtProofFromJson(const json& j) {
+  auto hash_of = [](const json& v) -> std::optional<Hash32> {
+    if (!v.is_string()) return std::nullopt;
+    return Hash32FromHex(v.get<std::string>());
+  };
+  if (!j.is_object() || !j.contains("siblings") || !j["siblings"].is_array()) return std::nullopt;
+  if (j["siblings"].size() > 256) return std::nullopt;
+  SmtProof proof;
+  for (const auto& s : j["siblings"]) {
+    auto h = hash_of(s);
+    if (!h) return std::nullopt;
+    proof.siblings.push_back(*h);
+  }
+  if (auto it = j.find("other_leaf"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return std::nullopt;
+    auto key_hash = hash_of(it->value("key_hash", json()));
+    auto value_hash = hash_of(it->value("value_hash", json()));
+    if (!key_hash || !value_hash) return std::nullopt;
+    proof.other_leaf = std::make_pair(*key_hash, *value_hash);
+  }
+  return proof;
+}
+
 json CreditBatchToJson(const pb::CreditBatch& b) {
   return {{"serial", b.serial()},
           {"region", b.region()},

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "chain/smt.h"
 #include "puhui.pb.h"
@@ -14,6 +15,8 @@ nlohmann::json CommitToJson(const pb::Commit& commit);
 nlohmann::json TxBodyToJson(const pb::TxBody& body);
 nlohmann::json ReceiptToJson(const pb::Receipt& receipt);
 nlohmann::json SmtProofToJson(const SmtProof& proof);
+// The inverse of SmtProofToJson, for clients that check a proof; nullopt if the JSON is malformed.
+std::optional<SmtProof> SmtProofFromJson(const nlohmann::json& j);
 nlohmann::json CreditBatchToJson(const pb::CreditBatch& batch);
 
 std::string ReceiptCodeName(pb::ReceiptCode code);

@@ -2,7 +2,10 @@
 // a person can act on, and changes nothing; puhui-cli drives the same node end to end.
 #include <doctest/doctest.h>
 
+#include "chain/smt.h"
+#include "contracts/state_keys.h"
 #include "node/rpc_client.h"
+#include "rpc/encode.h"
 #include "process.h"
 
 using namespace puhui;
@@ -161,4 +164,42 @@ TEST_CASE("puhui-cli: keys, a signed transfer that waits for commit, and queries
   auto [code_bad, out_bad] = RunCommand({cli, "--node", n.process.url(), "tx", "transfer", "--key", owner_key,
                                          "--batch", kBatch, "--to", "nothex", "--grams", "1"});
   CHECK(code_bad == 2);
+}
+
+TEST_CASE("node RPC: a state proof checks out against the state root in the next block's header") {
+  RunningNode n;
+  json sent = n.Ok("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 77, 0), "owner")}});
+  uint64_t height = n.WaitCommitted(sent["tx_hash"])["height"];
+  // Wait for the next block, whose header commits to the state after `height`.
+  json next;
+  for (int i = 0; i < 200; ++i) {
+    auto r = n.client.Call("block_get", {{"height", height + 1}});
+    if (r.ok()) {
+      next = *r;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(next.is_object());
+  auto root = Hash32FromHex(next["header"]["state_root"].get<std::string>());
+  REQUIRE(root.has_value());
+
+  std::string key_text = "bal/" + std::string(kBatch) + "/" + RawAddr("alice");
+  json present = n.Ok("state_get", {{"key", Hex(AsBytes(key_text))}, {"height", height}});
+  CHECK(present["state_root"] == next["header"]["state_root"]);
+  auto value = FromHex(present["value"].get<std::string>());
+  auto proof = rpc::SmtProofFromJson(present["proof"]);
+  REQUIRE(value.has_value());
+  REQUIRE(proof.has_value());
+  CHECK(VerifySmtProof(*root, AsBytes(key_text), *value, *proof));
+  // The same proof does not vouch for another amount.
+  CHECK_FALSE(VerifySmtProof(*root, AsBytes(key_text), EncodeU64(78), *proof));
+
+  std::string absent_key = "bal/" + std::string(kBatch) + "/" + RawAddr("nobody");
+  json absent = n.Ok("state_get", {{"key", Hex(AsBytes(absent_key))}, {"height", height}});
+  CHECK(absent["value"].is_null());
+  auto absence = rpc::SmtProofFromJson(absent["proof"]);
+  REQUIRE(absence.has_value());
+  CHECK(VerifySmtProof(*root, AsBytes(absent_key), std::nullopt, *absence));
+  CHECK_FALSE(VerifySmtProof(*root, AsBytes(absent_key), EncodeU64(1), *absence));
 }
