@@ -1,9 +1,7 @@
 #include "chain/merkle.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
-#include <cstring>
 
 #include "chain/hash.h"
 #include "chain/status.h"
@@ -11,30 +9,10 @@
 namespace puhui {
 namespace {
 
-constexpr std::string_view kLeafTag = "puhui/merkle/leaf";
-constexpr std::string_view kInnerTag = "puhui/merkle/inner";
+const HashTag kLeafTag{"puhui/merkle/leaf"};
+const HashTag kInnerTag{"puhui/merkle/inner"};
 
-// SHA256(tag) || SHA256(tag), computed once: an inner hash is then a single one-shot SHA-256
-// over 128 bytes, equal to TaggedHash(kInnerTag, left || right) but without re-hashing the tag
-// and allocating a digest context for each of the n-1 inner nodes.
-const std::array<uint8_t, 64>& InnerPrefix() {
-  static const std::array<uint8_t, 64> prefix = [] {
-    std::array<uint8_t, 64> p;
-    Hash32 t = Sha256(kInnerTag);
-    std::copy(t.begin(), t.end(), p.begin());
-    std::copy(t.begin(), t.end(), p.begin() + 32);
-    return p;
-  }();
-  return prefix;
-}
-
-Hash32 InnerHash(const Hash32& left, const Hash32& right) {
-  std::array<uint8_t, 128> buf;
-  std::memcpy(buf.data(), InnerPrefix().data(), 64);
-  std::memcpy(buf.data() + 64, left.data(), 32);
-  std::memcpy(buf.data() + 96, right.data(), 32);
-  return Sha256(ByteView(buf));
-}
+Hash32 InnerHash(const Hash32& left, const Hash32& right) { return kInnerTag.Hash(left, right); }
 
 // The largest power of two strictly below n (n >= 2): the size of the left subtree.
 uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
@@ -62,7 +40,7 @@ void ProvePath(std::span<const Hash32> leaves, uint64_t index, std::vector<Hash3
 
 }  // namespace
 
-Hash32 MerkleLeafHash(ByteView data) { return TaggedHash(kLeafTag, data); }
+Hash32 MerkleLeafHash(ByteView data) { return kLeafTag.Hash(data); }
 
 Hash32 MerkleRoot(std::span<const Hash32> leaf_hashes) {
   if (leaf_hashes.empty()) return kZeroHash;

@@ -23,8 +23,13 @@ Hash32 SigningHash(std::string_view chain_id, SignKind kind, ByteView bytes) {
   return TaggedHash(tag, bytes);
 }
 
-Hash32 TxId(ByteView body) { return TaggedHash("puhui/txid", body); }
+namespace {
+const HashTag kTxIdTag{"puhui/txid"};
+const HashTag kBlockTag{"puhui/block"};
+}  // namespace
 
-Hash32 BlockHash(ByteView header_bytes) { return TaggedHash("puhui/block", header_bytes); }
+Hash32 TxId(ByteView body) { return kTxIdTag.Hash(body); }
+
+Hash32 BlockHash(ByteView header_bytes) { return kBlockTag.Hash(header_bytes); }
 
 }  // namespace puhui

@@ -51,76 +51,14 @@ constexpr size_t kLeafHeaderSize = 1 + 4;
 constexpr std::string_view kLeafHashTag = "puhui/smt/leaf";
 constexpr std::string_view kNodeHashTag = "puhui/smt/node";
 
-// SHA-256 for the hot paths. The one-shot SHA256() of OpenSSL 3 fetches the algorithm on every
-// call (~600 ns for 128 bytes here); a pre-fetched EVP_MD and a context that has already absorbed
-// the 64-byte tag prefix (one full block) make a tagged hash of 64 bytes cost ~150 ns instead.
-// One engine per thread: the contexts are mutable, and the tree functions may run on any thread.
-class HashEngine {
- public:
-  HashEngine() {
-    md_ = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    PUHUI_CHECK(md_ != nullptr, "EVP_MD_fetch SHA256");
-    work_ = EVP_MD_CTX_new();
-    leaf_prefix_ = NewPrefixContext(kLeafHashTag);
-    node_prefix_ = NewPrefixContext(kNodeHashTag);
-    PUHUI_CHECK(work_ != nullptr, "EVP_MD_CTX_new");
-  }
-  ~HashEngine() {
-    EVP_MD_CTX_free(work_);
-    EVP_MD_CTX_free(leaf_prefix_);
-    EVP_MD_CTX_free(node_prefix_);
-    EVP_MD_free(md_);
-  }
-  HashEngine(const HashEngine&) = delete;
-  HashEngine& operator=(const HashEngine&) = delete;
+// Tagged hashes of tree nodes; HashTag absorbs the tag prefix once per thread (chain/hash.h).
+const HashTag kLeafHasher{kLeafHashTag};
+const HashTag kNodeHasher{kNodeHashTag};
 
-  static HashEngine& ForThread() {
-    thread_local HashEngine engine;
-    return engine;
-  }
-
-  Hash32 Plain(ByteView data) {
-    PUHUI_CHECK(EVP_DigestInit_ex(work_, md_, nullptr) == 1, "EVP init");
-    return Finish(data.data(), data.size());
-  }
-  Hash32 Leaf(const Hash32& key_hash, const Hash32& value_hash) {
-    return Tagged(leaf_prefix_, key_hash, value_hash);
-  }
-  Hash32 Node(const Hash32& left, const Hash32& right) {
-    return Tagged(node_prefix_, left, right);
-  }
-
- private:
-  EVP_MD_CTX* NewPrefixContext(std::string_view tag) {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    PUHUI_CHECK(ctx != nullptr && EVP_DigestInit_ex(ctx, md_, nullptr) == 1, "EVP init");
-    const Hash32 t = Sha256(tag);
-    PUHUI_CHECK(EVP_DigestUpdate(ctx, t.data(), t.size()) == 1 &&
-                    EVP_DigestUpdate(ctx, t.data(), t.size()) == 1,
-                "EVP update");
-    return ctx;
-  }
-  Hash32 Tagged(EVP_MD_CTX* prefix, const Hash32& a, const Hash32& b) {
-    uint8_t buf[64];
-    std::memcpy(buf, a.data(), 32);
-    std::memcpy(buf + 32, b.data(), 32);
-    PUHUI_CHECK(EVP_MD_CTX_copy_ex(work_, prefix) == 1, "EVP copy");
-    return Finish(buf, sizeof buf);
-  }
-  Hash32 Finish(const uint8_t* data, size_t size) {
-    Hash32 out;
-    unsigned int len = 0;
-    PUHUI_CHECK(EVP_DigestUpdate(work_, data, size) == 1 &&
-                    EVP_DigestFinal_ex(work_, out.data(), &len) == 1 && len == 32,
-                "EVP digest");
-    return out;
-  }
-
-  EVP_MD* md_ = nullptr;
-  EVP_MD_CTX* work_ = nullptr;
-  EVP_MD_CTX* leaf_prefix_ = nullptr;
-  EVP_MD_CTX* node_prefix_ = nullptr;
-};
+Hash32 LeafHash(const Hash32& key_hash, const Hash32& value_hash) {
+  return kLeafHasher.Hash(key_hash, value_hash);
+}
+Hash32 NodeHash(const Hash32& left, const Hash32& right) { return kNodeHasher.Hash(left, right); }
 
 bool IsZero(const Hash32& h) { return h == kZeroHash; }
 
@@ -239,7 +177,7 @@ std::pair<ItemSpan, ItemSpan> Split(ItemSpan items, int depth) {
 class Updater {
  public:
   Updater(const SmtNodeSource& source, std::vector<std::pair<Hash32, Bytes>>& out)
-      : source_(source), out_(out), hasher_(HashEngine::ForThread()) {}
+      : source_(source), out_(out) {}
 
   // The subtree `hash` at `depth` after applying `items` (all under this subtree).
   Status Apply(const Hash32& hash, int depth, ItemSpan items, Sub& result) {
@@ -284,7 +222,7 @@ class Updater {
         break;
       }
     }
-    Existing existing{match ? match->key_hash : hasher_.Plain(node.key), hash};
+    Existing existing{match ? match->key_hash : Sha256(node.key), hash};
     // Every item here shares the first `depth` bits of its path; a leaf stored off that path
     // means the store does not hold the tree its hashes claim.
     if (!SamePrefix(existing.key_hash, items.front().key_hash, depth)) {
@@ -372,20 +310,19 @@ class Updater {
   }
 
   Hash32 NewLeaf(const Item& item) {
-    const Hash32 hash = hasher_.Leaf(item.key_hash, hasher_.Plain(*item.value));
+    const Hash32 hash = LeafHash(item.key_hash, Sha256(*item.value));
     out_.emplace_back(hash, EncodeLeaf(*item.key, *item.value));
     return hash;
   }
 
   Hash32 NewInternal(const Hash32& left, const Hash32& right) {
-    const Hash32 hash = hasher_.Node(left, right);
+    const Hash32 hash = NodeHash(left, right);
     out_.emplace_back(hash, EncodeInternal(left, right));
     return hash;
   }
 
   const SmtNodeSource& source_;
   std::vector<std::pair<Hash32, Bytes>>& out_;
-  HashEngine& hasher_;
 };
 
 // Where the path of `key_hash` ends under `root`: the siblings passed on the way down and the
@@ -428,11 +365,10 @@ Result<SmtUpdate> SparseMerkleTree::Update(const SmtNodeSource& source, const Ha
   update.root = root;
   if (changes.empty()) return update;
 
-  HashEngine& hasher = HashEngine::ForThread();
   std::vector<Item> items;
   items.reserve(changes.size());
   for (const auto& [key, value] : changes) {
-    items.push_back({hasher.Plain(key), &key, value ? &*value : nullptr, false});
+    items.push_back({Sha256(key), &key, value ? &*value : nullptr, false});
   }
   std::sort(items.begin(), items.end(),
             [](const Item& a, const Item& b) { return a.key_hash < b.key_hash; });
@@ -455,27 +391,26 @@ Result<SmtUpdate> SparseMerkleTree::Update(const SmtNodeSource& source, const Ha
 Result<std::optional<Bytes>> SparseMerkleTree::Get(const SmtNodeSource& source, const Hash32& root,
                                                    ByteView key) {
   Walk walk;
-  PUHUI_RETURN_IF_ERROR(WalkPath(source, root, HashEngine::ForThread().Plain(key), walk));
+  PUHUI_RETURN_IF_ERROR(WalkPath(source, root, Sha256(key), walk));
   if (!walk.found_leaf || !SameBytes(walk.leaf.key, key)) return std::optional<Bytes>();
   return std::optional<Bytes>(Bytes(walk.leaf.value.begin(), walk.leaf.value.end()));
 }
 
 Result<SmtProof> SparseMerkleTree::Prove(const SmtNodeSource& source, const Hash32& root,
                                          ByteView key) {
-  HashEngine& hasher = HashEngine::ForThread();
-  const Hash32 key_hash = hasher.Plain(key);
+  const Hash32 key_hash = Sha256(key);
   SmtProof proof;
   proof.siblings.reserve(32);
   Walk walk;
   walk.siblings = &proof.siblings;
   PUHUI_RETURN_IF_ERROR(WalkPath(source, root, key_hash, walk));
   if (walk.found_leaf && !SameBytes(walk.leaf.key, key)) {
-    const Hash32 other = hasher.Plain(walk.leaf.key);
+    const Hash32 other = Sha256(walk.leaf.key);
     const int depth = static_cast<int>(proof.siblings.size());
     if (other == key_hash || !SamePrefix(other, key_hash, depth)) {
       return Corruption("smt leaf at depth " + std::to_string(depth) + " is off its path");
     }
-    proof.other_leaf.emplace(other, hasher.Plain(walk.leaf.value));
+    proof.other_leaf.emplace(other, Sha256(walk.leaf.value));
   }
   return proof;
 }
@@ -484,19 +419,18 @@ bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>
                     const SmtProof& proof) {
   const size_t depth = proof.siblings.size();
   if (depth > kMaxDepth) return false;
-  HashEngine& hasher = HashEngine::ForThread();
-  const Hash32 key_hash = hasher.Plain(key);
+  const Hash32 key_hash = Sha256(key);
 
   Hash32 at;
   if (value) {
     if (proof.other_leaf) return false;
-    at = hasher.Leaf(key_hash, hasher.Plain(*value));
+    at = LeafHash(key_hash, Sha256(*value));
   } else if (proof.other_leaf) {
     const auto& [other_key_hash, other_value_hash] = *proof.other_leaf;
     // The other leaf must sit on this key's path (so the key would be under it) and not be it.
     if (other_key_hash == key_hash) return false;
     if (!SamePrefix(other_key_hash, key_hash, static_cast<int>(depth))) return false;
-    at = hasher.Leaf(other_key_hash, other_value_hash);
+    at = LeafHash(other_key_hash, other_value_hash);
   } else {
     at = kZeroHash;
   }
@@ -505,7 +439,7 @@ bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>
   if (depth > 0 && IsZero(proof.siblings.back())) return false;
   for (size_t i = depth; i-- > 0;) {
     const Hash32& sibling = proof.siblings[i];
-    at = Bit(key_hash, static_cast<int>(i)) ? hasher.Node(sibling, at) : hasher.Node(at, sibling);
+    at = Bit(key_hash, static_cast<int>(i)) ? NodeHash(sibling, at) : NodeHash(at, sibling);
   }
   return at == root;
 }

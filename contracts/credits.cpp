@@ -3,24 +3,16 @@
 // A transfer moves free balance only; it never changes the batch's totals.
 #include <fmt/format.h>
 
-#include "chain/limits.h"
 #include "contracts/action.h"
 #include "contracts/state_keys.h"
 
 namespace puhui {
 
 Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx, const pb::Transfer& a) {
-  if (a.grams() == 0) return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "grams must be > 0");
-  if (a.batch().empty() || a.batch().size() > kMaxIdBytes) {
-    return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "batch serial is empty or too long");
-  }
-  auto to = ParsePublicKey(AsBytes(a.to()));
-  if (!to.ok()) {
-    return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT,
-                               "recipient must be a 32-byte x-only public key");
-  }
+  // DecodeTx checked the fields: grams > 0, a well-formed serial, a recipient key on the curve
+  // other than the sender's.
+  const PublicKey to{*ToHash32(AsBytes(a.to()))};
   const PublicKey& from = ctx.tx.sender;
-  if (*to == from) return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "cannot transfer to oneself");
 
   auto batch = ReadBatch(state, a.batch());
   if (!batch.ok()) return batch.status();
@@ -29,7 +21,7 @@ Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx, c
                                fmt::format("credit batch '{}' does not exist", a.batch()));
   }
   Bytes from_key = state_keys::Balance(a.batch(), from);
-  Bytes to_key = state_keys::Balance(a.batch(), *to);
+  Bytes to_key = state_keys::Balance(a.batch(), to);
   auto from_balance = ReadU64(state, from_key);
   if (!from_balance.ok()) return from_balance.status();
   if (*from_balance < a.grams()) {
@@ -48,7 +40,7 @@ Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx, c
   ActionOutcome ok;
   ok.events.push_back(MakeEvent("transfer", {{"batch", a.batch()},
                                              {"from", Hex(from.bytes)},
-                                             {"to", Hex(to->bytes)},
+                                             {"to", Hex(to.bytes)},
                                              {"grams", std::to_string(a.grams())}}));
   return ok;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <google/protobuf/reflection.h>
 
+#include "chain/genesis.h"
 #include "chain/limits.h"
 #include "chain/signing.h"
 
@@ -28,6 +29,49 @@ bool HasUnknownFields(const google::protobuf::Message& m) {
     }
   }
   return false;
+}
+
+Result<PublicKey> AccountField(const std::string& bytes, const char* field) {
+  auto key = ParsePublicKey(AsBytes(bytes));
+  if (!key.ok()) {
+    return InvalidArgument(fmt::format("{} must be a 32-byte x-only secp256k1 public key", field));
+  }
+  return *key;
+}
+
+Status CheckRoleChange(const std::string& account, pb::Role role, const std::string& region) {
+  if (role == pb::ROLE_UNSPECIFIED || !pb::Role_IsValid(role)) {
+    return InvalidArgument("role is not set or unknown");
+  }
+  if (!IsValidId(region)) return InvalidArgument("region must be a code of [A-Za-z0-9._:-]");
+  return AccountField(account, "account").status();
+}
+
+// The checks of an action that need no state. Done once per transaction at admission (in
+// parallel, before a block is built), so execution does not repeat the costly ones, such as
+// checking that a recipient key is a point on the curve.
+Status CheckAction(const pb::TxBody& body, const PublicKey& sender) {
+  switch (body.action_case()) {
+    case pb::TxBody::kGrantRole: {
+      const auto& a = body.grant_role();
+      return CheckRoleChange(a.account(), a.role(), a.region());
+    }
+    case pb::TxBody::kRevokeRole: {
+      const auto& a = body.revoke_role();
+      return CheckRoleChange(a.account(), a.role(), a.region());
+    }
+    case pb::TxBody::kTransfer: {
+      const auto& a = body.transfer();
+      if (a.grams() == 0) return InvalidArgument("transfer grams must be > 0");
+      if (!IsValidId(a.batch())) return InvalidArgument("transfer batch must be a serial of [A-Za-z0-9._:-]");
+      auto to = AccountField(a.to(), "transfer recipient");
+      if (!to.ok()) return to.status();
+      if (*to == sender) return InvalidArgument("cannot transfer to oneself");
+      return Status::Ok();
+    }
+    case pb::TxBody::ACTION_NOT_SET: break;
+  }
+  return InvalidArgument("transaction has no action");
 }
 
 }  // namespace
@@ -68,9 +112,7 @@ Result<DecodedTx> DecodeTx(std::string_view chain_id, std::string_view envelope_
   if (tx.body.expiry_height() == 0) {
     return InvalidArgument("expiry_height must be set (the last height at which to include it)");
   }
-  if (tx.body.action_case() == pb::TxBody::ACTION_NOT_SET) {
-    return InvalidArgument("transaction has no action");
-  }
+  PUHUI_RETURN_IF_ERROR(CheckAction(tx.body, *sender));
   tx.id = TxId(AsBytes(envelope.body()));
   tx.signing_hash = SigningHash(chain_id, SignKind::kTx, AsBytes(envelope.body()));
   tx.sender = *sender;

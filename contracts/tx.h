@@ -1,4 +1,5 @@
-// Decoding and the stateless checks of a transaction: size, format, chain id, sender key, action.
+// Decoding and the stateless checks of a transaction: size, format, chain id, sender key, and the
+// fields of its action (keys on the curve, ids well formed, amounts positive).
 // The signature is checked separately (VerifyTxSignature) so that a node can verify each signature
 // once and cache the outcome; stateful checks (nonce, expiry, roles) happen at execution.
 #pragma once
@@ -22,6 +23,7 @@ struct DecodedTx {
   Hash32 signing_hash{};       // SigningHash(chain_id, kTx, body bytes)
 };
 
+// Every DecodedTx comes from here, so execution may rely on these checks having passed.
 // Fails with kInvalidArgument (malformed), kResourceExhausted (too large) or kFailedPrecondition
 // (another chain's transaction), with a message naming the field at fault.
 Result<DecodedTx> DecodeTx(std::string_view chain_id, std::string_view envelope_bytes);

