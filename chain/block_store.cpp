@@ -4,6 +4,7 @@
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
+#include <leveldb/options.h>
 #include <leveldb/write_batch.h>
 
 namespace puhui {
@@ -74,8 +75,11 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir) {
   leveldb::Options options;
   options.create_if_missing = true;
   options.paranoid_checks = true;
-  options.write_buffer_size = 32 << 20;
-  options.max_file_size = 16 << 20;
+  // Tree nodes are keyed by hash, so they arrive in random order and do not compress: a large
+  // write buffer means fewer flushes and compactions, and compression would be wasted work.
+  options.write_buffer_size = 128 << 20;
+  options.max_file_size = 32 << 20;
+  options.compression = leveldb::kNoCompression;
   options.block_cache = store->cache_.get();
   options.filter_policy = store->filter_.get();
   leveldb::DB* db = nullptr;
