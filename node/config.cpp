@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "node/files.h"
@@ -12,14 +13,33 @@ namespace {
 
 using nlohmann::json;
 
-template <typename T>
-Status Read(const json& obj, const char* key, T& out) {
+Status ReadString(const json& obj, const char* key, std::string& out) {
   auto it = obj.find(key);
   if (it == obj.end()) return Status::Ok();  // keep the default
-  try {
-    out = it->get<T>();
-  } catch (const json::exception&) {
-    return InvalidArgument(fmt::format("config: '{}' has the wrong type", key));
+  if (!it->is_string()) return InvalidArgument(fmt::format("config: '{}' must be a string", key));
+  out = it->get<std::string>();
+  return Status::Ok();
+}
+
+// Reads an unsigned integer within [min, max]; anything else is an error naming the field, never a
+// silent wrap-around.
+template <typename T>
+Status ReadUint(const json& obj, const char* key, T& out, uint64_t min, uint64_t max) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::Ok();
+  if (!it->is_number_unsigned() || it->get<uint64_t>() < min || it->get<uint64_t>() > max) {
+    return InvalidArgument(fmt::format("config: '{}' must be an integer in {}..{}", key, min, max));
+  }
+  out = static_cast<T>(it->get<uint64_t>());
+  return Status::Ok();
+}
+
+// A misspelt field would otherwise be ignored and its default used without a word.
+Status RejectUnknown(const json& obj, std::initializer_list<std::string_view> known, const char* where) {
+  for (const auto& [key, value] : obj.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return InvalidArgument(fmt::format("config: unknown field '{}'{}", key, where));
+    }
   }
   return Status::Ok();
 }
@@ -34,25 +54,28 @@ Result<NodeConfig> LoadConfig(const std::string& path) {
     return InvalidArgument(fmt::format("config '{}' is not a JSON object", path));
   }
   NodeConfig c;
-  PUHUI_RETURN_IF_ERROR(Read(doc, "moniker", c.moniker));
-  PUHUI_RETURN_IF_ERROR(Read(doc, "rpc_address", c.rpc_address));
-  PUHUI_RETURN_IF_ERROR(Read(doc, "rpc_port", c.rpc_port));
-  PUHUI_RETURN_IF_ERROR(Read(doc, "rpc_threads", c.rpc_threads));
-  PUHUI_RETURN_IF_ERROR(Read(doc, "rpc_max_body_bytes", c.rpc_max_body_bytes));
-  PUHUI_RETURN_IF_ERROR(Read(doc, "rpc_max_batch", c.rpc_max_batch));
-  PUHUI_RETURN_IF_ERROR(Read(doc, "rpc_max_connections", c.rpc_max_connections));
-  PUHUI_RETURN_IF_ERROR(Read(doc, "log_level", c.log_level));
-  PUHUI_RETURN_IF_ERROR(Read(doc, "verify_threads", c.verify_threads));
-  PUHUI_RETURN_IF_ERROR(Read(doc, "sig_cache_entries", c.sig_cache_entries));
+  PUHUI_RETURN_IF_ERROR(RejectUnknown(doc, {"moniker", "rpc_address", "rpc_port", "rpc_threads",
+                                            "rpc_max_body_bytes", "rpc_max_batch", "rpc_max_connections",
+                                            "log_level", "verify_threads", "sig_cache_entries", "mempool"},
+                                      ""));
+  PUHUI_RETURN_IF_ERROR(ReadString(doc, "moniker", c.moniker));
+  PUHUI_RETURN_IF_ERROR(ReadString(doc, "rpc_address", c.rpc_address));
+  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_port", c.rpc_port, 0, 65535));
+  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_threads", c.rpc_threads, 1, 64));
+  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_max_body_bytes", c.rpc_max_body_bytes, 1024, 256u << 20));
+  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_max_batch", c.rpc_max_batch, 1, 100'000));
+  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_max_connections", c.rpc_max_connections, 1, 100'000));
+  PUHUI_RETURN_IF_ERROR(ReadString(doc, "log_level", c.log_level));
+  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "verify_threads", c.verify_threads, 0, 256));
+  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "sig_cache_entries", c.sig_cache_entries, 1, 100'000'000));
   if (auto it = doc.find("mempool"); it != doc.end()) {
     if (!it->is_object()) return InvalidArgument("config: 'mempool' must be an object");
-    PUHUI_RETURN_IF_ERROR(Read(*it, "max_txs", c.mempool.max_txs));
-    PUHUI_RETURN_IF_ERROR(Read(*it, "max_bytes", c.mempool.max_bytes));
-    PUHUI_RETURN_IF_ERROR(Read(*it, "max_per_sender", c.mempool.max_per_sender));
-  }
-  if (c.rpc_threads == 0 || c.rpc_threads > 64) return InvalidArgument("config: rpc_threads must be 1..64");
-  if (c.mempool.max_txs == 0 || c.mempool.max_per_sender == 0) {
-    return InvalidArgument("config: mempool limits must be > 0");
+    PUHUI_RETURN_IF_ERROR(RejectUnknown(*it, {"max_txs", "max_bytes", "max_per_sender", "max_expiry_ahead"},
+                                        " in 'mempool'"));
+    PUHUI_RETURN_IF_ERROR(ReadUint(*it, "max_txs", c.mempool.max_txs, 1, 10'000'000));
+    PUHUI_RETURN_IF_ERROR(ReadUint(*it, "max_bytes", c.mempool.max_bytes, 1024, uint64_t{64} << 30));
+    PUHUI_RETURN_IF_ERROR(ReadUint(*it, "max_per_sender", c.mempool.max_per_sender, 1, 10'000'000));
+    PUHUI_RETURN_IF_ERROR(ReadUint(*it, "max_expiry_ahead", c.mempool.max_expiry_ahead, 1, 100'000'000));
   }
   return c;
 }
@@ -72,7 +95,8 @@ Status SaveConfig(const std::string& path, const NodeConfig& c) {
       {"mempool",
        {{"max_txs", c.mempool.max_txs},
         {"max_bytes", c.mempool.max_bytes},
-        {"max_per_sender", c.mempool.max_per_sender}}},
+        {"max_per_sender", c.mempool.max_per_sender},
+        {"max_expiry_ahead", c.mempool.max_expiry_ahead}}},
   };
   return WriteFileDurably(path, doc.dump(2) + "\n");
 }

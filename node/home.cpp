@@ -9,7 +9,7 @@
 
 namespace puhui {
 
-Result<PublicKey> InitHome(const InitOptions& o) {
+Result<InitResult> InitHome(const InitOptions& o) {
   HomePaths paths = HomePaths::Of(o.home);
   if (std::filesystem::exists(paths.config)) {
     return AlreadyExists(fmt::format("'{}' is already a node home; nothing was changed", o.home));
@@ -35,7 +35,10 @@ Result<PublicKey> InitHome(const InitOptions& o) {
   if (o.moniker) config.moniker = *o.moniker;
   if (o.rpc_port) config.rpc_port = *o.rpc_port;
   PUHUI_RETURN_IF_ERROR(SaveConfig(paths.config, config));
-  return validator.Public();
+  InitResult result{validator.Public(), false};
+  const std::string key_bytes = ToString(result.validator.bytes);
+  for (const auto& v : genesis->validators.validators()) result.in_genesis |= v.pub_key() == key_bytes;
+  return result;
 }
 
 }  // namespace puhui

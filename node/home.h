@@ -18,8 +18,12 @@ struct InitOptions {
   std::optional<uint16_t> rpc_port;
 };
 
+struct InitResult {
+  PublicKey validator;
+  bool in_genesis = false;  // whether the genesis lists this validator key
+};
+
 // Fails if the home already has a config or keys (nothing is overwritten).
-// Returns the validator's public key.
-Result<PublicKey> InitHome(const InitOptions& options);
+Result<InitResult> InitHome(const InitOptions& options);
 
 }  // namespace puhui

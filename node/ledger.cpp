@@ -29,9 +29,11 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const 
     PUHUI_RETURN_IF_ERROR(
         s->InitGenesis(genesis.doc_hash, state, *tree, genesis.genesis_time_ms, validators->hash()));
   } else if (s->GenesisHash() != genesis.doc_hash) {
+    auto stored = s->GenesisHash();
     return FailedPrecondition(fmt::format(
-        "the data in '{}' belongs to another genesis (this genesis hashes to {})", data_dir,
-        Hex(genesis.doc_hash)));
+        "the data in '{}' belongs to another genesis (stored {}, this genesis.json hashes to {}); "
+        "use the network's original genesis file or a fresh data directory",
+        data_dir, stored ? Hex(*stored) : "none", Hex(genesis.doc_hash)));
   }
   return std::unique_ptr<Ledger>(new Ledger(genesis, std::move(*validators), std::move(s)));
 }

@@ -16,6 +16,11 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
     return FailedPrecondition(fmt::format("transaction expired at height {}; the next block is {}",
                                           tx.body.expiry_height(), next_height));
   }
+  if (tx.body.expiry_height() - next_height > limits_.max_expiry_ahead) {
+    return InvalidArgument(fmt::format(
+        "expiry_height {} is more than {} blocks ahead of the next block {}; choose a nearer one",
+        tx.body.expiry_height(), limits_.max_expiry_ahead, next_height));
+  }
   std::lock_guard lock(mu_);
   if (by_id_.count(tx.id)) return AlreadyExists("transaction is already in the mempool");
   if (nonce - committed_nonce >= limits_.max_per_sender) {
@@ -108,6 +113,14 @@ void Mempool::Remove(const Hash32& id) {
   auto sender = senders_.find(it->second.first);
   EraseLocked(sender, it->second.second);
   if (sender->second.by_nonce.empty()) senders_.erase(sender);
+}
+
+bool Mempool::HasIncludable(const std::function<uint64_t(const PublicKey&)>& committed_nonce) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [sender, q] : senders_) {
+    if (q.by_nonce.count(committed_nonce(sender))) return true;
+  }
+  return false;
 }
 
 bool Mempool::Contains(const Hash32& id) const {

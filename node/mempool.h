@@ -20,6 +20,9 @@ struct MempoolLimits {
   size_t max_txs = 100'000;
   size_t max_bytes = 128u << 20;
   size_t max_per_sender = 5'000;  // also the furthest a nonce may run ahead of the committed one
+  // A transaction may wait at most this many blocks: a signed transaction stuck behind a nonce gap
+  // cannot occupy the mempool for ever.
+  uint64_t max_expiry_ahead = 100'000;
 };
 
 class Mempool {
@@ -40,6 +43,9 @@ class Mempool {
   void Update(const std::function<uint64_t(const PublicKey&)>& committed_nonce, uint64_t next_height);
   // Drops one transaction (e.g. one a block could not include).
   void Remove(const Hash32& id);
+
+  // True if some sender's next nonce is pending, i.e. Reap would return something.
+  bool HasIncludable(const std::function<uint64_t(const PublicKey&)>& committed_nonce) const;
 
   bool Contains(const Hash32& id) const;
   // The nonce a sender should use next, counting its consecutive pending transactions.

@@ -24,8 +24,11 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   node->paths_ = HomePaths::Of(home);
   auto config = LoadConfig(node->paths_.config);
   if (!config.ok()) {
-    return Status(config.status().code(),
-                  fmt::format("{} (run 'puhuid init --home {}' first?)", config.status().message(), home));
+    if (config.status().code() == StatusCode::kNotFound) {
+      return NotFound(fmt::format("{} has no config.json; run 'puhuid init --home {} --genesis FILE' first",
+                                  home, home));
+    }
+    return config.status();
   }
   node->config_ = *config;
   if (rpc_port) node->config_.rpc_port = *rpc_port;

@@ -120,7 +120,9 @@ Status BlockProducer::Run(std::stop_token stop, uint64_t idle_blocks_every) {
       cv.wait_for(lock, stop, interval, [] { return false; });
     }
     if (stop.stop_requested()) break;
-    if (mempool_.size() == 0 && ++idle < idle_blocks_every) continue;
+    // Transactions stuck behind a nonce gap do not count: they cannot go into a block.
+    const bool work = mempool_.HasIncludable([&](const PublicKey& k) { return ledger_.CommittedNonce(k); });
+    if (!work && ++idle < idle_blocks_every) continue;
     idle = 0;
     Status s = ProduceOne();
     if (!s.ok()) return s;

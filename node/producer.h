@@ -32,8 +32,8 @@ class BlockProducer {
   Status Recover();
   // Builds, signs and commits one block, even an empty one.
   Status ProduceOne();
-  // Produces blocks until stop is requested: every block interval while transactions wait, and an
-  // empty block after `idle_blocks_every` intervals without any. Returns the error that stopped it.
+  // Produces blocks until stop is requested: every block interval while includable transactions
+  // wait, and an empty block after `idle_blocks_every` intervals without any. Returns the error that stopped it.
   Status Run(std::stop_token stop, uint64_t idle_blocks_every = 10);
 
  private:

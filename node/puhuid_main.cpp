@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -23,15 +24,21 @@ constexpr char kUsage[] =
     "  puhuid start --home DIR [--rpc-port N]\n"
     "  puhuid version\n";
 
-// Parses "--flag value" pairs; returns false (after printing why) on anything else.
-bool ParseFlags(int argc, char** argv, int first, std::map<std::string, std::string>& out) {
+// Parses "--flag value" pairs of the known flags; returns false (after printing why) on anything else.
+bool ParseFlags(int argc, char** argv, int first, std::initializer_list<std::string_view> known,
+                std::map<std::string, std::string>& out) {
   for (int i = first; i < argc; i += 2) {
     std::string flag = argv[i];
     if (flag.rfind("--", 0) != 0 || i + 1 >= argc) {
       fmt::print(stderr, "puhuid: expected '--flag value', got '{}'\n{}", flag, kUsage);
       return false;
     }
-    out[flag.substr(2)] = argv[i + 1];
+    std::string name = flag.substr(2);
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      fmt::print(stderr, "puhuid: unknown flag '{}' for this command\n{}", flag, kUsage);
+      return false;
+    }
+    out[name] = argv[i + 1];
   }
   return true;
 }
@@ -41,7 +48,7 @@ std::optional<uint16_t> PortFlag(const std::map<std::string, std::string>& flags
   if (it == flags.end()) return std::nullopt;
   char* end = nullptr;
   unsigned long v = std::strtoul(it->second.c_str(), &end, 10);
-  if (*end != '\0' || v > 65535) {
+  if (it->second.empty() || *end != '\0' || v > 65535) {
     fmt::print(stderr, "puhuid: --rpc-port must be 0..65535\n");
     ok = false;
     return std::nullopt;
@@ -67,7 +74,12 @@ int Init(const std::map<std::string, std::string>& flags) {
     fmt::print(stderr, "puhuid init: {}\n", key.status().ToString());
     return 1;
   }
-  fmt::print("initialised node home {}\nvalidator key: {}\n", o.home, puhui::Hex(key->bytes));
+  fmt::print("initialised node home {}\nvalidator key: {}\n", o.home, puhui::Hex(key->validator.bytes));
+  if (!key->in_genesis) {
+    fmt::print(stderr,
+               "warning: this validator key is not in the genesis validator set; 'puhuid start' will "
+               "refuse to run until the network's genesis lists it\n");
+  }
   return 0;
 }
 
@@ -129,9 +141,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::map<std::string, std::string> flags;
-  if (!ParseFlags(argc, argv, 2, flags)) return 2;
-  if (cmd == "init") return Init(flags);
-  if (cmd == "start") return Start(flags);
+  if (cmd == "init") {
+    if (!ParseFlags(argc, argv, 2, {"home", "genesis", "validator-key", "moniker", "rpc-port"}, flags)) return 2;
+    return Init(flags);
+  }
+  if (cmd == "start") {
+    if (!ParseFlags(argc, argv, 2, {"home", "rpc-port"}, flags)) return 2;
+    return Start(flags);
+  }
   fmt::print(stderr, "puhuid: unknown command '{}'\n{}", cmd, kUsage);
   return 2;
 }

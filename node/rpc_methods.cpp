@@ -30,14 +30,18 @@ T OrThrow(Result<T> r) {
 PublicKey GetAddress(const json& params, Param p) {
   Hash32 raw = rpc::GetHash32(params, p);
   auto key = ParsePublicKey(raw);
-  if (!key.ok()) throw rpc::RpcException(rpc::InvalidParams(p.name, "is not a valid x-only public key"));
+  if (!key.ok()) {
+    throw rpc::RpcException(rpc::InvalidParams(
+        p.name, fmt::format("param '{}' is not a valid x-only public key (an address)", p.name)));
+  }
   return *key;
 }
 
 std::string GetSerial(const json& params, Param p) {
   std::string serial = rpc::GetString(params, p);
   if (!IsValidId(serial)) {
-    throw rpc::RpcException(rpc::InvalidParams(p.name, "must be 1..128 characters of [A-Za-z0-9._:-]"));
+    throw rpc::RpcException(rpc::InvalidParams(
+        p.name, fmt::format("param '{}' must be 1..128 characters of [A-Za-z0-9._:-]", p.name)));
   }
   return serial;
 }
@@ -48,14 +52,16 @@ json SubmitResult(const Result<Hash32>& r) {
 }
 
 std::string DecodeHexTx(const json& value, std::string_view name) {
-  if (!value.is_string()) throw rpc::RpcException(rpc::InvalidParams(name, "must be a hex string"));
+  if (!value.is_string()) {
+    throw rpc::RpcException(rpc::InvalidParams(name, fmt::format("param '{}' must be a hex string", name)));
+  }
   std::string text = value.get<std::string>();
   if (text.size() > 2 * kMaxTxBytes + 2) {
     Throw(ResourceExhausted(fmt::format("transaction exceeds {} bytes", kMaxTxBytes)));
   }
   if (text.rfind("0x", 0) == 0) text = text.substr(2);
   auto bytes = FromHex(text);
-  if (!bytes) throw rpc::RpcException(rpc::InvalidParams(name, "is not valid hex"));
+  if (!bytes) throw rpc::RpcException(rpc::InvalidParams(name, fmt::format("param '{}' is not valid hex", name)));
   return ToString(*bytes);
 }
 
@@ -119,8 +125,7 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "tx_submit",
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {"tx"});
-        json tx = params.is_array() ? params.at(0) : params.value("tx", json());
-        auto results = node.SubmitTxs({DecodeHexTx(tx, "tx")});
+        auto results = node.SubmitTxs({DecodeHexTx(rpc::GetString(params, {"tx", 0}), "tx")});
         Hash32 id = OrThrow(std::move(results[0]));
         return json{{"tx_hash", Hex(id)}};
       },
@@ -130,15 +135,29 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "tx_submit_batch",
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {"txs"});
-        json txs = params.is_array() ? params.at(0) : params.value("txs", json());
-        if (!txs.is_array()) throw rpc::RpcException(rpc::InvalidParams("txs", "must be an array of hex strings"));
+        json txs = params.is_array() ? (params.empty() ? json() : params[0]) : params.value("txs", json());
+        if (!txs.is_array()) {
+          throw rpc::RpcException(rpc::InvalidParams("txs", "param 'txs' must be an array of hex strings"));
+        }
         if (txs.size() > node.config().rpc_max_batch) {
           Throw(ResourceExhausted(fmt::format("at most {} transactions per call", node.config().rpc_max_batch)));
         }
+        // One result per entry: an entry that is not hex fails alone, like any other bad entry.
         std::vector<std::string> envelopes;
-        for (const auto& t : txs) envelopes.push_back(DecodeHexTx(t, "txs"));
+        std::vector<std::optional<json>> early(txs.size());
+        std::vector<size_t> where;
+        for (size_t i = 0; i < txs.size(); ++i) {
+          try {
+            envelopes.push_back(DecodeHexTx(txs[i], "txs"));
+            where.push_back(i);
+          } catch (const rpc::RpcException& e) {
+            early[i] = json{{"error", rpc::ToJson(e.error())}};
+          }
+        }
+        auto results = node.SubmitTxs(envelopes);
+        for (size_t j = 0; j < results.size(); ++j) early[where[j]] = SubmitResult(results[j]);
         json out = json::array();
-        for (const auto& r : node.SubmitTxs(envelopes)) out.push_back(SubmitResult(r));
+        for (auto& r : early) out.push_back(std::move(*r));
         return out;
       },
       "admits many signed transactions at once; one result (tx_hash or error) per transaction");
@@ -183,7 +202,9 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         bool raw = rpc::GetOptionalBool(params, {"raw", 2}).value_or(false);
         auto height = rpc::GetOptionalUint64(params, {"height", 0});
         auto hash = rpc::GetOptionalHash32(params, {"hash", 1});
-        if (height && hash) throw rpc::RpcException(rpc::InvalidParams("hash", "give height or hash, not both"));
+        if (height && hash) {
+          throw rpc::RpcException(rpc::InvalidParams("hash", "give param 'height' or 'hash', not both"));
+        }
         if (hash) {
           auto h = node.ledger().store().HeightOfBlock(*hash);
           if (!h) Throw(NotFound(fmt::format("no block with hash {}", Hex(*hash))));
@@ -200,7 +221,9 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {"key", "height"});
         Bytes key = rpc::GetHexBytes(params, {"key", 0});
-        if (key.empty() || key.size() > 1024) throw rpc::RpcException(rpc::InvalidParams("key", "must be 1..1024 bytes"));
+        if (key.empty() || key.size() > 1024) {
+          throw rpc::RpcException(rpc::InvalidParams("key", "param 'key' must be 1..1024 bytes"));
+        }
         const pb::ChainMeta tip = node.ledger().Tip();
         uint64_t height = rpc::GetOptionalUint64(params, {"height", 1}).value_or(tip.height());
         if (height > tip.height()) Throw(NotFound(fmt::format("height {} is above the tip {}", height, tip.height())));
@@ -262,6 +285,9 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         std::string serial = GetSerial(params, {"batch", 0});
         PublicKey address = GetAddress(params, {"address", 1});
         StoreStateReader reader(node.ledger().store());
+        if (!OrThrow(ReadBatch(reader, serial))) {
+          Throw(NotFound(fmt::format("credit batch '{}' does not exist", serial)));
+        }
         uint64_t grams = OrThrow(ReadU64(reader, state_keys::Balance(serial, address)));
         return json{{"batch", serial}, {"address", Hex(address.bytes)}, {"grams", grams}};
       },

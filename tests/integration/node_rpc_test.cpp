@@ -67,6 +67,17 @@ TEST_CASE("node RPC: malformed requests get JSON-RPC errors, not crashes") {
   json b = json::parse(batch->second);
   REQUIRE(b.is_array());
   CHECK(b.size() == 2);
+  CHECK(n.ErrorCode("tx_submit", json::object()) == -32602);
+  CHECK(n.client.last_error().message == "param 'tx' is required");
+  CHECK(n.ErrorCode("tx_submit", json::array()) == -32602);
+  CHECK(n.ErrorCode("balance_get", {{"batch", "NO-SUCH"}, {"address", Addr("alice")}}) == 1002);
+  CHECK(n.ErrorCode("account_get", {{"address", std::string(64, 'f')}}) == -32602);
+  CHECK(n.client.last_error().message.find("param 'address'") != std::string::npos);
+  // In a batch submission a malformed entry fails alone.
+  json mixed = n.Ok("tx_submit_batch", {{"txs", {"zz", HexTx(TransferBody("owner", "alice", 1, 0), "owner")}}});
+  REQUIRE(mixed.size() == 2);
+  CHECK(mixed[0]["error"]["code"] == -32602);
+  CHECK(mixed[1].contains("tx_hash"));
   // The node still serves after all that.
   CHECK(n.Ok("node_status", json::object())["chain_id"] == kChainId);
 }
@@ -164,6 +175,8 @@ TEST_CASE("puhui-cli: keys, a signed transfer that waits for commit, and queries
   auto [code_bad, out_bad] = RunCommand({cli, "--node", n.process.url(), "tx", "transfer", "--key", owner_key,
                                          "--batch", kBatch, "--to", "nothex", "--grams", "1"});
   CHECK(code_bad == 2);
+  auto [code_flag, out_flag] = RunCommand({BinaryPath("puhuid"), "start", "--home", n.home, "--rpc_port", "1"});
+  CHECK(code_flag == 2);
 }
 
 TEST_CASE("node RPC: a state proof checks out against the state root in the next block's header") {

@@ -124,3 +124,23 @@ TEST_CASE("the signature cache forgets its oldest entries beyond its bound") {
   CHECK_FALSE(cache.Contains(txs[0]));
   CHECK(cache.Contains(txs[4]));
 }
+
+TEST_CASE("a transaction behind a nonce gap is held but not includable") {
+  Mempool m({});
+  CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 1), "owner"), 0, 1).ok());
+  CHECK_FALSE(m.HasIncludable(Zero));
+  CHECK(m.Reap(10, 1 << 20, Zero).empty());
+  CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1).ok());
+  CHECK(m.HasIncludable(Zero));
+}
+
+TEST_CASE("an expiry too far ahead is refused, so nothing waits in the mempool for ever") {
+  Mempool m({.max_txs = 10, .max_bytes = 1 << 20, .max_per_sender = 10, .max_expiry_ahead = 100});
+  pb::TxBody far = TransferBody("owner", "alice", 1, 0);
+  far.set_expiry_height(1 + 101);
+  Status s = m.Add(Decoded(far, "owner"), 0, 1);
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK(s.message().find("more than 100 blocks ahead") != std::string::npos);
+  far.set_expiry_height(1 + 100);
+  CHECK(m.Add(Decoded(far, "owner"), 0, 1).ok());
+}
