@@ -59,10 +59,24 @@ Result<PublicKey> GetKey(const json& obj, const char* field, const std::string& 
   return *key;
 }
 
-const json* GetArray(const json& doc, const char* field) {
-  auto it = doc.find(field);
-  if (it == doc.end() || !it->is_array()) return nullptr;
+// An optional field: nullptr when absent. Present with another type (null included) is an error,
+// never a silent default: a misspelt list would otherwise drop every account or batch in it.
+Result<const json*> GetOptionalArray(const json& obj, const char* field, const std::string& where) {
+  auto it = obj.find(field);
+  if (it == obj.end()) return static_cast<const json*>(nullptr);
+  if (!it->is_array()) {
+    return InvalidArgument(fmt::format("genesis: {} field '{}' must be an array", where, field));
+  }
   return &*it;
+}
+
+Result<std::string> GetOptionalString(const json& obj, const char* field, const std::string& where) {
+  auto it = obj.find(field);
+  if (it == obj.end()) return std::string();
+  if (!it->is_string()) {
+    return InvalidArgument(fmt::format("genesis: {} field '{}' must be a string", where, field));
+  }
+  return it->get<std::string>();
 }
 
 }  // namespace
@@ -122,7 +136,11 @@ Result<uint64_t> ParseUtcTime(std::string_view t) {
       !num(17, 2, s)) {
     return bad();
   }
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return bad();
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return bad();
+  // A day the month does not have (2026-02-30) would otherwise roll over into the next month.
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (d > kDaysInMonth[mo - 1] + (mo == 2 && leap ? 1 : 0)) return bad();
   int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   return static_cast<uint64_t>(((days * 24 + h) * 60 + mi) * 60 + s) * 1000;
 }
@@ -164,8 +182,10 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
   g.genesis_time_ms = *time_ms;
 
   std::set<std::string> region_codes;
-  if (const json* regions = GetArray(doc, "regions")) {
-    for (const json& r : *regions) {
+  auto regions = GetOptionalArray(doc, "regions", "document");
+  if (!regions.ok()) return regions.status();
+  if (*regions != nullptr) {
+    for (const json& r : **regions) {
       if (!r.is_object()) return InvalidArgument("genesis: each region must be an object");
       auto code = GetString(r, "code", "region");
       if (!code.ok()) return code.status();
@@ -180,12 +200,13 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
   }
   if (g.regions.empty()) return InvalidArgument("genesis: at least one region is required");
 
-  const json* validators = GetArray(doc, "validators");
-  if (validators == nullptr || validators->empty()) {
+  auto validators = GetOptionalArray(doc, "validators", "document");
+  if (!validators.ok()) return validators.status();
+  if (*validators == nullptr || (*validators)->empty()) {
     return InvalidArgument("genesis: at least one validator is required");
   }
   std::set<Hash32> validator_keys;
-  for (const json& v : *validators) {
+  for (const json& v : **validators) {
     if (!v.is_object()) return InvalidArgument("genesis: each validator must be an object");
     auto name = GetString(v, "name", "validator");
     if (!name.ok()) return name.status();
@@ -215,20 +236,26 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
             [](const pb::Validator& a, const pb::Validator& b) { return a.pub_key() < b.pub_key(); });
 
   std::set<Hash32> account_keys;
-  if (const json* accounts = GetArray(doc, "accounts")) {
-    for (const json& a : *accounts) {
+  auto accounts = GetOptionalArray(doc, "accounts", "document");
+  if (!accounts.ok()) return accounts.status();
+  if (*accounts != nullptr) {
+    for (const json& a : **accounts) {
       if (!a.is_object()) return InvalidArgument("genesis: each account must be an object");
       GenesisAccount acct;
       auto key = GetKey(a, "address", "account");
       if (!key.ok()) return key.status();
       acct.address = *key;
-      if (a.contains("label") && a["label"].is_string()) acct.label = a["label"].get<std::string>();
       std::string where = "account " + Hex(acct.address.bytes).substr(0, 12);
+      auto label = GetOptionalString(a, "label", where);
+      if (!label.ok()) return label.status();
+      acct.label = *label;
       if (!account_keys.insert(key->bytes).second) {
         return InvalidArgument(fmt::format("genesis: {} is listed twice", where));
       }
-      if (const json* roles = GetArray(a, "roles")) {
-        for (const json& r : *roles) {
+      auto roles = GetOptionalArray(a, "roles", where);
+      if (!roles.ok()) return roles.status();
+      if (*roles != nullptr) {
+        for (const json& r : **roles) {
           if (!r.is_object()) return InvalidArgument(fmt::format("genesis: {} has a bad role", where));
           auto role_name = GetString(r, "role", where + " role");
           if (!role_name.ok()) return role_name.status();
@@ -249,8 +276,10 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
   }
 
   std::set<std::string> serials;
-  if (const json* batches = GetArray(doc, "credit_batches")) {
-    for (const json& b : *batches) {
+  auto batches = GetOptionalArray(doc, "credit_batches", "document");
+  if (!batches.ok()) return batches.status();
+  if (*batches != nullptr) {
+    for (const json& b : **batches) {
       if (!b.is_object()) return InvalidArgument("genesis: each credit batch must be an object");
       GenesisBatch batch;
       auto serial = GetString(b, "serial", "credit batch");
@@ -274,7 +303,9 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
       batch.region = *region;
       batch.owner = *owner;
       batch.grams = *grams;
-      if (b.contains("note") && b["note"].is_string()) batch.note = b["note"].get<std::string>();
+      auto note = GetOptionalString(b, "note", where);
+      if (!note.ok()) return note.status();
+      batch.note = *note;
       g.batches.push_back(std::move(batch));
     }
   }

@@ -125,6 +125,14 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
   ExecutedBlock b;
   if (!b.block.ParseFromString(block_bytes)) return InvalidArgument("block does not parse");
   if (!b.header.ParseFromString(b.block.header())) return InvalidArgument("block header does not parse");
+  // The block hash is a hash of the header bytes, so only the one encoding of these fields that
+  // Propose writes is accepted; a re-encoding (fields repeated, reordered or unknown, varints
+  // padded) would otherwise give the same block another hash.
+  pb::BlockHeader canonical = b.header;
+  canonical.DiscardUnknownFields();
+  if (canonical.SerializeAsString() != b.block.header()) {
+    return InvalidArgument(fmt::format("block {}: header is not in canonical encoding", b.header.height()));
+  }
   pb::ChainMeta tip = Tip();
   const pb::BlockHeader& h = b.header;
   auto mismatch = [&](const char* field) {
@@ -133,6 +141,10 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
   if (h.chain_id() != chain_id()) return mismatch("chain_id");
   if (h.height() != tip.height() + 1) return mismatch("height");
   if (h.time_ms() <= tip.time_ms()) return mismatch("time_ms");
+  auto proposer = ToHash32(AsBytes(h.proposer()));
+  if (!proposer || !validators_.PowerOf(*proposer)) {
+    return InvalidArgument(fmt::format("block {}: the proposer is not in the validator set", h.height()));
+  }
   if (h.parent_hash() != tip.block_hash()) return mismatch("parent_hash");
   if (h.state_root() != tip.state_root()) return mismatch("state_root");
   if (h.receipts_root() != tip.receipts_root()) return mismatch("receipts_root");
@@ -142,6 +154,17 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
     return mismatch("last_commit_hash");
   }
   if (h.tx_count() != static_cast<uint32_t>(b.block.txs_size())) return mismatch("tx_count");
+  // The limits Propose keeps (docs/formats.md).
+  if (static_cast<uint64_t>(b.block.txs_size()) > genesis_.params.max_block_txs) {
+    return InvalidArgument(fmt::format("block {}: {} transactions; the limit is {}", h.height(),
+                                       b.block.txs_size(), genesis_.params.max_block_txs));
+  }
+  size_t tx_bytes = 0;
+  for (const auto& raw : b.block.txs()) tx_bytes += raw.size();
+  if (tx_bytes > kMaxBlockBytes / 2) {
+    return InvalidArgument(fmt::format("block {}: {} bytes of transactions; the limit is {}",
+                                       h.height(), tx_bytes, kMaxBlockBytes / 2));
+  }
   if (h.height() > 1) {
     auto parent = ToHash32(AsBytes(tip.block_hash()));
     PUHUI_RETURN_IF_ERROR(VerifyCommit(chain_id(), validators_, tip.height(), *parent, b.block.last_commit()));

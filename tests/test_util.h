@@ -11,6 +11,7 @@
 #include "chain/genesis.h"
 #include "chain/hash.h"
 #include "chain/keys.h"
+#include "chain/signing.h"
 #include "contracts/tx.h"
 #include "puhui.pb.h"
 
@@ -71,6 +72,17 @@ inline pb::TxBody GrantBody(const std::string& from, const std::string& account,
 
 inline std::string Signed(const pb::TxBody& body, const std::string& signer) {
   return SignTx(body, KeyOf(signer));
+}
+
+// As Signed, with fixed auxiliary randomness: the same body and signer always give the same bytes,
+// so that tests which mutate those bytes reproduce exactly.
+inline std::string SignedDeterministically(const pb::TxBody& body, const std::string& signer) {
+  pb::TxEnvelope envelope;
+  envelope.set_body(body.SerializeAsString());
+  Signature sig = KeyOf(signer).SignWithAux(
+      SigningHash(body.chain_id(), SignKind::kTx, AsBytes(envelope.body())), Hash32{});
+  envelope.add_signatures(ToString(ByteView(sig)));
+  return envelope.SerializeAsString();
 }
 
 inline DecodedTx Decoded(const pb::TxBody& body, const std::string& signer) {
