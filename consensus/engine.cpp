@@ -105,8 +105,9 @@ bool Engine::TryDecide() {
     commit.commit.set_height(height_);
     commit.commit.set_round(r);
     commit.commit.set_block_hash(*block);
-    for (const auto& [key, entry] : votes.precommits.entries()) {
-      if (entry.vote.block_hash() == *block) *commit.commit.add_precommits() = entry.signed_vote;
+    for (const auto& [key, by_block] : votes.precommits.entries()) {
+      auto entry = by_block.find(*block);
+      if (entry != by_block.end()) *commit.commit.add_precommits() = entry->second.signed_vote;
     }
     commit.time_ms = WeightedMedianTimeMs(commit.commit, validators_);
     decided_ = true;
@@ -303,7 +304,38 @@ const VoteSet* Engine::Votes(uint32_t round, pb::VoteType type) const {
   return type == pb::VOTE_PREVOTE ? &it->second.prevotes : &it->second.precommits;
 }
 
-// ---------------------------------------------------------------- gossip
+// ---------------------------------------------------------------- gossip and logs
+
+std::string Engine::DebugString() const {
+  auto short_hash = [](std::string_view hash) {
+    return hash.empty() ? std::string("nil") : Hex(AsBytes(hash.substr(0, 3)));
+  };
+  auto opt_hash = [&](const std::optional<Hash32>& h) {
+    return h ? short_hash(AsString(ByteView(*h))) : std::string("-");
+  };
+  std::string out =
+      fmt::format("h{} r{} {}{} locked {}@{} valid {}@{}", height_, round_, RoundStepName(step_),
+                  decided_ ? " decided" : "", opt_hash(locked_value_), locked_round_,
+                  opt_hash(valid_value_), valid_round_);
+  for (const auto& [r, votes] : votes_) {
+    out += fmt::format(" | r{}", r);
+    for (const VoteSet* set : {&votes.prevotes, &votes.precommits}) {
+      out += set == &votes.prevotes ? " pv" : " pc";
+      std::map<std::string, uint64_t> power;
+      for (const auto& [key, by_block] : set->entries()) {
+        for (const auto& [block, entry] : by_block) power[block] += entry.power;
+      }
+      for (const auto& [block, p] : power) out += fmt::format(" {}:{}", short_hash(block), p);
+    }
+    auto proposals = proposals_.find(r);
+    if (proposals != proposals_.end()) {
+      for (const StoredProposal& p : proposals->second) {
+        out += fmt::format(" prop {}", short_hash(p.proposal.block_hash()));
+      }
+    }
+  }
+  return out;
+}
 
 std::vector<Action> Engine::Gossip() const {
   std::vector<Action> out;
@@ -321,12 +353,19 @@ std::vector<Action> Engine::Gossip() const {
       config_.validator_key ? HashString(*config_.validator_key) : std::string();
   const std::string valid = valid_value_ ? HashString(*valid_value_) : std::string();
   for (const auto& [r, votes] : votes_) {
-    for (const auto& [key, entry] : votes.prevotes.entries()) {
-      const bool polka = int64_t{r} == valid_round_ && entry.vote.block_hash() == valid;
-      if (key == own || r == round_ || polka) out.push_back(BroadcastVote{entry.signed_vote});
+    // The previous round too: the precommit quorum that timed it out may have included a vote that
+    // only this node received, and peers still in that round need the same quorum to leave it.
+    const bool recent = r + 1 >= round_;
+    for (const auto& [key, by_block] : votes.prevotes.entries()) {
+      for (const auto& [block, entry] : by_block) {
+        const bool polka = int64_t{r} == valid_round_ && block == valid;
+        if (key == own || recent || polka) out.push_back(BroadcastVote{entry.signed_vote});
+      }
     }
-    for (const auto& [key, entry] : votes.precommits.entries()) {
-      if (key == own || r == round_) out.push_back(BroadcastVote{entry.signed_vote});
+    for (const auto& [key, by_block] : votes.precommits.entries()) {
+      for (const auto& [block, entry] : by_block) {
+        if (key == own || recent) out.push_back(BroadcastVote{entry.signed_vote});
+      }
     }
   }
   return out;

@@ -71,6 +71,9 @@ inline constexpr uint32_t kMaxRoundsAhead = 100;
 inline constexpr uint32_t kMaxRound = 1u << 30;
 // Distinct proposals kept per round; more can only come from a proposer that signs many.
 inline constexpr size_t kMaxProposalsPerRound = 4;
+// Votes kept per validator, round and type: more than one only from an equivocator (vote_set.h);
+// beyond this, only its votes for nil or for blocks this node holds are kept.
+inline constexpr size_t kMaxVotesPerSlot = 2;
 // Messages for the next height held until it starts.
 inline constexpr size_t kMaxBufferedMessages = 1024;
 
@@ -95,9 +98,11 @@ class Engine {
   std::vector<Action> Step(const Event& event);
 
   // What a peer that missed some traffic needs at this height, as Broadcast actions: this
-  // validator's own votes of every round, all votes held for the current round, the proposals held
-  // for the current round and the valid round, and the polka behind the valid value. Receivers drop
-  // copies they hold without checking signatures again, so resending is cheap.
+  // validator's own votes of every round, all votes held for the previous, current and later
+  // rounds, the proposals held for the current round and the valid round, and the polka behind the
+  // valid value. Tendermint's liveness assumes that correct nodes relay what they receive; this is
+  // that relay, for the node to send while progress stalls. Receivers drop copies they hold without
+  // checking signatures again, so resending is cheap.
   std::vector<Action> Gossip() const;
 
   bool started() const { return started_; }
@@ -114,6 +119,10 @@ class Engine {
 
   // Key of the proposer of `round` at the current height (requires started()).
   const std::string& ProposerOf(uint32_t round);
+
+  // One line for logs: height, round, step, lock, valid value and the power behind each block in
+  // the rounds held.
+  std::string DebugString() const;
 
  private:
   enum class Validity { kPending, kValid, kInvalid };

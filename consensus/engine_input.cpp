@@ -174,14 +174,16 @@ void Engine::OnVote(const pb::SignedVote& signed_vote, VoteSource source) {
         PermissionDenied(fmt::format("vote from {}, not a validator", Short(v.validator()))), true);
   }
   const VoteSet* set = Votes(v.round(), v.type());
-  const VoteSet::Entry* held = set != nullptr ? set->Find(v.validator()) : nullptr;
-  if (held != nullptr && held->signed_vote.vote() == signed_vote.vote()) {
-    // A copy: no need to check the signature again unless it is a different one.
-    if (source == VoteSource::kPeer && held->signed_vote.signature() != signed_vote.signature() &&
+  const VoteSet::Entry* same = set != nullptr ? set->Find(v.validator(), v.block_hash()) : nullptr;
+  if (same != nullptr) {
+    // A copy needs no second signature check unless its signature differs; another vote for the
+    // same block (another time) adds nothing either.
+    if (same->signed_vote.vote() == signed_vote.vote() && source == VoteSource::kPeer &&
+        same->signed_vote.signature() != signed_vote.signature() &&
         !VerifyVoteSignature(config_.chain_id, signed_vote, v.validator())) {
       return drop(Unauthenticated("vote signature does not verify"), true);
     }
-    return drop(AlreadyExists("vote already held"), false);
+    return drop(AlreadyExists("vote for this block already held"), false);
   }
   if (source == VoteSource::kPeer &&
       !VerifyVoteSignature(config_.chain_id, signed_vote, v.validator())) {
@@ -196,17 +198,18 @@ void Engine::OnVote(const pb::SignedVote& signed_vote, VoteSource source) {
   // round, as it is one quorum of checked votes.
   if (v.round() > round_ + kMaxRoundsAhead && source != VoteSource::kCertificate) return;
 
-  if (held != nullptr) {
-    if (held->vote.block_hash() != v.block_hash()) {
-      if (evidence_reported_.insert({v.validator(), v.round(), static_cast<int>(v.type())})
-              .second) {
-        Emit(Evidence{held->signed_vote, signed_vote});
-      } else {
-        drop(AlreadyExists("another conflicting vote; evidence already reported"), false);
-      }
-      return;
+  if (set != nullptr && set->CountOf(v.validator()) > 0) {
+    // Equivocation: report it once per slot, and keep counting the vote (vote_set.h says why) if
+    // it can matter: for nil or a block we hold. Beyond kMaxVotesPerSlot other votes are dropped,
+    // so an equivocator cannot fill memory with votes for made-up blocks.
+    if (evidence_reported_.insert({v.validator(), v.round(), static_cast<int>(v.type())}).second) {
+      Emit(Evidence{set->First(v.validator())->signed_vote, signed_vote});
     }
-    return drop(AlreadyExists("another vote for the same block in this slot"), false);
+    auto hash = ToHash32(AsBytes(v.block_hash()));
+    const bool matters = v.block_hash().empty() || (hash && blocks_.contains(*hash));
+    if (!matters && set->CountOf(v.validator()) >= kMaxVotesPerSlot) {
+      return drop(ResourceExhausted("too many conflicting votes of one validator"), false);
+    }
   }
   RoundVotes& votes = votes_[v.round()];
   (v.type() == pb::VOTE_PREVOTE ? votes.prevotes : votes.precommits).Add(v, signed_vote, *power);
@@ -276,8 +279,8 @@ void Engine::OnCommitReceived(const CommitReceived& received) {
   if (!verified.ok()) return Drop(std::move(verified), true);
   // The certificate's precommits join the vote sets; rule 49 then decides once the node has judged
   // the block, as for any other block.
-  for (const pb::SignedVote& vote : commit.precommits()) OnVote(vote, VoteSource::kCertificate);
   RegisterBlock(*hash, received.block, Validity::kPending);
+  for (const pb::SignedVote& vote : commit.precommits()) OnVote(vote, VoteSource::kCertificate);
 }
 
 }  // namespace puhui::consensus

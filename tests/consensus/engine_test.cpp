@@ -237,6 +237,24 @@ TEST_CASE("two votes of one validator for different blocks in one slot are evide
   CHECK(All<Evidence>(s.Vote(0, pb::VOTE_PRECOMMIT, 0, kNil)).size() == 1);
 }
 
+TEST_CASE("an equivocator's vote completes a polka for the block it was sent for") {
+  // The first vote seen from the equivocator is nil, the second for A. Counting only the first
+  // would leave this node short of the polka that the other nodes saw.
+  Solo s;
+  s.Step(ProposalReceived{MakeProposal(s.proposer[0], 1, 0, "A")});
+  s.Step(BlockValidated{HashOf("A"), true});  // our prevote for A
+  s.Vote(1, pb::VOTE_PREVOTE, 0, HashOf("A"));
+  s.Vote(0, pb::VOTE_PREVOTE, 0, kNil);
+  auto acts = s.Vote(0, pb::VOTE_PREVOTE, 0, HashOf("A"));
+  CHECK(All<Evidence>(acts).size() == 1);
+  auto precommits = VotesOf(acts, pb::VOTE_PRECOMMIT);
+  REQUIRE(precommits.size() == 1);
+  CHECK(precommits[0].block_hash() == ToString(ByteView(HashOf("A"))));
+  // Beyond two votes in a slot, votes for blocks this node does not hold are not kept.
+  auto third = s.Vote(0, pb::VOTE_PREVOTE, 0, HashOf("made up"));
+  CHECK(HasDrop(third, StatusCode::kResourceExhausted, false));
+}
+
 TEST_CASE("a signer that refuses leaves the engine running without that message") {
   Solo s;
   s.node->signer.refuse_all = true;
