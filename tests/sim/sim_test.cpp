@@ -60,30 +60,30 @@ Scenario FourValidators(const std::string& name, Behaviour fourth) {
 
 }  // namespace
 
-TEST_CASE("sim: 4 honest validators stay safe on a lossy, partitioned network and recover") {
+TEST_CASE("4 honest validators stay safe on a lossy, partitioned network and recover") {
   RunSeeds(FourValidators(
-      "sim: 4 honest validators stay safe on a lossy, partitioned network and recover",
+      "4 honest validators stay safe on a lossy, partitioned network and recover",
       Behaviour::kHonest));
 }
 
-TEST_CASE("sim: 3 honest validators carry on past a silent fourth") {
+TEST_CASE("3 honest validators carry on past a silent fourth") {
   RunSeeds(
-      FourValidators("sim: 3 honest validators carry on past a silent fourth", Behaviour::kSilent));
+      FourValidators("3 honest validators carry on past a silent fourth", Behaviour::kSilent));
 }
 
-TEST_CASE("sim: an equivocating validator cannot split 3 honest ones and is caught") {
-  RunSeeds(FourValidators("sim: an equivocating validator cannot split 3 honest ones and is caught",
+TEST_CASE("an equivocating validator cannot split 3 honest ones and is caught") {
+  RunSeeds(FourValidators("an equivocating validator cannot split 3 honest ones and is caught",
                           Behaviour::kEquivocate));
 }
 
-TEST_CASE("sim: garbage from one validator is dropped and blamed on it alone") {
-  RunSeeds(FourValidators("sim: garbage from one validator is dropped and blamed on it alone",
+TEST_CASE("garbage from one validator is dropped and blamed on it alone") {
+  RunSeeds(FourValidators("garbage from one validator is dropped and blamed on it alone",
                           Behaviour::kGarbage));
 }
 
-TEST_CASE("sim: 7 validators of unequal power with three kinds of misbehaviour") {
+TEST_CASE("7 validators of unequal power with three kinds of misbehaviour") {
   Scenario s;
-  s.name = "sim: 7 validators of unequal power with three kinds of misbehaviour";
+  s.name = "7 validators of unequal power with three kinds of misbehaviour";
   // 100 in all; the equivocator, garbage sender and silent node hold 25.
   s.powers = {10, 20, 10, 30, 10, 15, 5};
   s.behaviours = {Behaviour::kHonest, Behaviour::kHonest,  Behaviour::kEquivocate,
@@ -92,7 +92,7 @@ TEST_CASE("sim: 7 validators of unequal power with three kinds of misbehaviour")
   RunSeeds(s);
 }
 
-TEST_CASE("sim: a seed reproduces its run exactly") {
+TEST_CASE("a seed reproduces its run exactly") {
   Scenario s = FourValidators("determinism", Behaviour::kEquivocate);
   for (uint64_t seed : {7u, 8u}) {
     Outcome a = Run(s, seed);
