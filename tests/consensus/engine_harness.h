@@ -109,7 +109,7 @@ inline std::vector<pb::Vote> VotesOf(const std::vector<Action>& actions, pb::Vot
 
 // One engine under test with its signer.
 struct TestNode {
-  TestNode(const std::string& who)
+  explicit TestNode(const std::string& who)
       : name(who), signer(kChainId, KeyOf(who)), engine(ConfigFor(who), &signer) {}
   std::string name;
   MemorySigner signer;

@@ -204,7 +204,7 @@ class Cluster {
     }
     Trace(fmt::format("network: drop {}‰, partition {}", drop_per_mille_,
                       partitioned_ ? Groups() : std::string("none")));
-    const uint64_t next = Uniform(1'000, 5'000);
+    const uint64_t next = Uniform(scenario_.min_network_period_ms, scenario_.max_network_period_ms);
     if (now_ms_ + next < scenario_.chaos_ms) Push(next, Item{.kind = Item::Kind::kNetworkChange});
   }
 

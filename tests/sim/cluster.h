@@ -55,6 +55,8 @@ struct Scenario {
   std::vector<uint64_t> powers;       // one per node
   std::vector<Behaviour> behaviours;  // one per node
   uint64_t chaos_ms = 12'000;
+  uint64_t min_network_period_ms = 1'000;  // how long one drop rate and partition last
+  uint64_t max_network_period_ms = 5'000;
   uint32_t max_drop_per_mille = 300;  // chaos drop rate is drawn from [0, this] per period
   bool partitions = true;
   uint32_t duplicate_per_mille = 50;

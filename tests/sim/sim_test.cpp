@@ -31,6 +31,7 @@ void RunSeeds(const Scenario& scenario) {
   uint32_t max_round = 0;
   uint64_t evidence = 0;
   uint64_t faults = 0;
+  uint64_t slowest_recovery_ms = 0;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     Outcome outcome = Run(scenario, seed, trace);
     if (trace) MESSAGE(outcome.Summary());
@@ -44,10 +45,12 @@ void RunSeeds(const Scenario& scenario) {
     max_round = std::max(max_round, outcome.max_round);
     evidence += outcome.evidence;
     faults += outcome.faults_dropped;
+    slowest_recovery_ms = std::max(slowest_recovery_ms, outcome.end_ms - outcome.heal_ms);
   }
   MESSAGE(scenario.name << ": " << passed << " of " << count << " seeds passed (from seed " << first
                         << "); highest height " << max_height << ", highest round " << max_round
-                        << ", evidence " << evidence << ", faulty inputs dropped " << faults);
+                        << ", evidence " << evidence << ", faulty inputs dropped " << faults
+                        << ", slowest recovery after healing " << slowest_recovery_ms << " ms");
 }
 
 Scenario FourValidators(const std::string& name, Behaviour fourth) {
@@ -61,14 +64,13 @@ Scenario FourValidators(const std::string& name, Behaviour fourth) {
 }  // namespace
 
 TEST_CASE("4 honest validators stay safe on a lossy, partitioned network and recover") {
-  RunSeeds(FourValidators(
-      "4 honest validators stay safe on a lossy, partitioned network and recover",
-      Behaviour::kHonest));
+  RunSeeds(
+      FourValidators("4 honest validators stay safe on a lossy, partitioned network and recover",
+                     Behaviour::kHonest));
 }
 
 TEST_CASE("3 honest validators carry on past a silent fourth") {
-  RunSeeds(
-      FourValidators("3 honest validators carry on past a silent fourth", Behaviour::kSilent));
+  RunSeeds(FourValidators("3 honest validators carry on past a silent fourth", Behaviour::kSilent));
 }
 
 TEST_CASE("an equivocating validator cannot split 3 honest ones and is caught") {
@@ -89,6 +91,21 @@ TEST_CASE("7 validators of unequal power with three kinds of misbehaviour") {
   s.behaviours = {Behaviour::kHonest, Behaviour::kHonest,  Behaviour::kEquivocate,
                   Behaviour::kHonest, Behaviour::kGarbage, Behaviour::kHonest,
                   Behaviour::kSilent};
+  RunSeeds(s);
+}
+
+TEST_CASE(
+    "two equivocators with just under a third of the power, on a network that keeps changing") {
+  Scenario s;
+  s.name =
+      "two equivocators with just under a third of the power, on a network that keeps changing";
+  s.powers = {14, 14, 14, 14, 11, 16, 16};  // 99 in all; the equivocators hold 32
+  s.behaviours = {Behaviour::kHonest,    Behaviour::kHonest, Behaviour::kHonest,
+                  Behaviour::kHonest,    Behaviour::kHonest, Behaviour::kEquivocate,
+                  Behaviour::kEquivocate};
+  s.min_network_period_ms = 200;
+  s.max_network_period_ms = 1'500;
+  s.max_drop_per_mille = 400;
   RunSeeds(s);
 }
 
