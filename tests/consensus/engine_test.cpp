@@ -144,6 +144,33 @@ TEST_CASE("a locked validator prevotes another block only once a later polka bac
   }
 }
 
+TEST_CASE("a re-proposal backed by a polka older than the lock gets a nil prevote") {
+  Solo s;
+  // Round 0: the others prevote B, whose proposal we never see; we prevote and precommit nil.
+  s.Step(TimeoutFired{1, 0, RoundStep::kPropose});
+  for (size_t who = 0; who < 3; ++who) s.Vote(who, pb::VOTE_PREVOTE, 0, HashOf("B"));
+  s.Step(TimeoutFired{1, 0, RoundStep::kPrevote});
+  for (size_t who = 0; who < 2; ++who) s.Vote(who, pb::VOTE_PRECOMMIT, 0, kNil);
+  s.Step(TimeoutFired{1, 0, RoundStep::kPrecommit});
+  REQUIRE(s.engine().round() == 1);
+  REQUIRE(s.engine().locked_round() == -1);
+  // Round 1: A is proposed and gets a polka; we lock on it.
+  s.Step(ProposalReceived{MakeProposal(s.proposer[1], 1, 1, "A")});
+  s.Step(BlockValidated{HashOf("A"), true});
+  s.Vote(0, pb::VOTE_PREVOTE, 1, HashOf("A"));
+  s.Vote(2, pb::VOTE_PREVOTE, 1, HashOf("A"));
+  REQUIRE(s.engine().locked_round() == 1);
+  for (size_t who = 0; who < 2; ++who) s.Vote(who, pb::VOTE_PRECOMMIT, 1, kNil);
+  s.Step(TimeoutFired{1, 1, RoundStep::kPrecommit});
+  REQUIRE(s.engine().round() == 2);
+  // Round 2: B re-proposed on the strength of round 0's polka, older than our lock.
+  s.Step(ProposalReceived{MakeProposal(s.proposer[2], 1, 2, "B", 0)});
+  auto prevotes = VotesOf(s.Step(BlockValidated{HashOf("B"), true}), pb::VOTE_PREVOTE);
+  REQUIRE(prevotes.size() == 1);
+  CHECK(prevotes[0].block_hash().empty());
+  CHECK(s.engine().locked_value() == HashOf("A"));
+}
+
 TEST_CASE("a round without a proposal ends in nil votes and the next round waits longer") {
   Solo s;
   auto acts = s.Step(TimeoutFired{1, 0, RoundStep::kPropose});
