@@ -11,6 +11,7 @@ std::string_view SignKindName(SignKind kind) {
     case SignKind::kTx: return "tx";
     case SignKind::kVote: return "vote";
     case SignKind::kHandshake: return "handshake";
+    case SignKind::kProposal: return "proposal";
   }
   return "unknown";
 }

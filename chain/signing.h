@@ -9,7 +9,7 @@
 
 namespace puhui {
 
-enum class SignKind { kTx, kVote, kHandshake };
+enum class SignKind { kTx, kVote, kHandshake, kProposal };
 
 std::string_view SignKindName(SignKind kind);
 

@@ -25,6 +25,8 @@ class ValidatorSet {
   std::optional<uint64_t> PowerOf(const Hash32& key) const;
   // Power needed for a commit: more than 2/3 of the total.
   uint64_t QuorumPower() const { return total_power_ * 2 / 3 + 1; }
+  // More than 1/3 of the total: with less than 1/3 faulty, such power includes an honest validator.
+  uint64_t OneThirdPlusPower() const { return total_power_ / 3 + 1; }
 
  private:
   pb::ValidatorSet set_;
