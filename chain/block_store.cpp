@@ -52,7 +52,9 @@ std::string StateKey(ByteView key) {
 }
 
 leveldb::Slice ToSlice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
-leveldb::Slice ToSlice(const Hash32& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
+leveldb::Slice ToSlice(const Hash32& h) {
+  return {reinterpret_cast<const char*>(h.data()), h.size()};
+}
 
 void AddState(leveldb::WriteBatch& batch, const StateChanges& changes,
               const std::vector<std::pair<Hash32, Bytes>>& nodes) {

@@ -1,7 +1,7 @@
 // The node's durable store, one LevelDB database (layout in docs/formats.md):
 // blocks, commit certificates, transaction and receipt indexes, the latest state values, the
-// sparse-Merkle-tree nodes and the state root of every height. A block and everything it changes are
-// written in one synced batch, so after a crash the store is exactly at its last whole block.
+// sparse-Merkle-tree nodes and the state root of every height. A block and everything it changes
+// are written in one synced batch, so after a crash the store is exactly at its last whole block.
 //
 // Thread-safety: reads may run concurrently with each other and with one writer (LevelDB's own
 // guarantee); CommitBlock and InitGenesis must be called from one thread at a time.
@@ -34,13 +34,13 @@ using StateChanges = std::map<Bytes, std::optional<Bytes>>;
 struct BlockCommit {
   uint64_t height = 0;
   Hash32 block_hash{};
-  std::string block_bytes;              // serialised pb::Block
-  std::string commit_bytes;             // serialised pb::Commit certifying this block
-  std::vector<Hash32> tx_ids;           // in block order
-  std::vector<std::string> receipts;    // serialised pb::Receipt, in block order
-  StateChanges state_changes;           // effect of executing this block
+  std::string block_bytes;                          // serialised pb::Block
+  std::string commit_bytes;                         // serialised pb::Commit certifying this block
+  std::vector<Hash32> tx_ids;                       // in block order
+  std::vector<std::string> receipts;                // serialised pb::Receipt, in block order
+  StateChanges state_changes;                       // effect of executing this block
   std::vector<std::pair<Hash32, Bytes>> smt_nodes;  // new tree nodes for the new root
-  pb::ChainMeta meta;                   // the new tip
+  pb::ChainMeta meta;                               // the new tip
 };
 
 class BlockStore : public SmtNodeSource {
@@ -53,8 +53,8 @@ class BlockStore : public SmtNodeSource {
   std::optional<Hash32> GenesisHash() const;
 
   // Writes the genesis state (height 0). Fails if the store already holds a chain.
-  Status InitGenesis(const Hash32& genesis_hash, const StateChanges& state,
-                     const SmtUpdate& tree, uint64_t genesis_time_ms, const Hash32& validators_hash);
+  Status InitGenesis(const Hash32& genesis_hash, const StateChanges& state, const SmtUpdate& tree,
+                     uint64_t genesis_time_ms, const Hash32& validators_hash);
   // Appends block meta.height == Meta()->height + 1 with one synced write.
   Status CommitBlock(const BlockCommit& commit);
 

@@ -70,7 +70,8 @@ Result<const json*> GetOptionalArray(const json& obj, const char* field, const s
   return &*it;
 }
 
-Result<std::string> GetOptionalString(const json& obj, const char* field, const std::string& where) {
+Result<std::string> GetOptionalString(const json& obj, const char* field,
+                                      const std::string& where) {
   auto it = obj.find(field);
   if (it == obj.end()) return std::string();
   if (!it->is_string()) {
@@ -172,7 +173,8 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
 
   auto chain_id = GetString(doc, "chain_id", "document");
   if (!chain_id.ok()) return chain_id.status();
-  if (!IsValidId(*chain_id)) return InvalidArgument("genesis: chain_id must be a short [A-Za-z0-9._:-] id");
+  if (!IsValidId(*chain_id))
+    return InvalidArgument("genesis: chain_id must be a short [A-Za-z0-9._:-] id");
   g.chain_id = *chain_id;
 
   auto time_text = GetString(doc, "genesis_time", "document");
@@ -191,7 +193,8 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
       if (!code.ok()) return code.status();
       auto name = GetString(r, "name", "region " + *code);
       if (!name.ok()) return name.status();
-      if (!IsValidId(*code)) return InvalidArgument(fmt::format("genesis: bad region code '{}'", *code));
+      if (!IsValidId(*code))
+        return InvalidArgument(fmt::format("genesis: bad region code '{}'", *code));
       if (!region_codes.insert(*code).second) {
         return InvalidArgument(fmt::format("genesis: region '{}' is listed twice", *code));
       }
@@ -232,8 +235,9 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
     out->set_region(*region);
     out->set_name(*name);
   }
-  std::sort(g.validators.mutable_validators()->begin(), g.validators.mutable_validators()->end(),
-            [](const pb::Validator& a, const pb::Validator& b) { return a.pub_key() < b.pub_key(); });
+  std::sort(
+      g.validators.mutable_validators()->begin(), g.validators.mutable_validators()->end(),
+      [](const pb::Validator& a, const pb::Validator& b) { return a.pub_key() < b.pub_key(); });
 
   std::set<Hash32> account_keys;
   auto accounts = GetOptionalArray(doc, "accounts", "document");
@@ -256,17 +260,20 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
       if (!roles.ok()) return roles.status();
       if (*roles != nullptr) {
         for (const json& r : **roles) {
-          if (!r.is_object()) return InvalidArgument(fmt::format("genesis: {} has a bad role", where));
+          if (!r.is_object())
+            return InvalidArgument(fmt::format("genesis: {} has a bad role", where));
           auto role_name = GetString(r, "role", where + " role");
           if (!role_name.ok()) return role_name.status();
           auto region = GetString(r, "region", where + " role");
           if (!region.ok()) return region.status();
           pb::Role role = RoleFromName(*role_name);
           if (role == pb::ROLE_UNSPECIFIED) {
-            return InvalidArgument(fmt::format("genesis: {} has unknown role '{}'", where, *role_name));
+            return InvalidArgument(
+                fmt::format("genesis: {} has unknown role '{}'", where, *role_name));
           }
           if (!region_codes.count(*region)) {
-            return InvalidArgument(fmt::format("genesis: {} names unknown region '{}'", where, *region));
+            return InvalidArgument(
+                fmt::format("genesis: {} names unknown region '{}'", where, *region));
           }
           acct.roles.push_back({role, *region});
         }
@@ -285,14 +292,16 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
       auto serial = GetString(b, "serial", "credit batch");
       if (!serial.ok()) return serial.status();
       std::string where = "credit batch " + *serial;
-      if (!IsValidId(*serial)) return InvalidArgument(fmt::format("genesis: bad serial in {}", where));
+      if (!IsValidId(*serial))
+        return InvalidArgument(fmt::format("genesis: bad serial in {}", where));
       if (!serials.insert(*serial).second) {
         return InvalidArgument(fmt::format("genesis: {} is listed twice", where));
       }
       auto region = GetString(b, "region", where);
       if (!region.ok()) return region.status();
       if (!region_codes.count(*region)) {
-        return InvalidArgument(fmt::format("genesis: {} names unknown region '{}'", where, *region));
+        return InvalidArgument(
+            fmt::format("genesis: {} names unknown region '{}'", where, *region));
       }
       auto owner = GetKey(b, "owner", where);
       if (!owner.ok()) return owner.status();
@@ -315,7 +324,8 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
     if (it->contains("block_interval_ms")) {
       auto v = GetUint(*it, "block_interval_ms", "params");
       if (!v.ok()) return v.status();
-      if (*v < 10 || *v > 60'000) return InvalidArgument("genesis: block_interval_ms must be 10..60000");
+      if (*v < 10 || *v > 60'000)
+        return InvalidArgument("genesis: block_interval_ms must be 10..60000");
       g.params.block_interval_ms = *v;
     }
     if (it->contains("max_block_txs")) {

@@ -32,7 +32,7 @@ namespace {
 struct ThreadHashState {
   static constexpr size_t kMaxNamedTags = 64;  // TaggedHash(string) cache; chain ids make tags vary
   EVP_MD_CTX* work = EVP_MD_CTX_new();
-  std::vector<EVP_MD_CTX*> tags;                        // by HashTag index
+  std::vector<EVP_MD_CTX*> tags;  // by HashTag index
   std::map<std::string, EVP_MD_CTX*, std::less<>> named;
 
   ThreadHashState() { PUHUI_CHECK(work != nullptr, "EVP_MD_CTX_new"); }

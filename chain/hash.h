@@ -51,8 +51,14 @@ class Sha256Hasher {
 class TaggedHasher {
  public:
   explicit TaggedHasher(std::string_view tag);
-  TaggedHasher& Update(ByteView data) { h_.Update(data); return *this; }
-  TaggedHasher& Update(const Hash32& h) { h_.Update(h); return *this; }
+  TaggedHasher& Update(ByteView data) {
+    h_.Update(data);
+    return *this;
+  }
+  TaggedHasher& Update(const Hash32& h) {
+    h_.Update(h);
+    return *this;
+  }
   Hash32 Finish() { return h_.Finish(); }
 
  private:

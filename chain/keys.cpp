@@ -96,9 +96,9 @@ Signature PrivateKey::Sign(const Hash32& msg) const {
 Signature PrivateKey::SignWithAux(const Hash32& msg, const Hash32& aux) const {
   ScopedKeypair kp(secret_);
   Signature sig;
-  PUHUI_CHECK(secp256k1_schnorrsig_sign32(Context(), sig.data(), msg.data(), kp.get(),
-                                          aux.data()) == 1,
-              "schnorrsig_sign32 with a valid keypair");
+  PUHUI_CHECK(
+      secp256k1_schnorrsig_sign32(Context(), sig.data(), msg.data(), kp.get(), aux.data()) == 1,
+      "schnorrsig_sign32 with a valid keypair");
   return sig;
 }
 

@@ -7,10 +7,10 @@
 
 namespace puhui {
 
-inline constexpr size_t kMaxTxBytes = 64 * 1024;            // one serialised TxEnvelope
+inline constexpr size_t kMaxTxBytes = 64 * 1024;  // one serialised TxEnvelope
 inline constexpr size_t kMaxTxSignatures = 8;
 inline constexpr size_t kMaxMemoBytes = 256;
-inline constexpr size_t kMaxIdBytes = 128;                  // serials, region codes, names
+inline constexpr size_t kMaxIdBytes = 128;  // serials, region codes, names
 inline constexpr size_t kMaxBlockTxs = 10'000;
 inline constexpr size_t kMaxBlockBytes = 16 * 1024 * 1024;
 inline constexpr size_t kMaxFrameBytes = 20 * 1024 * 1024;  // p2p frames (consensus issue)

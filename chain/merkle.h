@@ -15,9 +15,9 @@ namespace puhui {
 Hash32 MerkleLeafHash(ByteView data);
 
 struct MerkleProof {
-  uint64_t index = 0;           // position of the leaf
-  uint64_t leaf_count = 0;      // number of leaves in the tree
-  std::vector<Hash32> path;     // sibling hashes from the leaf up to the root
+  uint64_t index = 0;        // position of the leaf
+  uint64_t leaf_count = 0;   // number of leaves in the tree
+  std::vector<Hash32> path;  // sibling hashes from the leaf up to the root
 };
 
 // Root over already-hashed leaves (each from MerkleLeafHash).

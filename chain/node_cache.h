@@ -1,7 +1,7 @@
 // A bounded cache of state-tree nodes in front of LevelDB. Tree nodes are content-addressed and
 // immutable, so a cached node can never be stale; the cache only saves lookups. The nodes a block
-// writes are the ones the next block reads first (the paths to recently touched keys), so commits feed
-// it too. Oldest entries leave first. Thread-safe (sharded locks).
+// writes are the ones the next block reads first (the paths to recently touched keys), so commits
+// feed it too. Oldest entries leave first. Thread-safe (sharded locks).
 #pragma once
 
 #include <array>

@@ -116,8 +116,8 @@ Status Decode(const Hash32& hash, const Bytes& bytes, Node& node) {
     return Status::Ok();
   }
   if (bytes.size() >= kLeafHeaderSize && bytes[0] == kLeafTag) {
-    const size_t k = size_t{bytes[1]} << 24 | size_t{bytes[2]} << 16 | size_t{bytes[3]} << 8 |
-                     size_t{bytes[4]};
+    const size_t k =
+        size_t{bytes[1]} << 24 | size_t{bytes[2]} << 16 | size_t{bytes[3]} << 8 | size_t{bytes[4]};
     if (k <= bytes.size() - kLeafHeaderSize) {
       node.leaf = true;
       node.key = ByteView(bytes).subspan(kLeafHeaderSize, k);
@@ -210,8 +210,7 @@ class Updater {
   }
 
  private:
-  Status ApplyToLeaf(const Hash32& hash, int depth, ItemSpan items, const Node& node,
-                     Sub& result) {
+  Status ApplyToLeaf(const Hash32& hash, int depth, ItemSpan items, const Node& node, Sub& result) {
     // Find the change to this leaf's own key, if any, by raw key: the span is tiny at a leaf in
     // the usual case, and a match gives the leaf's key hash without hashing the stored key.
     Item* match = nullptr;

@@ -3,8 +3,8 @@
 // subtree hashes to kZeroHash). Nodes are content-addressed and never overwritten, so every
 // historical root stays readable and provable: the tree is versioned by the roots kept per height.
 //
-// Pure functions over a NodeSource: Update returns the new root and the nodes to persist; the caller
-// writes them in the same batch as the block (chain/block_store.h). Thread-compatible.
+// Pure functions over a NodeSource: Update returns the new root and the nodes to persist; the
+// caller writes them in the same batch as the block (chain/block_store.h). Thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -54,7 +54,8 @@ class SparseMerkleTree {
   static Result<SmtProof> Prove(const SmtNodeSource& source, const Hash32& root, ByteView key);
 };
 
-// True iff `proof` shows that under `root`, `key` holds `value` (or is absent when value is nullopt).
+// True iff `proof` shows that under `root`, `key` holds `value` (or is absent when value is
+// nullopt).
 bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>& value,
                     const SmtProof& proof);
 

@@ -12,16 +12,16 @@ namespace puhui {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,    // malformed or out-of-range input from a user or peer
-  kNotFound,           // the thing asked for does not exist
-  kAlreadyExists,      // duplicate: a replay, a known transaction, an existing id
-  kPermissionDenied,   // the signer lacks the role the action needs
-  kFailedPrecondition, // valid input that the current state does not allow
-  kResourceExhausted,  // a named limit was reached (mempool, body size, batch)
-  kUnauthenticated,    // a signature does not verify
-  kCorruption,         // our own stored data is inconsistent: stop, do not guess
-  kIoError,            // the disk or the OS failed us
-  kInternal,           // a bug; should not happen
+  kInvalidArgument,     // malformed or out-of-range input from a user or peer
+  kNotFound,            // the thing asked for does not exist
+  kAlreadyExists,       // duplicate: a replay, a known transaction, an existing id
+  kPermissionDenied,    // the signer lacks the role the action needs
+  kFailedPrecondition,  // valid input that the current state does not allow
+  kResourceExhausted,   // a named limit was reached (mempool, body size, batch)
+  kUnauthenticated,     // a signature does not verify
+  kCorruption,          // our own stored data is inconsistent: stop, do not guess
+  kIoError,             // the disk or the OS failed us
+  kInternal,            // a bug; should not happen
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -42,13 +42,23 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
-inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
-inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
+inline Status FailedPrecondition(std::string m) {
+  return {StatusCode::kFailedPrecondition, std::move(m)};
+}
+inline Status ResourceExhausted(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
 inline Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
 inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
@@ -82,14 +92,14 @@ class [[nodiscard]] Result {
 }  // namespace puhui
 
 // Always-on assertion for invariants of our own code.
-#define PUHUI_CHECK(cond, ...)                                                   \
-  do {                                                                           \
+#define PUHUI_CHECK(cond, ...)                                                              \
+  do {                                                                                      \
     if (!(cond)) ::puhui::CheckFailed(#cond, __FILE__, __LINE__, std::string{__VA_ARGS__}); \
   } while (0)
 
 // Propagates a non-ok Status from an expression that yields Status.
-#define PUHUI_RETURN_IF_ERROR(expr)        \
-  do {                                     \
-    ::puhui::Status puhui_s_ = (expr);     \
-    if (!puhui_s_.ok()) return puhui_s_;   \
+#define PUHUI_RETURN_IF_ERROR(expr)      \
+  do {                                   \
+    ::puhui::Status puhui_s_ = (expr);   \
+    if (!puhui_s_.ok()) return puhui_s_; \
   } while (0)

@@ -20,7 +20,8 @@ Result<ValidatorSet> ValidatorSet::FromProto(const pb::ValidatorSet& set) {
     if (i > 0 && !(set.validators(i - 1).pub_key() < v.pub_key())) {
       return InvalidArgument("validators must be sorted by key without duplicates");
     }
-    if (out.total_power_ > UINT64_MAX / 4 - v.power()) return InvalidArgument("total power overflows");
+    if (out.total_power_ > UINT64_MAX / 4 - v.power())
+      return InvalidArgument("total power overflows");
     out.total_power_ += v.power();
   }
   out.hash_ = TaggedHash("puhui/validators", AsBytes(set.SerializeAsString()));
@@ -52,7 +53,8 @@ pb::SignedVote SignVote(const pb::Vote& vote, const std::string& chain_id, const
 Status VerifyCommit(const std::string& chain_id, const ValidatorSet& validators, uint64_t height,
                     const Hash32& block_hash, const pb::Commit& commit) {
   if (commit.height() != height) {
-    return InvalidArgument(fmt::format("commit is for height {}, expected {}", commit.height(), height));
+    return InvalidArgument(
+        fmt::format("commit is for height {}, expected {}", commit.height(), height));
   }
   if (commit.block_hash() != AsString(ByteView(block_hash))) {
     return InvalidArgument(fmt::format("commit at height {} is for another block", height));
@@ -72,7 +74,8 @@ Status VerifyCommit(const std::string& chain_id, const ValidatorSet& validators,
           "commit vote {} is not a precommit for this chain, height, round and block", i));
     }
     auto key_hash = ToHash32(AsBytes(vote.validator()));
-    if (!key_hash) return InvalidArgument(fmt::format("commit vote {} has a malformed validator key", i));
+    if (!key_hash)
+      return InvalidArgument(fmt::format("commit vote {} has a malformed validator key", i));
     auto vp = validators.PowerOf(*key_hash);
     if (!vp) return InvalidArgument(fmt::format("commit vote {} is signed by a non-validator", i));
     if (!signers.insert(vote.validator()).second) {
@@ -87,8 +90,9 @@ Status VerifyCommit(const std::string& chain_id, const ValidatorSet& validators,
     power += *vp;
   }
   if (power < validators.QuorumPower()) {
-    return Unauthenticated(fmt::format("commit at height {} carries power {} of {}; needs {}", height,
-                                       power, validators.total_power(), validators.QuorumPower()));
+    return Unauthenticated(fmt::format("commit at height {} carries power {} of {}; needs {}",
+                                       height, power, validators.total_power(),
+                                       validators.QuorumPower()));
   }
   return Status::Ok();
 }

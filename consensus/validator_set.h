@@ -42,8 +42,8 @@ std::string EncodeVote(const pb::Vote& vote);
 pb::SignedVote SignVote(const pb::Vote& vote, const std::string& chain_id, const PrivateKey& key);
 
 // Checks that `commit` certifies block `block_hash` at `height` under `validators`: every vote is a
-// well-formed precommit of this chain for that block, height and round, signed by a distinct validator,
-// and their power exceeds 2/3 of the total.
+// well-formed precommit of this chain for that block, height and round, signed by a distinct
+// validator, and their power exceeds 2/3 of the total.
 Status VerifyCommit(const std::string& chain_id, const ValidatorSet& validators, uint64_t height,
                     const Hash32& block_hash, const pb::Commit& commit);
 

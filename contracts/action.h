@@ -1,5 +1,6 @@
-// What every action handler returns, and the handlers themselves (one file per area of the registry).
-// A handler checks every rule before it writes anything, so a refused action leaves state untouched.
+// What every action handler returns, and the handlers themselves (one file per area of the
+// registry). A handler checks every rule before it writes anything, so a refused action leaves
+// state untouched.
 #pragma once
 
 #include <string>
@@ -31,11 +32,15 @@ struct ActionOutcome {
 };
 
 // Builds an event from key/value pairs.
-pb::Event MakeEvent(std::string kind, std::initializer_list<std::pair<std::string, std::string>> attrs);
+pb::Event MakeEvent(std::string kind,
+                    std::initializer_list<std::pair<std::string, std::string>> attrs);
 
 // An error Status from a handler is a fault of our own (e.g. corrupt state), never a refused rule.
-Result<ActionOutcome> ApplyGrantRole(StateOverlay& state, const TxContext& ctx, const pb::GrantRole& a);
-Result<ActionOutcome> ApplyRevokeRole(StateOverlay& state, const TxContext& ctx, const pb::RevokeRole& a);
-Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx, const pb::Transfer& a);
+Result<ActionOutcome> ApplyGrantRole(StateOverlay& state, const TxContext& ctx,
+                                     const pb::GrantRole& a);
+Result<ActionOutcome> ApplyRevokeRole(StateOverlay& state, const TxContext& ctx,
+                                      const pb::RevokeRole& a);
+Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx,
+                                    const pb::Transfer& a);
 
 }  // namespace puhui

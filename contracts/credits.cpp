@@ -8,7 +8,8 @@
 
 namespace puhui {
 
-Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx, const pb::Transfer& a) {
+Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx,
+                                    const pb::Transfer& a) {
   // DecodeTx checked the fields: grams > 0, a well-formed serial, a recipient key on the curve
   // other than the sender's.
   const PublicKey to{*ToHash32(AsBytes(a.to()))};
@@ -25,10 +26,9 @@ Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx, c
   auto from_balance = ReadU64(state, from_key);
   if (!from_balance.ok()) return from_balance.status();
   if (*from_balance < a.grams()) {
-    return ActionOutcome::Fail(
-        pb::RECEIPT_INSUFFICIENT_FUNDS,
-        fmt::format("free balance of batch '{}' is {} g; {} g requested", a.batch(), *from_balance,
-                    a.grams()));
+    return ActionOutcome::Fail(pb::RECEIPT_INSUFFICIENT_FUNDS,
+                               fmt::format("free balance of batch '{}' is {} g; {} g requested",
+                                           a.batch(), *from_balance, a.grams()));
   }
   auto to_balance = ReadU64(state, to_key);
   if (!to_balance.ok()) return to_balance.status();

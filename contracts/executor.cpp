@@ -79,8 +79,8 @@ Result<BlockOutcome> ApplyBlock(const StateReader& base, const BlockContext& ctx
     auto receipt = ApplyTx(state, ctx, txs[i], static_cast<uint32_t>(i));
     if (!receipt.ok()) {
       return Status(receipt.status().code(),
-                    fmt::format("transaction {} ({}) of block {}: {}", i, Hex(txs[i].id), ctx.height,
-                                receipt.status().message()));
+                    fmt::format("transaction {} ({}) of block {}: {}", i, Hex(txs[i].id),
+                                ctx.height, receipt.status().message()));
     }
     out.receipts.push_back(std::move(*receipt));
   }

@@ -3,10 +3,10 @@
 // no clock, no randomness, no floating point, no unordered iteration; time arrives in the context.
 //
 // A transaction is *includable* when its signature verified (done before, see contracts/tx.h), its
-// nonce is the sender's next nonce and the height is within its expiry. A block holding a transaction
-// that is not includable is invalid as a whole. An includable transaction always commits: its nonce is
-// consumed, and its receipt says whether the action succeeded or which business rule refused it —
-// in which case nothing but the nonce changed.
+// nonce is the sender's next nonce and the height is within its expiry. A block holding a
+// transaction that is not includable is invalid as a whole. An includable transaction always
+// commits: its nonce is consumed, and its receipt says whether the action succeeded or which
+// business rule refused it — in which case nothing but the nonce changed.
 #pragma once
 
 #include <span>

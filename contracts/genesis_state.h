@@ -1,4 +1,5 @@
-// The state at height 0, built from the genesis document: regions, role grants, seeded credit batches.
+// The state at height 0, built from the genesis document: regions, role grants, seeded credit
+// batches.
 #pragma once
 
 #include "chain/block_store.h"

@@ -1,5 +1,6 @@
-// Roles per region. An authority (regional ecology bureau) grants and revokes roles in its own region.
-// Authorities themselves come from genesis and, later, network governance — never from one authority.
+// Roles per region. An authority (regional ecology bureau) grants and revokes roles in its own
+// region. Authorities themselves come from genesis and, later, network governance — never from one
+// authority.
 #include <fmt/format.h>
 
 #include "chain/genesis.h"
@@ -12,10 +13,12 @@ namespace {
 
 // Shared checks of grant and revoke; nullopt when the action may proceed.
 Result<std::optional<ActionOutcome>> CheckRoleChange(const StateReader& state, const TxContext& ctx,
-                                                     const std::string& account_bytes, pb::Role role,
-                                                     const std::string& region, PublicKey& account) {
+                                                     const std::string& account_bytes,
+                                                     pb::Role role, const std::string& region,
+                                                     PublicKey& account) {
   using R = std::optional<ActionOutcome>;
-  // DecodeTx checked the fields: a known role, a well-formed region code, an account key on the curve.
+  // DecodeTx checked the fields: a known role, a well-formed region code, an account key on the
+  // curve.
   if (role == pb::ROLE_AUTHORITY) {
     return R(ActionOutcome::Fail(pb::RECEIPT_PERMISSION_DENIED,
                                  "the authority role changes only through network governance"));
@@ -24,7 +27,8 @@ Result<std::optional<ActionOutcome>> CheckRoleChange(const StateReader& state, c
   auto exists = RegionExists(state, region);
   if (!exists.ok()) return exists.status();
   if (!*exists) {
-    return R(ActionOutcome::Fail(pb::RECEIPT_NOT_FOUND, fmt::format("region '{}' does not exist", region)));
+    return R(ActionOutcome::Fail(pb::RECEIPT_NOT_FOUND,
+                                 fmt::format("region '{}' does not exist", region)));
   }
   auto is_authority = HasRole(state, region, pb::ROLE_AUTHORITY, ctx.tx.sender);
   if (!is_authority.ok()) return is_authority.status();
@@ -40,7 +44,8 @@ Result<std::optional<ActionOutcome>> CheckRoleChange(const StateReader& state, c
 
 }  // namespace
 
-Result<ActionOutcome> ApplyGrantRole(StateOverlay& state, const TxContext& ctx, const pb::GrantRole& a) {
+Result<ActionOutcome> ApplyGrantRole(StateOverlay& state, const TxContext& ctx,
+                                     const pb::GrantRole& a) {
   PublicKey account;
   auto refused = CheckRoleChange(state, ctx, a.account(), a.role(), a.region(), account);
   if (!refused.ok()) return refused.status();

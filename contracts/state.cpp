@@ -3,7 +3,8 @@
 namespace puhui {
 
 Result<std::optional<Bytes>> StateOverlay::Get(ByteView key) const {
-  // Heterogeneous lookup would avoid this copy; keys are short, so it is not worth a custom comparator.
+  // Heterogeneous lookup would avoid this copy; keys are short, so it is not worth a custom
+  // comparator.
   auto it = changes_.find(Bytes(key.begin(), key.end()));
   if (it != changes_.end()) return it->second;
   return base_.Get(key);

@@ -38,7 +38,10 @@ class MemoryState : public StateReader {
   }
   void Apply(const StateChanges& changes) {
     for (const auto& [k, v] : changes) {
-      if (v) values_[k] = *v; else values_.erase(k);
+      if (v)
+        values_[k] = *v;
+      else
+        values_.erase(k);
     }
   }
   const std::map<Bytes, Bytes>& values() const { return values_; }
@@ -50,7 +53,8 @@ class MemoryState : public StateReader {
 // Buffered writes over a base reader. Not thread-safe; one overlay per executing thread.
 class StateOverlay : public StateReader {
  public:
-  // A pointer, not a reference, so that an overlay over another overlay is never mistaken for a copy.
+  // A pointer, not a reference, so that an overlay over another overlay is never mistaken for a
+  // copy.
   explicit StateOverlay(const StateReader* base) : base_(*base) {}
   StateOverlay(const StateOverlay&) = delete;
   StateOverlay& operator=(const StateOverlay&) = delete;

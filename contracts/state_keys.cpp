@@ -52,13 +52,15 @@ Result<pb::Account> ReadAccount(const StateReader& state, const PublicKey& addre
   auto raw = state.Get(state_keys::Account(address));
   if (!raw.ok()) return raw.status();
   pb::Account account;
-  if (raw->has_value() && !account.ParseFromArray((*raw)->data(), static_cast<int>((*raw)->size()))) {
+  if (raw->has_value() &&
+      !account.ParseFromArray((*raw)->data(), static_cast<int>((*raw)->size()))) {
     return Corruption("account record does not parse");
   }
   return account;
 }
 
-Result<std::optional<pb::CreditBatch>> ReadBatch(const StateReader& state, std::string_view serial) {
+Result<std::optional<pb::CreditBatch>> ReadBatch(const StateReader& state,
+                                                 std::string_view serial) {
   auto raw = state.Get(state_keys::Batch(serial));
   if (!raw.ok()) return raw.status();
   if (!raw->has_value()) return std::optional<pb::CreditBatch>();

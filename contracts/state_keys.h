@@ -15,11 +15,12 @@
 
 namespace puhui::state_keys {
 
-Bytes Account(const PublicKey& address);                                    // acct/<addr>
-Bytes Region(std::string_view code);                                         // region/<code>
-Bytes RoleGrant(std::string_view region, pb::Role role, const PublicKey& a); // role/<region>/<role>/<addr>
-Bytes Batch(std::string_view serial);                                        // batch/<serial>
-Bytes Balance(std::string_view serial, const PublicKey& holder);             // bal/<serial>/<addr>
+Bytes Account(const PublicKey& address);  // acct/<addr>
+Bytes Region(std::string_view code);      // region/<code>
+Bytes RoleGrant(std::string_view region, pb::Role role,
+                const PublicKey& a);                              // role/<region>/<role>/<addr>
+Bytes Batch(std::string_view serial);                             // batch/<serial>
+Bytes Balance(std::string_view serial, const PublicKey& holder);  // bal/<serial>/<addr>
 
 }  // namespace puhui::state_keys
 

@@ -63,7 +63,8 @@ Status CheckAction(const pb::TxBody& body, const PublicKey& sender) {
     case pb::TxBody::kTransfer: {
       const auto& a = body.transfer();
       if (a.grams() == 0) return InvalidArgument("transfer grams must be > 0");
-      if (!IsValidId(a.batch())) return InvalidArgument("transfer batch must be a serial of [A-Za-z0-9._:-]");
+      if (!IsValidId(a.batch()))
+        return InvalidArgument("transfer batch must be a serial of [A-Za-z0-9._:-]");
       auto to = AccountField(a.to(), "transfer recipient");
       if (!to.ok()) return to.status();
       if (*to == sender) return InvalidArgument("cannot transfer to oneself");
@@ -98,16 +99,16 @@ Result<DecodedTx> DecodeTx(std::string_view chain_id, std::string_view envelope_
                                           tx.body.chain_id(), chain_id));
   }
   if (envelope.signatures_size() != 1) {
-    return InvalidArgument(fmt::format("transaction needs exactly 1 signature, has {}",
-                                       envelope.signatures_size()));
+    return InvalidArgument(
+        fmt::format("transaction needs exactly 1 signature, has {}", envelope.signatures_size()));
   }
   auto sig = ToSignature(AsBytes(envelope.signatures(0)));
   if (!sig) return InvalidArgument("signature must be 64 bytes (BIP340)");
   auto sender = ParsePublicKey(AsBytes(tx.body.sender()));
   if (!sender.ok()) return InvalidArgument("sender must be a 32-byte x-only secp256k1 public key");
   if (tx.body.memo().size() > kMaxMemoBytes) {
-    return InvalidArgument(fmt::format("memo is {} bytes; the limit is {}", tx.body.memo().size(),
-                                       kMaxMemoBytes));
+    return InvalidArgument(
+        fmt::format("memo is {} bytes; the limit is {}", tx.body.memo().size(), kMaxMemoBytes));
   }
   if (tx.body.expiry_height() == 0) {
     return InvalidArgument("expiry_height must be set (the last height at which to include it)");

@@ -20,7 +20,7 @@ struct DecodedTx {
   pb::TxBody body;
   PublicKey sender;
   Signature signature{};
-  Hash32 signing_hash{};       // SigningHash(chain_id, kTx, body bytes)
+  Hash32 signing_hash{};  // SigningHash(chain_id, kTx, body bytes)
 };
 
 // Every DecodedTx comes from here, so execution may rely on these checks having passed.

@@ -120,7 +120,8 @@ int WaitForCommit(puhui::RpcClient& client, const std::string& hash) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return Fail(fmt::format("transaction {} was not committed within 30 s; check with 'tx get'", hash));
+  return Fail(
+      fmt::format("transaction {} was not committed within 30 s; check with 'tx get'", hash));
 }
 
 int SendTx(puhui::RpcClient& client, const std::string& envelope_hex, bool wait) {
@@ -188,7 +189,8 @@ int BuildAndSend(puhui::RpcClient& client, const Args& a, const std::string& kin
     auto to_bytes = AddressBytes(*to);
     if (!to_bytes) return Usage("--to must be a 64-hex-character address");
     uint64_t grams = 0;
-    if (!ParseU64(*grams_text, grams) || grams == 0) return Usage("--grams must be a positive integer");
+    if (!ParseU64(*grams_text, grams) || grams == 0)
+      return Usage("--grams must be a positive integer");
     auto* t = body.mutable_transfer();
     t->set_batch(*batch);
     t->set_to(*to_bytes);
@@ -244,7 +246,8 @@ int main(int argc, char** argv) {
   const auto& p = a.positional;
 
   if (cmd == "status" && p.size() == 1) return PrintCall(*client, "node_status", json::object());
-  if (cmd == "account" && p.size() == 2) return PrintCall(*client, "account_get", {{"address", p[1]}});
+  if (cmd == "account" && p.size() == 2)
+    return PrintCall(*client, "account_get", {{"address", p[1]}});
   if (cmd == "batch" && p.size() == 2) return PrintCall(*client, "batch_get", {{"serial", p[1]}});
   if (cmd == "balance" && p.size() == 3) {
     return PrintCall(*client, "balance_get", {{"batch", p[1]}, {"address", p[2]}});

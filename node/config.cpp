@@ -35,7 +35,8 @@ Status ReadUint(const json& obj, const char* key, T& out, uint64_t min, uint64_t
 }
 
 // A misspelt field would otherwise be ignored and its default used without a word.
-Status RejectUnknown(const json& obj, std::initializer_list<std::string_view> known, const char* where) {
+Status RejectUnknown(const json& obj, std::initializer_list<std::string_view> known,
+                     const char* where) {
   for (const auto& [key, value] : obj.items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       return InvalidArgument(fmt::format("config: unknown field '{}'{}", key, where));
@@ -54,15 +55,17 @@ Result<NodeConfig> LoadConfig(const std::string& path) {
     return InvalidArgument(fmt::format("config '{}' is not a JSON object", path));
   }
   NodeConfig c;
-  PUHUI_RETURN_IF_ERROR(RejectUnknown(doc, {"moniker", "rpc_address", "rpc_port", "rpc_threads",
-                                            "rpc_max_body_bytes", "rpc_max_batch", "rpc_max_connections",
-                                            "log_level", "verify_threads", "sig_cache_entries", "mempool"},
-                                      ""));
+  PUHUI_RETURN_IF_ERROR(RejectUnknown(
+      doc,
+      {"moniker", "rpc_address", "rpc_port", "rpc_threads", "rpc_max_body_bytes", "rpc_max_batch",
+       "rpc_max_connections", "log_level", "verify_threads", "sig_cache_entries", "mempool"},
+      ""));
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "moniker", c.moniker));
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "rpc_address", c.rpc_address));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_port", c.rpc_port, 0, 65535));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_threads", c.rpc_threads, 1, 64));
-  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_max_body_bytes", c.rpc_max_body_bytes, 1024, 256u << 20));
+  PUHUI_RETURN_IF_ERROR(
+      ReadUint(doc, "rpc_max_body_bytes", c.rpc_max_body_bytes, 1024, 256u << 20));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_max_batch", c.rpc_max_batch, 1, 100'000));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_max_connections", c.rpc_max_connections, 1, 100'000));
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "log_level", c.log_level));
@@ -70,12 +73,14 @@ Result<NodeConfig> LoadConfig(const std::string& path) {
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "sig_cache_entries", c.sig_cache_entries, 1, 100'000'000));
   if (auto it = doc.find("mempool"); it != doc.end()) {
     if (!it->is_object()) return InvalidArgument("config: 'mempool' must be an object");
-    PUHUI_RETURN_IF_ERROR(RejectUnknown(*it, {"max_txs", "max_bytes", "max_per_sender", "max_expiry_ahead"},
-                                        " in 'mempool'"));
+    PUHUI_RETURN_IF_ERROR(RejectUnknown(
+        *it, {"max_txs", "max_bytes", "max_per_sender", "max_expiry_ahead"}, " in 'mempool'"));
     PUHUI_RETURN_IF_ERROR(ReadUint(*it, "max_txs", c.mempool.max_txs, 1, 10'000'000));
-    PUHUI_RETURN_IF_ERROR(ReadUint(*it, "max_bytes", c.mempool.max_bytes, 1024, uint64_t{64} << 30));
+    PUHUI_RETURN_IF_ERROR(
+        ReadUint(*it, "max_bytes", c.mempool.max_bytes, 1024, uint64_t{64} << 30));
     PUHUI_RETURN_IF_ERROR(ReadUint(*it, "max_per_sender", c.mempool.max_per_sender, 1, 10'000'000));
-    PUHUI_RETURN_IF_ERROR(ReadUint(*it, "max_expiry_ahead", c.mempool.max_expiry_ahead, 1, 100'000'000));
+    PUHUI_RETURN_IF_ERROR(
+        ReadUint(*it, "max_expiry_ahead", c.mempool.max_expiry_ahead, 1, 100'000'000));
   }
   return c;
 }

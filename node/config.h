@@ -1,5 +1,5 @@
-// The node's own settings, in <home>/config.json (docs/operator.md lists every field). Anything that
-// must be the same on every node of a network lives in the genesis file instead.
+// The node's own settings, in <home>/config.json (docs/operator.md lists every field). Anything
+// that must be the same on every node of a network lives in the genesis file instead.
 #pragma once
 
 #include <cstdint>

@@ -67,7 +67,8 @@ Result<PrivateKey> ReadKeyFile(const std::string& path) {
   std::string s = *text;
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   auto secret = Hash32FromHex(s);
-  if (!secret) return InvalidArgument(fmt::format("key file '{}' must hold 64 hex characters", path));
+  if (!secret)
+    return InvalidArgument(fmt::format("key file '{}' must hold 64 hex characters", path));
   auto key = PrivateKey::FromBytes(*secret);
   if (!key.ok()) return InvalidArgument(fmt::format("key file '{}' holds an invalid secret", path));
   return *key;

@@ -37,7 +37,8 @@ Result<InitResult> InitHome(const InitOptions& o) {
   PUHUI_RETURN_IF_ERROR(SaveConfig(paths.config, config));
   InitResult result{validator.Public(), false};
   const std::string key_bytes = ToString(result.validator.bytes);
-  for (const auto& v : genesis->validators.validators()) result.in_genesis |= v.pub_key() == key_bytes;
+  for (const auto& v : genesis->validators.validators())
+    result.in_genesis |= v.pub_key() == key_bytes;
   return result;
 }
 

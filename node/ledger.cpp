@@ -12,7 +12,8 @@
 
 namespace puhui {
 
-Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const GenesisDoc& genesis) {
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir,
+                                             const GenesisDoc& genesis) {
   auto validators = ValidatorSet::FromProto(genesis.validators);
   if (!validators.ok()) return validators.status();
   std::error_code ec;
@@ -26,8 +27,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const 
     MemorySmtNodes empty;
     auto tree = SparseMerkleTree::Update(empty, kZeroHash, state);
     if (!tree.ok()) return tree.status();
-    PUHUI_RETURN_IF_ERROR(
-        s->InitGenesis(genesis.doc_hash, state, *tree, genesis.genesis_time_ms, validators->hash()));
+    PUHUI_RETURN_IF_ERROR(s->InitGenesis(genesis.doc_hash, state, *tree, genesis.genesis_time_ms,
+                                         validators->hash()));
   } else if (s->GenesisHash() != genesis.doc_hash) {
     auto stored = s->GenesisHash();
     return FailedPrecondition(fmt::format(
@@ -112,45 +113,49 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, uint64_
   b.header.set_state_root(tip.state_root());
   b.header.set_receipts_root(tip.receipts_root());
   b.header.set_validators_hash(ToString(validators_.hash()));
-  b.header.set_last_commit_hash(
-      ToString(CommitHash(b.block.last_commit())));
+  b.header.set_last_commit_hash(ToString(CommitHash(b.block.last_commit())));
   b.header.set_tx_count(static_cast<uint32_t>(b.txs.size()));
   b.block.set_header(b.header.SerializeAsString());
   b.hash = BlockHash(AsBytes(b.block.header()));
   return Finish(std::move(b));
 }
 
-Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierPool& verifier) const {
+Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes,
+                                       VerifierPool& verifier) const {
   if (block_bytes.size() > kMaxBlockBytes) return InvalidArgument("block exceeds kMaxBlockBytes");
   ExecutedBlock b;
   if (!b.block.ParseFromString(block_bytes)) return InvalidArgument("block does not parse");
-  if (!b.header.ParseFromString(b.block.header())) return InvalidArgument("block header does not parse");
+  if (!b.header.ParseFromString(b.block.header()))
+    return InvalidArgument("block header does not parse");
   // The block hash is a hash of the header bytes, so only the one encoding of these fields that
   // Propose writes is accepted; a re-encoding (fields repeated, reordered or unknown, varints
   // padded) would otherwise give the same block another hash.
   pb::BlockHeader canonical = b.header;
   canonical.DiscardUnknownFields();
   if (canonical.SerializeAsString() != b.block.header()) {
-    return InvalidArgument(fmt::format("block {}: header is not in canonical encoding", b.header.height()));
+    return InvalidArgument(
+        fmt::format("block {}: header is not in canonical encoding", b.header.height()));
   }
   pb::ChainMeta tip = Tip();
   const pb::BlockHeader& h = b.header;
   auto mismatch = [&](const char* field) {
-    return InvalidArgument(fmt::format("block {}: header field '{}' does not match the chain", h.height(), field));
+    return InvalidArgument(
+        fmt::format("block {}: header field '{}' does not match the chain", h.height(), field));
   };
   if (h.chain_id() != chain_id()) return mismatch("chain_id");
   if (h.height() != tip.height() + 1) return mismatch("height");
   if (h.time_ms() <= tip.time_ms()) return mismatch("time_ms");
   auto proposer = ToHash32(AsBytes(h.proposer()));
   if (!proposer || !validators_.PowerOf(*proposer)) {
-    return InvalidArgument(fmt::format("block {}: the proposer is not in the validator set", h.height()));
+    return InvalidArgument(
+        fmt::format("block {}: the proposer is not in the validator set", h.height()));
   }
   if (h.parent_hash() != tip.block_hash()) return mismatch("parent_hash");
   if (h.state_root() != tip.state_root()) return mismatch("state_root");
   if (h.receipts_root() != tip.receipts_root()) return mismatch("receipts_root");
-  if (h.validators_hash() != AsString(ByteView(validators_.hash()))) return mismatch("validators_hash");
-  if (h.last_commit_hash() !=
-      AsString(ByteView(CommitHash(b.block.last_commit())))) {
+  if (h.validators_hash() != AsString(ByteView(validators_.hash())))
+    return mismatch("validators_hash");
+  if (h.last_commit_hash() != AsString(ByteView(CommitHash(b.block.last_commit())))) {
     return mismatch("last_commit_hash");
   }
   if (h.tx_count() != static_cast<uint32_t>(b.block.txs_size())) return mismatch("tx_count");
@@ -167,12 +172,14 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
   }
   if (h.height() > 1) {
     auto parent = ToHash32(AsBytes(tip.block_hash()));
-    PUHUI_RETURN_IF_ERROR(VerifyCommit(chain_id(), validators_, tip.height(), *parent, b.block.last_commit()));
+    PUHUI_RETURN_IF_ERROR(
+        VerifyCommit(chain_id(), validators_, tip.height(), *parent, b.block.last_commit()));
   }
   std::vector<Hash32> ids;
   for (const auto& raw : b.block.txs()) {
     auto tx = DecodeTx(chain_id(), raw);
-    if (!tx.ok()) return InvalidArgument(fmt::format("block {}: {}", h.height(), tx.status().message()));
+    if (!tx.ok())
+      return InvalidArgument(fmt::format("block {}: {}", h.height(), tx.status().message()));
     ids.push_back(MerkleLeafHash(tx->id));
     b.txs.push_back(std::move(*tx));
   }
@@ -181,7 +188,9 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
   for (const auto& tx : b.txs) ptrs.push_back(&tx);
   std::vector<bool> ok = verifier.Verify(ptrs);
   for (size_t i = 0; i < ok.size(); ++i) {
-    if (!ok[i]) return Unauthenticated(fmt::format("block {}: transaction {} has a bad signature", h.height(), i));
+    if (!ok[i])
+      return Unauthenticated(
+          fmt::format("block {}: transaction {} has a bad signature", h.height(), i));
   }
   StoreStateReader reader(*store_);
   auto outcome = ApplyBlock(reader, BlockContext{chain_id(), h.height(), h.time_ms()}, b.txs);

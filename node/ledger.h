@@ -20,20 +20,21 @@ namespace puhui {
 
 // A block on top of the tip, executed but not yet committed.
 struct ExecutedBlock {
-  pb::Block block;            // with last_commit; header as bytes
+  pb::Block block;  // with last_commit; header as bytes
   pb::BlockHeader header;
   Hash32 hash{};
   std::vector<DecodedTx> txs;
   BlockOutcome outcome;
-  SmtUpdate tree;             // state after this block
-  Hash32 receipts_root{};     // of this block's receipts
+  SmtUpdate tree;          // state after this block
+  Hash32 receipts_root{};  // of this block's receipts
 };
 
 class Ledger {
  public:
   // Opens (creating if needed) the store in `data_dir` and writes genesis state on first start.
   // Fails if the store belongs to another genesis.
-  static Result<std::unique_ptr<Ledger>> Open(const std::string& data_dir, const GenesisDoc& genesis);
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& data_dir,
+                                              const GenesisDoc& genesis);
 
   const GenesisDoc& genesis() const { return genesis_; }
   const std::string& chain_id() const { return genesis_.chain_id; }
@@ -44,13 +45,13 @@ class Ledger {
   // The sender's next nonce in committed state.
   uint64_t CommittedNonce(const PublicKey& sender) const;
 
-  // Builds and executes the next block from candidates whose signatures verified. Candidates that are
-  // not includable (stale nonce, expired) are left out and returned in `dropped`.
+  // Builds and executes the next block from candidates whose signatures verified. Candidates that
+  // are not includable (stale nonce, expired) are left out and returned in `dropped`.
   Result<ExecutedBlock> Propose(std::vector<DecodedTx> candidates, uint64_t time_ms,
                                 const PublicKey& proposer, std::vector<Hash32>* dropped);
 
-  // Checks a complete block for the next height — header fields against the tip, every transaction's
-  // format and signature — and executes it.
+  // Checks a complete block for the next height — header fields against the tip, every
+  // transaction's format and signature — and executes it.
   Result<ExecutedBlock> Validate(const std::string& block_bytes, VerifierPool& verifier) const;
 
   // Commits an executed block for the next height with its certificate.
@@ -58,7 +59,9 @@ class Ledger {
 
  private:
   Ledger(GenesisDoc genesis, ValidatorSet validators, std::unique_ptr<BlockStore> store)
-      : genesis_(std::move(genesis)), validators_(std::move(validators)), store_(std::move(store)) {}
+      : genesis_(std::move(genesis)),
+        validators_(std::move(validators)),
+        store_(std::move(store)) {}
   Result<ExecutedBlock> Finish(ExecutedBlock b) const;
 
   GenesisDoc genesis_;

@@ -31,20 +31,21 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
   auto sender = senders_.find(tx.sender);
   if (sender != senders_.end()) {
     if (sender->second.by_nonce.count(nonce)) {
-      return AlreadyExists(fmt::format(
-          "another pending transaction of this sender already uses nonce {}", nonce));
+      return AlreadyExists(
+          fmt::format("another pending transaction of this sender already uses nonce {}", nonce));
     }
     if (sender->second.by_nonce.size() >= limits_.max_per_sender) {
-      return ResourceExhausted(fmt::format("sender has {} pending transactions, the limit",
-                                           limits_.max_per_sender));
+      return ResourceExhausted(
+          fmt::format("sender has {} pending transactions, the limit", limits_.max_per_sender));
     }
   }
   if (by_id_.size() >= limits_.max_txs) {
-    return ResourceExhausted(fmt::format("mempool is full ({} transactions); retry later",
-                                         limits_.max_txs));
+    return ResourceExhausted(
+        fmt::format("mempool is full ({} transactions); retry later", limits_.max_txs));
   }
   if (bytes_ + tx.envelope_bytes.size() > limits_.max_bytes) {
-    return ResourceExhausted(fmt::format("mempool is full ({} bytes); retry later", limits_.max_bytes));
+    return ResourceExhausted(
+        fmt::format("mempool is full ({} bytes); retry later", limits_.max_bytes));
   }
   if (sender == senders_.end()) {
     sender = senders_.emplace(tx.sender, SenderQueue{}).first;
@@ -115,7 +116,8 @@ void Mempool::Remove(const Hash32& id) {
   if (sender->second.by_nonce.empty()) senders_.erase(sender);
 }
 
-bool Mempool::HasIncludable(const std::function<uint64_t(const PublicKey&)>& committed_nonce) const {
+bool Mempool::HasIncludable(
+    const std::function<uint64_t(const PublicKey&)>& committed_nonce) const {
   std::lock_guard lock(mu_);
   for (const auto& [sender, q] : senders_) {
     if (q.by_nonce.count(committed_nonce(sender))) return true;
@@ -133,7 +135,8 @@ uint64_t Mempool::PendingNonce(const PublicKey& sender, uint64_t committed_nonce
   auto s = senders_.find(sender);
   uint64_t n = committed_nonce;
   if (s == senders_.end()) return n;
-  for (auto it = s->second.by_nonce.find(n); it != s->second.by_nonce.end() && it->first == n; ++it) ++n;
+  for (auto it = s->second.by_nonce.find(n); it != s->second.by_nonce.end() && it->first == n; ++it)
+    ++n;
   return n;
 }
 

@@ -31,16 +31,19 @@ class Mempool {
 
   // Adds a verified transaction. `committed_nonce` is the sender's next nonce in committed state;
   // `next_height` the height of the next block. Refusals: kAlreadyExists (same id, or another
-  // transaction holds that nonce), kFailedPrecondition (nonce used, or expired), kResourceExhausted.
+  // transaction holds that nonce), kFailedPrecondition (nonce used, or expired),
+  // kResourceExhausted.
   Status Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height);
 
   // Up to max_txs / max_bytes transactions for the next block: for each sender in order of first
   // arrival, its consecutive nonces from the committed one.
-  std::vector<DecodedTx> Reap(size_t max_txs, size_t max_bytes,
-                              const std::function<uint64_t(const PublicKey&)>& committed_nonce) const;
+  std::vector<DecodedTx> Reap(
+      size_t max_txs, size_t max_bytes,
+      const std::function<uint64_t(const PublicKey&)>& committed_nonce) const;
 
   // After a block: drops transactions whose nonce is now used and those expired before next_height.
-  void Update(const std::function<uint64_t(const PublicKey&)>& committed_nonce, uint64_t next_height);
+  void Update(const std::function<uint64_t(const PublicKey&)>& committed_nonce,
+              uint64_t next_height);
   // Drops one transaction (e.g. one a block could not include).
   void Remove(const Hash32& id);
 
@@ -56,7 +59,7 @@ class Mempool {
 
  private:
   struct SenderQueue {
-    uint64_t first_seq = 0;                // arrival order of the sender's oldest pending tx
+    uint64_t first_seq = 0;  // arrival order of the sender's oldest pending tx
     std::map<uint64_t, DecodedTx> by_nonce;
   };
   void EraseLocked(std::map<PublicKey, SenderQueue>::iterator sender, uint64_t nonce);

@@ -19,14 +19,15 @@ uint64_t WallClockMs() {
 }
 }  // namespace
 
-Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<uint16_t> rpc_port) {
+Result<std::unique_ptr<Node>> Node::Open(const std::string& home,
+                                         std::optional<uint16_t> rpc_port) {
   std::unique_ptr<Node> node(new Node());
   node->paths_ = HomePaths::Of(home);
   auto config = LoadConfig(node->paths_.config);
   if (!config.ok()) {
     if (config.status().code() == StatusCode::kNotFound) {
-      return NotFound(fmt::format("{} has no config.json; run 'puhuid init --home {} --genesis FILE' first",
-                                  home, home));
+      return NotFound(fmt::format(
+          "{} has no config.json; run 'puhuid init --home {} --genesis FILE' first", home, home));
     }
     return config.status();
   }
@@ -55,8 +56,8 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   size_t threads = node->config_.verify_threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   node->verifier_ = std::make_unique<VerifierPool>(threads, node->config_.sig_cache_entries);
-  node->producer_ = std::make_unique<BlockProducer>(*node->ledger_, *node->mempool_, *node->verifier_,
-                                                    *node->guard_, *key, WallClockMs);
+  node->producer_ = std::make_unique<BlockProducer>(
+      *node->ledger_, *node->mempool_, *node->verifier_, *node->guard_, *key, WallClockMs);
   PUHUI_RETURN_IF_ERROR(node->producer_->CheckCanCommitAlone());
   PUHUI_RETURN_IF_ERROR(node->producer_->Recover());
   RegisterRpcMethods(node->dispatcher_, *node);
@@ -93,8 +94,8 @@ Status Node::Start() {
     stop_cv_.notify_all();
   });
   pb::ChainMeta tip = ledger_->Tip();
-  log::Info("node '{}' on chain '{}' at height {}; validator {}", config_.moniker, ledger_->chain_id(),
-            tip.height(), Hex(validator_pub_.bytes));
+  log::Info("node '{}' on chain '{}' at height {}; validator {}", config_.moniker,
+            ledger_->chain_id(), tip.height(), Hex(validator_pub_.bytes));
   log::Info("JSON-RPC listening on http://{}:{}", config_.rpc_address, http_->port());
   return Status::Ok();
 }
@@ -143,7 +144,8 @@ std::vector<Result<Hash32>> Node::SubmitTxs(const std::vector<std::string>& enve
   for (size_t j = 0; j < decoded.size(); ++j) {
     size_t i = where[j];
     if (!valid[j]) {
-      results[i] = Unauthenticated("signature does not verify for the sender over this chain's transaction digest");
+      results[i] = Unauthenticated(
+          "signature does not verify for the sender over this chain's transaction digest");
       continue;
     }
     Hash32 id = decoded[j].id;

@@ -1,6 +1,7 @@
 // A running puhuid: the ledger, the mempool and its signature checks, the block producer and the
-// JSON-RPC server, wired together. Start() brings them up; Stop() brings them down cleanly and may be
-// called from any thread. Transaction admission (SubmitTxs) is thread-safe: the RPC threads call it.
+// JSON-RPC server, wired together. Start() brings them up; Stop() brings them down cleanly and may
+// be called from any thread. Transaction admission (SubmitTxs) is thread-safe: the RPC threads call
+// it.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -49,7 +49,8 @@ Status BlockProducer::SignAndCommit(const ExecutedBlock& block, uint32_t round) 
   return CommitWith(block, round, *signed_vote);
 }
 
-Status BlockProducer::CommitWith(const ExecutedBlock& block, uint32_t round, const pb::SignedVote& vote) {
+Status BlockProducer::CommitWith(const ExecutedBlock& block, uint32_t round,
+                                 const pb::SignedVote& vote) {
   pb::Commit commit;
   commit.set_height(block.header.height());
   commit.set_round(round);
@@ -63,16 +64,18 @@ Status BlockProducer::Recover() {
   const uint64_t next = ledger_.Tip().height() + 1;
   if (!last || last->height() < next) return Status::Ok();
   if (last->height() > next) {
-    return Corruption(fmt::format("the validator signed height {} but the store ends at {}: the "
-                                  "data directory is older than the sign record",
-                                  last->height(), next - 1));
+    return Corruption(
+        fmt::format("the validator signed height {} but the store ends at {}: the "
+                    "data directory is older than the sign record",
+                    last->height(), next - 1));
   }
   if (last->type() != pb::VOTE_PRECOMMIT || last->block().empty()) {
     return Corruption("the last sign record at the next height holds no block to finish");
   }
   auto block = ledger_.Validate(last->block(), verifier_);
   if (!block.ok()) {
-    return Corruption("the block signed before the restart does not apply: " + block.status().message());
+    return Corruption("the block signed before the restart does not apply: " +
+                      block.status().message());
   }
   if (ToString(block->hash) != last->block_hash()) {
     return Corruption("the block kept with the sign record does not match the signed block hash");
@@ -98,7 +101,8 @@ Status BlockProducer::ProduceOne() {
   PUHUI_RETURN_IF_ERROR(SignAndCommit(*block, 0));
   const uint64_t height = block->header.height();
   mempool_.Update(nonce_of, height + 1);
-  // Empty blocks keep the chain's clock moving; only blocks with transactions are news to an operator.
+  // Empty blocks keep the chain's clock moving; only blocks with transactions are news to an
+  // operator.
   const auto level = block->txs.empty() ? log::Level::kDebug : log::Level::kInfo;
   if (log::Enabled(level)) {
     log::Write(level, fmt::format("committed block height={} txs={} hash={} state_root={}", height,
@@ -121,7 +125,8 @@ Status BlockProducer::Run(std::stop_token stop, uint64_t idle_blocks_every) {
     }
     if (stop.stop_requested()) break;
     // Transactions stuck behind a nonce gap do not count: they cannot go into a block.
-    const bool work = mempool_.HasIncludable([&](const PublicKey& k) { return ledger_.CommittedNonce(k); });
+    const bool work =
+        mempool_.HasIncludable([&](const PublicKey& k) { return ledger_.CommittedNonce(k); });
     if (!work && ++idle < idle_blocks_every) continue;
     idle = 0;
     Status s = ProduceOne();

@@ -1,7 +1,7 @@
 // Block production for a network this validator can commit alone (the single-validator development
-// network, until BFT consensus among regions lands): at each block interval, take transactions from the
-// mempool, build and execute the next block, sign a precommit through the SignGuard (persisted before
-// it exists anywhere else), and commit the block with that certificate.
+// network, until BFT consensus among regions lands): at each block interval, take transactions from
+// the mempool, build and execute the next block, sign a precommit through the SignGuard (persisted
+// before it exists anywhere else), and commit the block with that certificate.
 //
 // Crash safety: if the process dies after signing but before the commit reached disk, the signed
 // block is kept with the sign record, and Recover() commits exactly that block on restart.
@@ -33,7 +33,8 @@ class BlockProducer {
   // Builds, signs and commits one block, even an empty one.
   Status ProduceOne();
   // Produces blocks until stop is requested: every block interval while includable transactions
-  // wait, and an empty block after `idle_blocks_every` intervals without any. Returns the error that stopped it.
+  // wait, and an empty block after `idle_blocks_every` intervals without any. Returns the error
+  // that stopped it.
   Status Run(std::stop_token stop, uint64_t idle_blocks_every = 10);
 
  private:

@@ -20,11 +20,13 @@ namespace {
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  puhuid init  --home DIR --genesis FILE [--validator-key FILE] [--moniker NAME] [--rpc-port N]\n"
+    "  puhuid init  --home DIR --genesis FILE [--validator-key FILE] [--moniker NAME] [--rpc-port "
+    "N]\n"
     "  puhuid start --home DIR [--rpc-port N]\n"
     "  puhuid version\n";
 
-// Parses "--flag value" pairs of the known flags; returns false (after printing why) on anything else.
+// Parses "--flag value" pairs of the known flags; returns false (after printing why) on anything
+// else.
 bool ParseFlags(int argc, char** argv, int first, std::initializer_list<std::string_view> known,
                 std::map<std::string, std::string>& out) {
   for (int i = first; i < argc; i += 2) {
@@ -74,11 +76,13 @@ int Init(const std::map<std::string, std::string>& flags) {
     fmt::print(stderr, "puhuid init: {}\n", key.status().ToString());
     return 1;
   }
-  fmt::print("initialised node home {}\nvalidator key: {}\n", o.home, puhui::Hex(key->validator.bytes));
+  fmt::print("initialised node home {}\nvalidator key: {}\n", o.home,
+             puhui::Hex(key->validator.bytes));
   if (!key->in_genesis) {
-    fmt::print(stderr,
-               "warning: this validator key is not in the genesis validator set; 'puhuid start' will "
-               "refuse to run until the network's genesis lists it\n");
+    fmt::print(
+        stderr,
+        "warning: this validator key is not in the genesis validator set; 'puhuid start' will "
+        "refuse to run until the network's genesis lists it\n");
   }
   return 0;
 }
@@ -142,7 +146,9 @@ int main(int argc, char** argv) {
   }
   std::map<std::string, std::string> flags;
   if (cmd == "init") {
-    if (!ParseFlags(argc, argv, 2, {"home", "genesis", "validator-key", "moniker", "rpc-port"}, flags)) return 2;
+    if (!ParseFlags(argc, argv, 2, {"home", "genesis", "validator-key", "moniker", "rpc-port"},
+                    flags))
+      return 2;
     return Init(flags);
   }
   if (cmd == "start") {

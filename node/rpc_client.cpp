@@ -28,7 +28,8 @@ Result<RpcClient> RpcClient::FromUrl(const std::string& url) {
   return c;
 }
 
-Result<std::pair<int, std::string>> RpcClient::Post(const std::string& body, const std::string& target) {
+Result<std::pair<int, std::string>> RpcClient::Post(const std::string& body,
+                                                    const std::string& target) {
   try {
     boost::asio::io_context io;
     tcp::resolver resolver(io);
@@ -56,12 +57,14 @@ Result<std::pair<int, std::string>> RpcClient::Post(const std::string& body, con
 }
 
 Result<nlohmann::json> RpcClient::Call(const std::string& method, const nlohmann::json& params) {
-  nlohmann::json req = {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}};
+  nlohmann::json req = {
+      {"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}};
   auto resp = Post(req.dump());
   if (!resp.ok()) return resp.status();
   auto j = nlohmann::json::parse(resp->second, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    return Internal(fmt::format("node answered HTTP {} with a body that is not JSON-RPC", resp->first));
+    return Internal(
+        fmt::format("node answered HTTP {} with a body that is not JSON-RPC", resp->first));
   }
   if (auto err = j.find("error"); err != j.end() && err->is_object()) {
     last_error_.code = err->value("code", 0);

@@ -23,9 +23,11 @@ class RpcClient {
 
   // The "result" of a call; a JSON-RPC error comes back as a Status whose message carries the code
   // and message, with the error object in last_error().
-  Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params = nlohmann::json::object());
+  Result<nlohmann::json> Call(const std::string& method,
+                              const nlohmann::json& params = nlohmann::json::object());
   // Posts a raw body and returns the raw HTTP status and body (for tests of the transport).
-  Result<std::pair<int, std::string>> Post(const std::string& body, const std::string& target = "/");
+  Result<std::pair<int, std::string>> Post(const std::string& body,
+                                           const std::string& target = "/");
 
   const RpcCallError& last_error() const { return last_error_; }
   void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }

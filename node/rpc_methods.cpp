@@ -53,7 +53,8 @@ json SubmitResult(const Result<Hash32>& r) {
 
 std::string DecodeHexTx(const json& value, std::string_view name) {
   if (!value.is_string()) {
-    throw rpc::RpcException(rpc::InvalidParams(name, fmt::format("param '{}' must be a hex string", name)));
+    throw rpc::RpcException(
+        rpc::InvalidParams(name, fmt::format("param '{}' must be a hex string", name)));
   }
   std::string text = value.get<std::string>();
   if (text.size() > 2 * kMaxTxBytes + 2) {
@@ -61,14 +62,17 @@ std::string DecodeHexTx(const json& value, std::string_view name) {
   }
   if (text.rfind("0x", 0) == 0) text = text.substr(2);
   auto bytes = FromHex(text);
-  if (!bytes) throw rpc::RpcException(rpc::InvalidParams(name, fmt::format("param '{}' is not valid hex", name)));
+  if (!bytes)
+    throw rpc::RpcException(
+        rpc::InvalidParams(name, fmt::format("param '{}' is not valid hex", name)));
   return ToString(*bytes);
 }
 
 json BlockJson(const Node& node, uint64_t height, bool raw) {
   auto bytes = node.ledger().store().GetBlock(height);
-  if (!bytes) Throw(NotFound(fmt::format("no block at height {}; the tip is {}", height,
-                                         node.ledger().Tip().height())));
+  if (!bytes)
+    Throw(NotFound(
+        fmt::format("no block at height {}; the tip is {}", height, node.ledger().Tip().height())));
   pb::Block block;
   pb::BlockHeader header;
   if (!block.ParseFromString(*bytes) || !header.ParseFromString(block.header())) {
@@ -135,12 +139,15 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "tx_submit_batch",
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {"txs"});
-        json txs = params.is_array() ? (params.empty() ? json() : params[0]) : params.value("txs", json());
+        json txs =
+            params.is_array() ? (params.empty() ? json() : params[0]) : params.value("txs", json());
         if (!txs.is_array()) {
-          throw rpc::RpcException(rpc::InvalidParams("txs", "param 'txs' must be an array of hex strings"));
+          throw rpc::RpcException(
+              rpc::InvalidParams("txs", "param 'txs' must be an array of hex strings"));
         }
         if (txs.size() > node.config().rpc_max_batch) {
-          Throw(ResourceExhausted(fmt::format("at most {} transactions per call", node.config().rpc_max_batch)));
+          Throw(ResourceExhausted(
+              fmt::format("at most {} transactions per call", node.config().rpc_max_batch)));
         }
         // One result per entry: an entry that is not hex fails alone, like any other bad entry.
         std::vector<std::string> envelopes;
@@ -203,7 +210,8 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         auto height = rpc::GetOptionalUint64(params, {"height", 0});
         auto hash = rpc::GetOptionalHash32(params, {"hash", 1});
         if (height && hash) {
-          throw rpc::RpcException(rpc::InvalidParams("hash", "give param 'height' or 'hash', not both"));
+          throw rpc::RpcException(
+              rpc::InvalidParams("hash", "give param 'height' or 'hash', not both"));
         }
         if (hash) {
           auto h = node.ledger().store().HeightOfBlock(*hash);
@@ -211,10 +219,12 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
           height = *h;
         }
         if (!height) height = node.ledger().Tip().height();
-        if (*height == 0) Throw(NotFound("height 0 is the genesis state, not a block; the first block is 1"));
+        if (*height == 0)
+          Throw(NotFound("height 0 is the genesis state, not a block; the first block is 1"));
         return BlockJson(node, *height, raw);
       },
-      "a block by height or hash (latest if neither), with its commit certificate; raw=true adds its bytes");
+      "a block by height or hash (latest if neither), with its commit certificate; raw=true adds "
+      "its bytes");
 
   d.Register(
       "state_get",
@@ -226,22 +236,25 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         }
         const pb::ChainMeta tip = node.ledger().Tip();
         uint64_t height = rpc::GetOptionalUint64(params, {"height", 1}).value_or(tip.height());
-        if (height > tip.height()) Throw(NotFound(fmt::format("height {} is above the tip {}", height, tip.height())));
+        if (height > tip.height())
+          Throw(NotFound(fmt::format("height {} is above the tip {}", height, tip.height())));
         const BlockStore& store = node.ledger().store();
         auto root = store.StateRootAt(height);
         if (!root) Throw(NotFound(fmt::format("no state root stored for height {}", height)));
         auto value = OrThrow(SparseMerkleTree::Get(store, *root, key));
         auto proof = OrThrow(SparseMerkleTree::Prove(store, *root, key));
-        json out = {{"key", Hex(key)},
-                    {"height", height},
-                    {"state_root", Hex(*root)},
-                    {"proof", rpc::SmtProofToJson(proof)},
-                    {"note", fmt::format("state after block {}; committed in the header of block {}",
-                                         height, height + 1)}};
+        json out = {
+            {"key", Hex(key)},
+            {"height", height},
+            {"state_root", Hex(*root)},
+            {"proof", rpc::SmtProofToJson(proof)},
+            {"note", fmt::format("state after block {}; committed in the header of block {}",
+                                 height, height + 1)}};
         out["value"] = value ? json(Hex(*value)) : json(nullptr);
         return out;
       },
-      "a raw state value (hex key) after a height, with a sparse-Merkle proof of presence or absence");
+      "a raw state value (hex key) after a height, with a sparse-Merkle proof of presence or "
+      "absence");
 
   d.Register(
       "account_get",

@@ -39,13 +39,14 @@ Result<pb::SignedVote> SignGuard::Sign(const pb::Vote& vote, const std::string& 
         sv.set_signature(last_->signature());
         return sv;
       }
-      return FailedPrecondition(fmt::format(
-          "refusing to sign a second, different vote at height {} round {}", vote.height(), vote.round()));
+      return FailedPrecondition(
+          fmt::format("refusing to sign a second, different vote at height {} round {}",
+                      vote.height(), vote.round()));
     }
     if (next < prev) {
-      return FailedPrecondition(fmt::format(
-          "refusing to sign at height {} round {}: already signed height {} round {}", vote.height(),
-          vote.round(), last_->height(), last_->round()));
+      return FailedPrecondition(
+          fmt::format("refusing to sign at height {} round {}: already signed height {} round {}",
+                      vote.height(), vote.round(), last_->height(), last_->round()));
     }
   }
   Signature sig = key.Sign(SigningHash(chain_id, SignKind::kVote, AsBytes(bytes)));

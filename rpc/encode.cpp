@@ -68,9 +68,7 @@ json TxBodyToJson(const pb::TxBody& b) {
                      {"to", HexOf(b.transfer().to())},
                      {"grams", b.transfer().grams()}};
       break;
-    case pb::TxBody::ACTION_NOT_SET:
-      j["type"] = "none";
-      break;
+    case pb::TxBody::ACTION_NOT_SET: j["type"] = "none"; break;
   }
   return j;
 }
@@ -85,8 +83,7 @@ std::string ReceiptCodeName(pb::ReceiptCode code) {
     case pb::RECEIPT_ALREADY_EXISTS: return "already_exists";
     case pb::RECEIPT_FAILED_PRECONDITION: return "failed_precondition";
     case pb::ReceiptCode_INT_MIN_SENTINEL_DO_NOT_USE_:
-    case pb::ReceiptCode_INT_MAX_SENTINEL_DO_NOT_USE_:
-      break;
+    case pb::ReceiptCode_INT_MAX_SENTINEL_DO_NOT_USE_: break;
   }
   return "unknown";
 }

@@ -1,5 +1,6 @@
-// JSON renderings of the chain's records for RPC results. Bytes are lower-case hex; amounts, heights
-// and times are JSON integers; enums are their lower-case names. docs/rpc.md shows each shape.
+// JSON renderings of the chain's records for RPC results. Bytes are lower-case hex; amounts,
+// heights and times are JSON integers; enums are their lower-case names. docs/rpc.md shows each
+// shape.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,6 +1,7 @@
-// Deterministic mutations of valid inputs, for the tests that feed hostile bytes to every decoder of
-// outside input. Each test walks fixed lists of mutations (every bit flip, every truncation, ...) and
-// a stream of random ones from std::mt19937_64 with a fixed seed, so any failure reproduces exactly.
+// Deterministic mutations of valid inputs, for the tests that feed hostile bytes to every decoder
+// of outside input. Each test walks fixed lists of mutations (every bit flip, every truncation,
+// ...) and a stream of random ones from std::mt19937_64 with a fixed seed, so any failure
+// reproduces exactly.
 #pragma once
 
 #include <cstdint>
@@ -180,7 +181,8 @@ inline std::vector<std::pair<std::string, std::string>> WireMutations(std::strin
   if (fields) {
     const auto& fs = *fields;
     for (size_t i = 0; i < fs.size(); ++i) {
-      const std::string n = "field #" + std::to_string(i) + " (number " + std::to_string(fs[i].number) + ")";
+      const std::string n =
+          "field #" + std::to_string(i) + " (number " + std::to_string(fs[i].number) + ")";
       auto copy = fs;
       copy.insert(copy.begin() + static_cast<std::ptrdiff_t>(i), fs[i]);
       out.emplace_back(n + " repeated in place", JoinFields(copy));
@@ -205,9 +207,9 @@ inline std::vector<std::pair<std::string, std::string>> WireMutations(std::strin
         copy = fs;
         copy[i].encoded = tag + PaddedVarint(fs[i].payload.size(), 1) + fs[i].payload;
         out.emplace_back(n + " with a padded length", JoinFields(copy));
-        for (uint64_t huge : {uint64_t{fs[i].payload.size()} + 1, uint64_t{1} << 31,
-                              (uint64_t{1} << 31) - 1, uint64_t{1} << 32, uint64_t{1} << 63,
-                              ~uint64_t{0}}) {
+        for (uint64_t huge :
+             {uint64_t{fs[i].payload.size()} + 1, uint64_t{1} << 31, (uint64_t{1} << 31) - 1,
+              uint64_t{1} << 32, uint64_t{1} << 63, ~uint64_t{0}}) {
           copy[i].encoded = tag + Varint(huge) + fs[i].payload;
           out.emplace_back(n + " claiming " + std::to_string(huge) + " bytes", JoinFields(copy));
         }
@@ -225,7 +227,8 @@ inline std::vector<std::pair<std::string, std::string>> WireMutations(std::strin
   out.emplace_back("unknown field 900 appended", m + Varint(900 << 3 | 0) + Varint(1));
   out.emplace_back("unknown bytes field 15 prepended", LengthDelimited(15, "x") + m);
   out.emplace_back("truncated varint appended", m + Varint(3 << 3 | 0) + "\xff\xff");
-  out.emplace_back("100000 nested groups appended", m + std::string(100'000, '\x7b'));  // field 15, start group
+  out.emplace_back("100000 nested groups appended",
+                   m + std::string(100'000, '\x7b'));  // field 15, start group
   out.emplace_back("100000 end-group tags appended", m + std::string(100'000, '\x7c'));
   out.emplace_back("field number 0", m + std::string("\x00\x01", 2));
   out.emplace_back("wire types 6 and 7", m + "\x0e\x0f");

@@ -32,13 +32,18 @@ inline constexpr char kChainId[] = "puhui-test-1";
 inline std::string TestGenesisJson(uint64_t block_interval_ms = 50) {
   return std::string(R"({"chain_id": ")") + kChainId + R"(", "genesis_time": "2026-01-01T00:00:00Z",
     "regions": [{"code": "SH", "name": "Shanghai"}, {"code": "JS", "name": "Jiangsu"}],
-    "validators": [{"name": "v", "region": "SH", "power": 10, "pub_key": ")" + Addr("validator") + R"("}],
+    "validators": [{"name": "v", "region": "SH", "power": 10, "pub_key": ")" +
+         Addr("validator") + R"("}],
     "accounts": [
-      {"address": ")" + Addr("sh-auth") + R"(", "roles": [{"role": "authority", "region": "SH"}]},
-      {"address": ")" + Addr("js-auth") + R"(", "roles": [{"role": "authority", "region": "JS"}]}],
-    "credit_batches": [{"serial": ")" + kBatch + R"(", "region": "SH", "owner": ")" + Addr("owner") +
+      {"address": ")" +
+         Addr("sh-auth") + R"(", "roles": [{"role": "authority", "region": "SH"}]},
+      {"address": ")" +
+         Addr("js-auth") + R"(", "roles": [{"role": "authority", "region": "JS"}]}],
+    "credit_batches": [{"serial": ")" +
+         kBatch + R"(", "region": "SH", "owner": ")" + Addr("owner") +
          R"(", "grams": 1000000}],
-    "params": {"block_interval_ms": )" + std::to_string(block_interval_ms) + R"(, "max_block_txs": 5000}})";
+    "params": {"block_interval_ms": )" +
+         std::to_string(block_interval_ms) + R"(, "max_block_txs": 5000}})";
 }
 
 inline GenesisDoc TestGenesis() { return *ParseGenesis(TestGenesisJson()); }

@@ -23,7 +23,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-PrivateKey Key(const std::string& name) { return *PrivateKey::FromBytes(Sha256("bench key: " + name)); }
+PrivateKey Key(const std::string& name) {
+  return *PrivateKey::FromBytes(Sha256("bench key: " + name));
+}
 
 uint64_t Flag(int argc, char** argv, const char* name, uint64_t fallback) {
   for (int i = 1; i + 1 < argc; ++i) {
@@ -46,8 +48,10 @@ int main(int argc, char** argv) {
   std::vector<PrivateKey> keys;
   for (uint64_t i = 0; i < senders; ++i) {
     keys.push_back(Key("sender " + std::to_string(i)));
-    batches += fmt::format("{}{{\"serial\": \"B-{}\", \"region\": \"SH\", \"owner\": \"{}\", \"grams\": 1000000000000}}",
-                           i ? "," : "", i, Hex(keys.back().Public().bytes));
+    batches += fmt::format(
+        "{}{{\"serial\": \"B-{}\", \"region\": \"SH\", \"owner\": \"{}\", \"grams\": "
+        "1000000000000}}",
+        i ? "," : "", i, Hex(keys.back().Public().bytes));
   }
   PrivateKey validator = Key("validator");
   std::string genesis_json = fmt::format(
@@ -76,7 +80,8 @@ int main(int argc, char** argv) {
           body.set_nonce(n / senders);
           body.set_expiry_height(1'000'000);
           body.mutable_transfer()->set_batch("B-" + std::to_string(s));
-          body.mutable_transfer()->set_to(ToString(Key("recipient " + std::to_string(n % recipients)).Public().bytes));
+          body.mutable_transfer()->set_to(
+              ToString(Key("recipient " + std::to_string(n % recipients)).Public().bytes));
           body.mutable_transfer()->set_grams(1 + n % 1000);
           txs[n] = *DecodeTx(chain_id, SignTx(body, keys[s]));
         }
@@ -85,7 +90,9 @@ int main(int argc, char** argv) {
     for (auto& t : pool) t.join();
   }
 
-  std::string dir = (std::filesystem::temp_directory_path() / fmt::format("puhui-bench-apply-{}", ::getpid())).string();
+  std::string dir =
+      (std::filesystem::temp_directory_path() / fmt::format("puhui-bench-apply-{}", ::getpid()))
+          .string();
   auto ledger = Ledger::Open(dir, *genesis);
   if (!ledger.ok()) {
     fmt::print(stderr, "{}\n", ledger.status().ToString());
@@ -98,10 +105,12 @@ int main(int argc, char** argv) {
   auto start = Clock::now();
   Clock::duration excluded{};
   for (uint64_t first = 0; first < total; first += block_size) {
-    std::vector<DecodedTx> batch(txs.begin() + first, txs.begin() + std::min(total, first + block_size));
+    std::vector<DecodedTx> batch(txs.begin() + first,
+                                 txs.begin() + std::min(total, first + block_size));
     const auto tip_root = *ToHash32(AsBytes(l.Tip().state_root()));
     auto t0 = Clock::now();
-    auto block = l.Propose(std::move(batch), 1'800'000'000'000 + blocks, validator.Public(), nullptr);
+    auto block =
+        l.Propose(std::move(batch), 1'800'000'000'000 + blocks, validator.Public(), nullptr);
     auto t1 = Clock::now();
     if (!block.ok()) {
       fmt::print(stderr, "{}\n", block.status().ToString());
@@ -150,10 +159,16 @@ int main(int argc, char** argv) {
   fmt::print("| blocks of up to {:>5} transfers          | {:>12} |\n", block_size, blocks);
   fmt::print("| apply rate, transfers/s                  | {:>12.0f} |\n", committed / wall);
   fmt::print("| state writes/s (changed keys, root kept) | {:>12.0f} |\n", state_writes / wall);
-  fmt::print("| execute + state root, ms per block       | {:>12.1f} |\n", 1000 * Seconds(propose) / blocks);
-  fmt::print("|   of which state root update, ms per block | {:>10.1f} |\n", 1000 * Seconds(tree) / blocks);
-  fmt::print("| new state-tree nodes per changed key     | {:>12.1f} |\n", double(tree_nodes) / state_writes);
-  fmt::print("| synced commit, ms per block              | {:>12.1f} |\n", 1000 * Seconds(commit) / blocks);
-  fmt::print("\nsignatures were verified before timing (pre-verified transfers); one synced LevelDB write per block\n");
+  fmt::print("| execute + state root, ms per block       | {:>12.1f} |\n",
+             1000 * Seconds(propose) / blocks);
+  fmt::print("|   of which state root update, ms per block | {:>10.1f} |\n",
+             1000 * Seconds(tree) / blocks);
+  fmt::print("| new state-tree nodes per changed key     | {:>12.1f} |\n",
+             double(tree_nodes) / state_writes);
+  fmt::print("| synced commit, ms per block              | {:>12.1f} |\n",
+             1000 * Seconds(commit) / blocks);
+  fmt::print(
+      "\nsignatures were verified before timing (pre-verified transfers); one synced LevelDB write "
+      "per block\n");
   return 0;
 }

@@ -69,9 +69,8 @@ int Run(double seconds) {
   rows.push_back({"BIP340 verify", Measure(seconds, [&](uint64_t i) {
                     g_sink ^= VerifySchnorr(pub, msgs[i % kPool], sigs[i % kPool]) ? 1 : 0;
                   })});
-  rows.push_back({"BIP340 sign", Measure(seconds, [&](uint64_t i) {
-                    g_sink ^= key.Sign(msgs[i % kPool])[0];
-                  })});
+  rows.push_back({"BIP340 sign",
+                  Measure(seconds, [&](uint64_t i) { g_sink ^= key.Sign(msgs[i % kPool])[0]; })});
   rows.push_back({"SHA-256, 64-byte input", Measure(seconds, [&](uint64_t i) {
                     input64[0] = static_cast<uint8_t>(i);
                     g_sink ^= Sha256(ByteView(input64))[0];

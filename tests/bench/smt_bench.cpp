@@ -5,7 +5,6 @@
 // node reads); a LevelDB-backed store adds its read latency on top. Times are CPU time of this
 // thread, so that figures taken on a machine shared with other jobs stay comparable.
 #include <fmt/core.h>
-
 #include <time.h>
 
 #include <cstdlib>
@@ -59,9 +58,12 @@ int Main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const size_t v = std::strtoull(argv[i + 1], nullptr, 10);
-    if (flag == "--keys") keys = v;
-    else if (flag == "--batch") batch = v;
-    else if (flag == "--rounds") rounds = v;
+    if (flag == "--keys")
+      keys = v;
+    else if (flag == "--batch")
+      batch = v;
+    else if (flag == "--rounds")
+      rounds = v;
     else {
       fmt::print(stderr, "usage: puhui-bench-smt [--keys N] [--batch B] [--rounds R]\n");
       return 2;
@@ -95,7 +97,8 @@ int Main(int argc, char** argv) {
       done += n;
     }
     Row("build: Update (inserts)", keys, update_s);
-    Row("build: Update + store Put", keys, Seconds(start), fmt::format("{} nodes stored", nodes.size()));
+    Row("build: Update + store Put", keys, Seconds(start),
+        fmt::format("{} nodes stored", nodes.size()));
   }
 
   // Batches of writes, measured on Update alone and with the store write.
@@ -129,7 +132,8 @@ int Main(int argc, char** argv) {
     const size_t n = std::max<size_t>(rounds * batch, 1);
     std::vector<Bytes> ks;
     ks.reserve(n);
-    for (size_t i = 0; i < n; ++i) ks.push_back(Key(rng() % (next_id + next_id / 4)));  // ~20% absent
+    for (size_t i = 0; i < n; ++i)
+      ks.push_back(Key(rng() % (next_id + next_id / 4)));  // ~20% absent
     std::vector<SmtProof> proofs;
     proofs.reserve(n);
     std::vector<std::optional<Bytes>> values;

@@ -1,6 +1,7 @@
+#include "chain/block_store.h"
+
 #include <doctest/doctest.h>
 
-#include "chain/block_store.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -10,7 +11,8 @@ namespace {
 
 StateChanges Changes(std::initializer_list<std::pair<std::string, std::optional<std::string>>> kv) {
   StateChanges out;
-  for (const auto& [k, v] : kv) out[ToBytes(k)] = v ? std::optional<Bytes>(ToBytes(*v)) : std::nullopt;
+  for (const auto& [k, v] : kv)
+    out[ToBytes(k)] = v ? std::optional<Bytes>(ToBytes(*v)) : std::nullopt;
   return out;
 }
 
@@ -62,7 +64,8 @@ TEST_CASE("committed blocks, indexes and state survive closing and reopening the
     StateChanges genesis = Changes({{"a", "1"}, {"b", "2"}});
     auto tree = SparseMerkleTree::Update(empty, kZeroHash, genesis);
     REQUIRE((*store)->InitGenesis(Sha256("g"), genesis, *tree, 7, kZeroHash).ok());
-    BlockCommit c1 = MakeCommit(**store, 1, Changes({{"a", "10"}, {"b", std::nullopt}, {"c", "3"}}));
+    BlockCommit c1 =
+        MakeCommit(**store, 1, Changes({{"a", "10"}, {"b", std::nullopt}, {"c", "3"}}));
     root_after_1 = *ToHash32(AsBytes(c1.meta.state_root()));
     REQUIRE((*store)->CommitBlock(c1).ok());
     BlockCommit c2 = MakeCommit(**store, 2, Changes({{"a", "11"}}));

@@ -72,7 +72,8 @@ bool Check(const std::string& text) {
 }
 
 // Every value of the document, the root excepted, as a JSON pointer.
-void CollectPointers(const json& value, const json::json_pointer& at, std::vector<json::json_pointer>& out) {
+void CollectPointers(const json& value, const json::json_pointer& at,
+                     std::vector<json::json_pointer>& out) {
   if (!at.empty()) out.push_back(at);
   if (value.is_object()) {
     for (const auto& [key, child] : value.items()) CollectPointers(child, at / key, out);
@@ -89,8 +90,20 @@ json Nested(size_t depth) {
 
 // Values of every JSON type, signed and float numbers included.
 std::vector<json> WrongTypedValues() {
-  return {nullptr, true, false, -1, 1.5, 1e300, 0u, "", "x", json::array(), json::array({1, "a"}),
-          json::object(), json{{"a", 1}}, Nested(500)};
+  return {nullptr,
+          true,
+          false,
+          -1,
+          1.5,
+          1e300,
+          0u,
+          "",
+          "x",
+          json::array(),
+          json::array({1, "a"}),
+          json::object(),
+          json{{"a", 1}},
+          Nested(500)};
 }
 
 }  // namespace
@@ -108,7 +121,8 @@ TEST_CASE("a value of the wrong type anywhere in genesis is refused with a reaso
   REQUIRE(pointers.size() > 30);
   for (const auto& pointer : pointers) {
     for (const json& wrong : WrongTypedValues()) {
-      if (wrong.type() == doc.at(pointer).type()) continue;  // same type: not what this test is about
+      if (wrong.type() == doc.at(pointer).type())
+        continue;  // same type: not what this test is about
       json mutant = doc;
       mutant[pointer] = wrong;
       INFO(pointer.to_string(), " = ", wrong.dump().substr(0, 80));
@@ -117,7 +131,8 @@ TEST_CASE("a value of the wrong type anywhere in genesis is refused with a reaso
   }
 }
 
-TEST_CASE("a genesis missing any required field, or any element of a list, is refused or still valid") {
+TEST_CASE(
+    "a genesis missing any required field, or any element of a list, is refused or still valid") {
   const json doc = json::parse(TestGenesisJson());
   std::vector<json::json_pointer> pointers;
   CollectPointers(doc, json::json_pointer(), pointers);
@@ -160,7 +175,8 @@ TEST_CASE("random edits of a genesis document are refused with a reason or still
     Check(mutant);
   }
   // Edits that keep the JSON valid more often: JSON punctuation and keywords at random places.
-  static const char* kTokens[] = {"{", "}", "[", "]", ",", ":", "\"", "null", "true", "-", "0", "1e999",
+  static const char* kTokens[] = {"{",       "}",       "[",    "]",    ",",       ":",
+                                  "\"",      "null",    "true", "-",    "0",       "1e999",
                                   "\\u0000", "\\ud800", "\xc3", "\xff", "\"x\":1,"};
   for (int i = 0; i < 3000; ++i) {
     std::string mutant = good;
@@ -184,19 +200,23 @@ TEST_CASE("hostile genesis documents are refused without a crash") {
       {"a NUL byte", std::string("\0", 1)},
       {"nested arrays", std::string(200'000, '[') + std::string(200'000, ']')},
       {"unclosed arrays", std::string(200'000, '[')},
-      {"nested objects", [] {
+      {"nested objects",
+       [] {
          std::string s;
          for (int i = 0; i < 100'000; ++i) s += "{\"a\":";
          return s + "1" + std::string(100'000, '}');
        }()},
-      {"deep value", replaced("\"max_block_txs\": 5000", "\"max_block_txs\": " + std::string(100'000, '[') + std::string(100'000, ']'))},
+      {"deep value",
+       replaced("\"max_block_txs\": 5000",
+                "\"max_block_txs\": " + std::string(100'000, '[') + std::string(100'000, ']'))},
       {"power 2^64", replaced("\"power\": 10", "\"power\": 18446744073709551616")},
       {"power 1e400", replaced("\"power\": 10", "\"power\": 1e400")},
       {"power -0", replaced("\"power\": 10", "\"power\": -0")},
       {"power 10.0", replaced("\"power\": 10", "\"power\": 10.0")},
       {"power over 2^40", replaced("\"power\": 10", "\"power\": 1099511627777")},
       {"grams 2^64", replaced("\"grams\": 1000000", "\"grams\": 18446744073709551616")},
-      {"interval 2^64-1", replaced("\"block_interval_ms\": 50", "\"block_interval_ms\": 18446744073709551615")},
+      {"interval 2^64-1",
+       replaced("\"block_interval_ms\": 50", "\"block_interval_ms\": 18446744073709551615")},
       {"a long chain id", replaced(kChainId, std::string(100'000, 'c'))},
       {"a NUL in the chain id", replaced(kChainId, std::string("puhui\0x", 7))},
       {"an escaped NUL in the chain id", replaced(kChainId, "puhui\\u0000x")},
@@ -208,16 +228,21 @@ TEST_CASE("hostile genesis documents are refused without a crash") {
       {"the year 10000", replaced("2026-01-01T00:00:00Z", "10000-01-01T00:00:00Z")},
       {"the year 1969", replaced("2026-01-01T00:00:00Z", "1969-12-31T23:59:59Z")},
       {"the 31st of February", replaced("2026-01-01T00:00:00Z", "2026-02-31T00:00:00Z")},
-      {"the 29th of February of a common year", replaced("2026-01-01T00:00:00Z", "2026-02-29T00:00:00Z")},
+      {"the 29th of February of a common year",
+       replaced("2026-01-01T00:00:00Z", "2026-02-29T00:00:00Z")},
       {"the 31st of April", replaced("2026-01-01T00:00:00Z", "2026-04-31T00:00:00Z")},
       {"hour 24", replaced("2026-01-01T00:00:00Z", "2026-01-01T24:00:00Z")},
       {"a leap second", replaced("2026-01-01T00:00:00Z", "2026-01-01T23:59:60Z")},
-      {"a repeated validator", replaced("\"validators\": [{", "\"validators\": [{\"name\": \"v\", \"region\": \"SH\", "
-                                        "\"power\": 10, \"pub_key\": \"" + Addr("validator") + "\"}, {")},
-      {"a repeated account", replaced("\"accounts\": [", "\"accounts\": [{\"address\": \"" + Addr("sh-auth") + "\"}, ")},
-      {"a repeated batch", replaced("\"credit_batches\": [", std::string("\"credit_batches\": [{\"serial\": \"") +
-                                    kBatch + "\", \"region\": \"SH\", \"owner\": \"" + Addr("owner") +
-                                    "\", \"grams\": 1}, ")},
+      {"a repeated validator", replaced("\"validators\": [{",
+                                        "\"validators\": [{\"name\": \"v\", \"region\": \"SH\", "
+                                        "\"power\": 10, \"pub_key\": \"" +
+                                            Addr("validator") + "\"}, {")},
+      {"a repeated account",
+       replaced("\"accounts\": [", "\"accounts\": [{\"address\": \"" + Addr("sh-auth") + "\"}, ")},
+      {"a repeated batch",
+       replaced("\"credit_batches\": [", std::string("\"credit_batches\": [{\"serial\": \"") +
+                                             kBatch + "\", \"region\": \"SH\", \"owner\": \"" +
+                                             Addr("owner") + "\", \"grams\": 1}, ")},
       {"a serial of 129 characters", replaced(kBatch, std::string(129, 's'))},
       {"no validators", replaced("\"validators\": [", "\"validators\": [], \"x\": [")},
   };

@@ -1,9 +1,10 @@
+#include "chain/genesis.h"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
 #include <sstream>
 
-#include "chain/genesis.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -59,18 +60,22 @@ TEST_CASE("genesis errors name what is wrong") {
   CHECK(error_of("{").find("not a JSON object") != std::string::npos);
   CHECK(error_of(Replace(good, "\"chain_id\": \"puhui-test-1\"", "\"chain_id\": \"bad id/\""))
             .find("chain_id") != std::string::npos);
-  CHECK(error_of(Replace(good, "2026-01-01T00:00:00Z", "yesterday")).find("YYYY-MM-DD") != std::string::npos);
-  CHECK(error_of(Replace(good, "\"power\": 10", "\"power\": 0")).find("power") != std::string::npos);
+  CHECK(error_of(Replace(good, "2026-01-01T00:00:00Z", "yesterday")).find("YYYY-MM-DD") !=
+        std::string::npos);
+  CHECK(error_of(Replace(good, "\"power\": 10", "\"power\": 0")).find("power") !=
+        std::string::npos);
   CHECK(error_of(Replace(good, "\"region\": \"SH\", \"power\"", "\"region\": \"XX\", \"power\""))
             .find("unknown region 'XX'") != std::string::npos);
   CHECK(error_of(Replace(good, Addr("validator"), "abcd")).find("pub_key") != std::string::npos);
-  CHECK(error_of(Replace(good, "\"role\": \"authority\"", "\"role\": \"king\"")).find("unknown role 'king'") !=
+  CHECK(error_of(Replace(good, "\"role\": \"authority\"", "\"role\": \"king\""))
+            .find("unknown role 'king'") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"grams\": 1000000", "\"grams\": -5")).find("grams") !=
         std::string::npos);
-  CHECK(error_of(Replace(good, "\"grams\": 1000000", "\"grams\": -5")).find("grams") != std::string::npos);
-  CHECK(error_of(Replace(good, "{\"code\": \"JS\", \"name\": \"Jiangsu\"}", "{\"code\": \"SH\", \"name\": \"x\"}"))
+  CHECK(error_of(Replace(good, "{\"code\": \"JS\", \"name\": \"Jiangsu\"}",
+                         "{\"code\": \"SH\", \"name\": \"x\"}"))
             .find("listed twice") != std::string::npos);
-  CHECK(error_of(Replace(good, "\"block_interval_ms\": 50", "\"block_interval_ms\": 1")).find("block_interval_ms") !=
-        std::string::npos);
+  CHECK(error_of(Replace(good, "\"block_interval_ms\": 50", "\"block_interval_ms\": 1"))
+            .find("block_interval_ms") != std::string::npos);
 }
 
 TEST_CASE("UTC times parse and format round trip") {

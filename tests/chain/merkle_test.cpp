@@ -14,7 +14,8 @@ namespace {
 std::vector<Hash32> Leaves(size_t n) {
   std::vector<Hash32> out;
   out.reserve(n);
-  for (size_t i = 0; i < n; ++i) out.push_back(MerkleLeafHash(AsBytes("leaf-" + std::to_string(i))));
+  for (size_t i = 0; i < n; ++i)
+    out.push_back(MerkleLeafHash(AsBytes("leaf-" + std::to_string(i))));
   return out;
 }
 

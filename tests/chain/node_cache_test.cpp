@@ -1,9 +1,10 @@
+#include "chain/node_cache.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
 
 #include "chain/hash.h"
-#include "chain/node_cache.h"
 
 using namespace puhui;
 
@@ -17,7 +18,7 @@ TEST_CASE("the node cache returns what was put and forgets the oldest beyond its
   CHECK(cache.Get(hashes.back()) == Bytes(100, static_cast<uint8_t>(1999)));
   size_t kept = 0;
   for (const auto& h : hashes) kept += cache.Get(h).has_value();
-  CHECK(kept < 200);   // bounded by bytes, not by what was offered
+  CHECK(kept < 200);  // bounded by bytes, not by what was offered
   CHECK(kept > 50);
   CHECK_FALSE(cache.Get(hashes.front()).has_value());
   CHECK_FALSE(cache.Get(Sha256("never put")).has_value());

@@ -81,7 +81,7 @@ Changes Inserts(const Model& m) {
 // hash rules; returns the leaves found.
 void CheckStoredTree(const MemorySmtNodes& nodes, const Hash32& root, Model& leaves) {
   std::function<void(const Hash32&, int, const Hash32&)> walk = [&](const Hash32& h, int depth,
-                                                                   const Hash32& prefix) {
+                                                                    const Hash32& prefix) {
     if (h == kZeroHash) return;
     auto bytes = nodes.GetSmtNode(h);
     REQUIRE(bytes.has_value());
@@ -105,8 +105,8 @@ void CheckStoredTree(const MemorySmtNodes& nodes, const Hash32& root, Model& lea
     } else {
       REQUIRE((*bytes)[0] == 0x01);
       REQUIRE(bytes->size() >= 5);
-      size_t k = size_t{(*bytes)[1]} << 24 | size_t{(*bytes)[2]} << 16 |
-                 size_t{(*bytes)[3]} << 8 | (*bytes)[4];
+      size_t k = size_t{(*bytes)[1]} << 24 | size_t{(*bytes)[2]} << 16 | size_t{(*bytes)[3]} << 8 |
+                 (*bytes)[4];
       REQUIRE(k <= bytes->size() - 5);
       Bytes key(bytes->begin() + 5, bytes->begin() + 5 + static_cast<long>(k));
       Bytes value(bytes->begin() + 5 + static_cast<long>(k), bytes->end());
@@ -167,7 +167,8 @@ TEST_CASE("smt: roots follow the documented hash rules for one, two and nested l
 
 TEST_CASE("smt: insert, get, update and delete") {
   MemorySmtNodes nodes;
-  Hash32 r1 = Apply(nodes, kZeroHash, {{ToBytes("alice"), ToBytes("10")}, {ToBytes("bob"), ToBytes("20")}});
+  Hash32 r1 =
+      Apply(nodes, kZeroHash, {{ToBytes("alice"), ToBytes("10")}, {ToBytes("bob"), ToBytes("20")}});
   auto get = [&](const Hash32& root, std::string_view key) {
     auto v = SparseMerkleTree::Get(nodes, root, AsBytes(key));
     REQUIRE(v.ok());
@@ -177,7 +178,8 @@ TEST_CASE("smt: insert, get, update and delete") {
   CHECK(get(r1, "bob") == "20");
   CHECK(get(r1, "carol") == std::nullopt);
 
-  Hash32 r2 = Apply(nodes, r1, {{ToBytes("alice"), ToBytes("11")}, {ToBytes("carol"), ToBytes("")}});
+  Hash32 r2 =
+      Apply(nodes, r1, {{ToBytes("alice"), ToBytes("11")}, {ToBytes("carol"), ToBytes("")}});
   CHECK(r2 != r1);
   CHECK(get(r2, "alice") == "11");
   CHECK(get(r2, "carol") == "");  // an empty value is a value, not a deletion
@@ -186,7 +188,8 @@ TEST_CASE("smt: insert, get, update and delete") {
   CHECK(get(r3, "bob") == std::nullopt);
   CHECK(r3 == SpecRoot({{ToBytes("alice"), ToBytes("11")}, {ToBytes("carol"), ToBytes("")}}));
 
-  Hash32 r4 = Apply(nodes, r3, {{ToBytes("alice"), std::nullopt}, {ToBytes("carol"), std::nullopt}});
+  Hash32 r4 =
+      Apply(nodes, r3, {{ToBytes("alice"), std::nullopt}, {ToBytes("carol"), std::nullopt}});
   CHECK(r4 == kZeroHash);
 }
 
@@ -311,7 +314,10 @@ TEST_CASE("smt: mixed batches of inserts, updates and deletes match the spec roo
       }
     }
     for (const auto& [k, v] : c) {
-      if (v) model[k] = *v; else model.erase(k);
+      if (v)
+        model[k] = *v;
+      else
+        model.erase(k);
     }
     auto u = SparseMerkleTree::Update(nodes, root, c);
     REQUIRE(u.ok());
@@ -493,7 +499,10 @@ TEST_CASE("smt: old roots still give old values after later updates") {
       if (deletes++ < 10 && rng() % 2) c[k] = std::nullopt;
     }
     for (const auto& [k, v] : c) {
-      if (v) model[k] = *v; else model.erase(k);
+      if (v)
+        model[k] = *v;
+      else
+        model.erase(k);
     }
     root = Apply(nodes, root, c);
     history.emplace_back(root, model);
@@ -561,8 +570,8 @@ TEST_CASE("smt: a store with a missing or malformed node yields Corruption, not 
     CHECK(expect_corruption_somewhere(src) > 0);
   }
   // Malformed bytes under a node's hash.
-  for (const Bytes& bad : {Bytes{}, Bytes{0x00, 1, 2}, Bytes{0x01, 0, 0, 0, 9, 'a'}, Bytes{0x07},
-                           Bytes(65, 0)}) {
+  for (const Bytes& bad :
+       {Bytes{}, Bytes{0x00, 1, 2}, Bytes{0x01, 0, 0, 0, 9, 'a'}, Bytes{0x07}, Bytes(65, 0)}) {
     LossySource src(nodes);
     src.replaced_[root] = bad;
     CHECK(expect_corruption_somewhere(src) == static_cast<int>(4 * keys.size()));

@@ -1,6 +1,7 @@
+#include "consensus/validator_set.h"
+
 #include <doctest/doctest.h>
 
-#include "consensus/validator_set.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -10,7 +11,8 @@ namespace {
 
 ValidatorSet FourValidators() {
   std::vector<std::string> names = {"v1", "v2", "v3", "v4"};
-  std::sort(names.begin(), names.end(), [](const auto& a, const auto& b) { return RawAddr(a) < RawAddr(b); });
+  std::sort(names.begin(), names.end(),
+            [](const auto& a, const auto& b) { return RawAddr(a) < RawAddr(b); });
   pb::ValidatorSet set;
   for (const auto& n : names) {
     auto* v = set.add_validators();
@@ -20,7 +22,8 @@ ValidatorSet FourValidators() {
   return *ValidatorSet::FromProto(set);
 }
 
-pb::SignedVote Precommit(const std::string& who, uint64_t height, const Hash32& block, uint32_t round = 0) {
+pb::SignedVote Precommit(const std::string& who, uint64_t height, const Hash32& block,
+                         uint32_t round = 0) {
   pb::Vote v;
   v.set_chain_id(kChainId);
   v.set_type(pb::VOTE_PRECOMMIT);
@@ -55,8 +58,10 @@ TEST_CASE("a commit needs precommits of more than two thirds of the power") {
 TEST_CASE("a commit with a repeated, foreign, forged or mismatched vote is refused") {
   ValidatorSet set = FourValidators();
   Hash32 block = Sha256("block");
-  CHECK_FALSE(VerifyCommit(kChainId, set, 5, block, CommitOf({"v1", "v1", "v2", "v3"}, 5, block)).ok());
-  CHECK_FALSE(VerifyCommit(kChainId, set, 5, block, CommitOf({"v1", "v2", "mallory"}, 5, block)).ok());
+  CHECK_FALSE(
+      VerifyCommit(kChainId, set, 5, block, CommitOf({"v1", "v1", "v2", "v3"}, 5, block)).ok());
+  CHECK_FALSE(
+      VerifyCommit(kChainId, set, 5, block, CommitOf({"v1", "v2", "mallory"}, 5, block)).ok());
   pb::Commit forged = CommitOf({"v1", "v2", "v3"}, 5, block);
   std::string sig = forged.precommits(0).signature();
   sig[0] ^= 1;
@@ -66,7 +71,8 @@ TEST_CASE("a commit with a repeated, foreign, forged or mismatched vote is refus
   *other_block.mutable_precommits(2) = Precommit("v3", 5, Sha256("other"));
   CHECK_FALSE(VerifyCommit(kChainId, set, 5, block, other_block).ok());
   CHECK_FALSE(VerifyCommit(kChainId, set, 6, block, CommitOf({"v1", "v2", "v3"}, 5, block)).ok());
-  CHECK_FALSE(VerifyCommit("other-chain", set, 5, block, CommitOf({"v1", "v2", "v3"}, 5, block)).ok());
+  CHECK_FALSE(
+      VerifyCommit("other-chain", set, 5, block, CommitOf({"v1", "v2", "v3"}, 5, block)).ok());
 }
 
 TEST_CASE("a validator set must be sorted, unique and have power") {

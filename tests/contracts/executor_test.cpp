@@ -1,6 +1,7 @@
+#include "contracts/executor.h"
+
 #include <doctest/doctest.h>
 
-#include "contracts/executor.h"
 #include "contracts/genesis_state.h"
 #include "contracts/state_keys.h"
 #include "test_util.h"
@@ -30,7 +31,9 @@ struct Fixture {
   uint64_t Balance(const std::string& who) {
     return *ReadU64(state, state_keys::Balance(kBatch, KeyOf(who).Public()));
   }
-  uint64_t Nonce(const std::string& who) { return ReadAccount(state, KeyOf(who).Public())->nonce(); }
+  uint64_t Nonce(const std::string& who) {
+    return ReadAccount(state, KeyOf(who).Public())->nonce();
+  }
   bool Has(const std::string& who, pb::Role role, const std::string& region) {
     return *HasRole(state, region, role, KeyOf(who).Public());
   }
@@ -81,7 +84,8 @@ TEST_CASE("the authority role is not granted by a single authority") {
 
 TEST_CASE("granting a held role or in an unknown region is refused") {
   Fixture f;
-  CHECK(f.Run(GrantBody("sh-auth", "op", pb::ROLE_OPERATOR, "SH", 0), "sh-auth").code() == pb::RECEIPT_OK);
+  CHECK(f.Run(GrantBody("sh-auth", "op", pb::ROLE_OPERATOR, "SH", 0), "sh-auth").code() ==
+        pb::RECEIPT_OK);
   CHECK(f.Run(GrantBody("sh-auth", "op", pb::ROLE_OPERATOR, "SH", 1), "sh-auth").code() ==
         pb::RECEIPT_ALREADY_EXISTS);
   CHECK(f.Run(GrantBody("sh-auth", "op", pb::ROLE_OPERATOR, "XX", 2), "sh-auth").code() ==
@@ -123,7 +127,8 @@ TEST_CASE("transferring more than the free balance fails and changes nothing but
 
 TEST_CASE("a transfer of an unknown batch is refused and moves nothing") {
   Fixture f;
-  CHECK(f.Run(TransferBody("owner", "alice", 1, 0, "NO-SUCH-BATCH"), "owner").code() == pb::RECEIPT_NOT_FOUND);
+  CHECK(f.Run(TransferBody("owner", "alice", 1, 0, "NO-SUCH-BATCH"), "owner").code() ==
+        pb::RECEIPT_NOT_FOUND);
   CHECK(f.Balance("owner") == 1'000'000);
 }
 
@@ -134,7 +139,8 @@ TEST_CASE("a replayed transaction (a used nonce) makes the block invalid") {
   auto out = ApplyBlock(f.state, f.Ctx(), std::span<const DecodedTx>(&replay, 1));
   REQUIRE_FALSE(out.ok());
   CHECK(out.status().code() == StatusCode::kFailedPrecondition);
-  CHECK(out.status().message().find("nonce 0 is not the sender's next nonce 1") != std::string::npos);
+  CHECK(out.status().message().find("nonce 0 is not the sender's next nonce 1") !=
+        std::string::npos);
 }
 
 TEST_CASE("a nonce from the future makes the block invalid") {
@@ -157,7 +163,8 @@ TEST_CASE("an expired transaction makes the block invalid") {
 TEST_CASE("one sender's consecutive nonces apply in one block") {
   Fixture f;
   std::vector<DecodedTx> txs;
-  for (uint64_t n = 0; n < 5; ++n) txs.push_back(Decoded(TransferBody("owner", "alice", 10, n), "owner"));
+  for (uint64_t n = 0; n < 5; ++n)
+    txs.push_back(Decoded(TransferBody("owner", "alice", 10, n), "owner"));
   auto out = ApplyBlock(f.state, f.Ctx(), txs);
   REQUIRE(out.ok());
   f.state.Apply(out->changes);

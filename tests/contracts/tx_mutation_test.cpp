@@ -18,7 +18,7 @@ namespace {
 // A signed transaction and the parts a mutation must not be able to change unnoticed.
 struct Original {
   std::string envelope;
-  std::string body;       // exactly as signed
+  std::string body;  // exactly as signed
   std::string signature;
   Hash32 id{};
 };
@@ -109,7 +109,8 @@ TEST_CASE("a byte inserted anywhere in a transaction is refused or fails its sig
   for (const Original& o : Originals()) {
     for (size_t i = 0; i <= o.envelope.size(); ++i) {
       for (char c : {'\x00', '\x01', '\x80', '\xff', m.Byte()}) {
-        INFO("seed ", kSeed, " byte ", static_cast<int>(static_cast<uint8_t>(c)), " inserted at ", i);
+        INFO("seed ", kSeed, " byte ", static_cast<int>(static_cast<uint8_t>(c)), " inserted at ",
+             i);
         CheckMutant(o, InsertByte(o.envelope, i, c));
       }
     }
@@ -176,7 +177,8 @@ TEST_CASE("random bytes and oversized envelopes are refused with a reason") {
   CHECK(big.status().code() == StatusCode::kResourceExhausted);
   CHECK(big.status().message().find("limit") != std::string::npos);
   // Within the limit, the same padding is an unknown field and refused as such.
-  std::string unknown = o.envelope + LengthDelimited(15, std::string(kMaxTxBytes - o.envelope.size() - 8, 'x'));
+  std::string unknown =
+      o.envelope + LengthDelimited(15, std::string(kMaxTxBytes - o.envelope.size() - 8, 'x'));
   REQUIRE(unknown.size() <= kMaxTxBytes);
   CHECK(DecodeTx(kChainId, unknown).status().message().find("unknown fields") != std::string::npos);
   // A body so large that the envelope's length prefix runs past the end.

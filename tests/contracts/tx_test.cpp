@@ -1,7 +1,8 @@
+#include "contracts/tx.h"
+
 #include <doctest/doctest.h>
 
 #include "chain/limits.h"
-#include "contracts/tx.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -46,7 +47,8 @@ TEST_CASE("a signature made for one chain does not verify on another") {
 }
 
 TEST_CASE("malformed envelopes are refused with a reason") {
-  CHECK(DecodeTx(kChainId, "not protobuf \xff\xff").status().code() == StatusCode::kInvalidArgument);
+  CHECK(DecodeTx(kChainId, "not protobuf \xff\xff").status().code() ==
+        StatusCode::kInvalidArgument);
   CHECK(DecodeTx(kChainId, std::string(kMaxTxBytes + 1, 'a')).status().code() ==
         StatusCode::kResourceExhausted);
 
@@ -54,11 +56,14 @@ TEST_CASE("malformed envelopes are refused with a reason") {
   env.ParseFromString(Signed(TransferBody("owner", "alice", 5, 0), "owner"));
   pb::TxEnvelope no_sig = env;
   no_sig.clear_signatures();
-  CHECK(DecodeTx(kChainId, no_sig.SerializeAsString()).status().message().find("exactly 1 signature") !=
-        std::string::npos);
+  CHECK(DecodeTx(kChainId, no_sig.SerializeAsString())
+            .status()
+            .message()
+            .find("exactly 1 signature") != std::string::npos);
   pb::TxEnvelope short_sig = env;
   short_sig.set_signatures(0, "abc");
-  CHECK(DecodeTx(kChainId, short_sig.SerializeAsString()).status().code() == StatusCode::kInvalidArgument);
+  CHECK(DecodeTx(kChainId, short_sig.SerializeAsString()).status().code() ==
+        StatusCode::kInvalidArgument);
 
   pb::TxBody no_action = Body("owner", 0);
   CHECK(DecodeTx(kChainId, Signed(no_action, "owner")).status().message().find("no action") !=
@@ -69,7 +74,8 @@ TEST_CASE("malformed envelopes are refused with a reason") {
         std::string::npos);
   pb::TxBody long_memo = TransferBody("owner", "alice", 5, 0);
   long_memo.set_memo(std::string(kMaxMemoBytes + 1, 'm'));
-  CHECK(DecodeTx(kChainId, Signed(long_memo, "owner")).status().message().find("memo") != std::string::npos);
+  CHECK(DecodeTx(kChainId, Signed(long_memo, "owner")).status().message().find("memo") !=
+        std::string::npos);
   pb::TxBody bad_sender = TransferBody("owner", "alice", 5, 0);
   bad_sender.set_sender(std::string(32, '\0'));
   CHECK(DecodeTx(kChainId, SignTx(bad_sender, KeyOf("owner"))).status().message().find("sender") !=
@@ -104,18 +110,24 @@ TEST_CASE("actions with malformed fields are refused before they can reach a blo
     CHECK(tx.status().code() == StatusCode::kInvalidArgument);
     return tx.status().message();
   };
-  CHECK(error_of(TransferBody("owner", "alice", 0, 0)).find("grams must be > 0") != std::string::npos);
+  CHECK(error_of(TransferBody("owner", "alice", 0, 0)).find("grams must be > 0") !=
+        std::string::npos);
   CHECK(error_of(TransferBody("owner", "owner", 5, 0)).find("oneself") != std::string::npos);
-  CHECK(error_of(TransferBody("owner", "alice", 5, 0, "bad/serial")).find("serial") != std::string::npos);
+  CHECK(error_of(TransferBody("owner", "alice", 5, 0, "bad/serial")).find("serial") !=
+        std::string::npos);
   pb::TxBody off_curve = TransferBody("owner", "alice", 5, 0);
-  off_curve.mutable_transfer()->set_to(std::string(32, '\xff'));  // not an x coordinate on the curve
+  off_curve.mutable_transfer()->set_to(
+      std::string(32, '\xff'));  // not an x coordinate on the curve
   CHECK(error_of(off_curve).find("recipient") != std::string::npos);
   pb::TxBody short_to = TransferBody("owner", "alice", 5, 0);
   short_to.mutable_transfer()->set_to("short");
   CHECK(error_of(short_to).find("recipient") != std::string::npos);
-  CHECK(error_of(GrantBody("owner", "alice", pb::ROLE_UNSPECIFIED, "SH", 0)).find("role") != std::string::npos);
-  CHECK(error_of(GrantBody("owner", "alice", static_cast<pb::Role>(99), "SH", 0)).find("role") != std::string::npos);
-  CHECK(error_of(GrantBody("owner", "alice", pb::ROLE_VERIFIER, "", 0)).find("region") != std::string::npos);
+  CHECK(error_of(GrantBody("owner", "alice", pb::ROLE_UNSPECIFIED, "SH", 0)).find("role") !=
+        std::string::npos);
+  CHECK(error_of(GrantBody("owner", "alice", static_cast<pb::Role>(99), "SH", 0)).find("role") !=
+        std::string::npos);
+  CHECK(error_of(GrantBody("owner", "alice", pb::ROLE_VERIFIER, "", 0)).find("region") !=
+        std::string::npos);
   pb::TxBody bad_account = GrantBody("owner", "alice", pb::ROLE_VERIFIER, "SH", 0);
   bad_account.mutable_grant_role()->set_account("x");
   CHECK(error_of(bad_account).find("account") != std::string::npos);

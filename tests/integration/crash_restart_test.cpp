@@ -1,6 +1,6 @@
-// A real puhuid under load, killed with SIGKILL at arbitrary moments, restarted: it must come back at
-// its last whole block with the same hashes and state roots, keep every transaction it reported as
-// committed, and carry on committing.
+// A real puhuid under load, killed with SIGKILL at arbitrary moments, restarted: it must come back
+// at its last whole block with the same hashes and state roots, keep every transaction it reported
+// as committed, and carry on committing.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -40,7 +40,9 @@ std::map<uint64_t, std::pair<std::string, std::string>> Chain(RpcClient& c) {
 
 }  // namespace
 
-TEST_CASE("a node killed with SIGKILL under load restarts at its last block and loses nothing committed") {
+TEST_CASE(
+    "a node killed with SIGKILL under load restarts at its last block and loses nothing "
+    "committed") {
   TempDir dir;
   std::string home = InitTestHome(dir);
   NodeProcess node(home, dir / "node.log");
@@ -55,7 +57,8 @@ TEST_CASE("a node killed with SIGKILL under load restarts at its last block and 
     auto client = RpcClient::FromUrl(node.url());
     REQUIRE(client.ok());
     client->set_timeout(std::chrono::seconds(10));
-    // Resume from the committed nonce: admitted-but-uncommitted transactions may be lost in a crash.
+    // Resume from the committed nonce: admitted-but-uncommitted transactions may be lost in a
+    // crash.
     nonce = CallOk(*client, "account_get", {{"address", Addr("owner")}})["nonce"];
 
     // Load: batches of signed transfers, while blocks are being produced.
@@ -63,7 +66,8 @@ TEST_CASE("a node killed with SIGKILL under load restarts at its last block and 
     for (int b = 0; b < batches; ++b) {
       json txs = json::array();
       for (int i = 0; i < 100; ++i) {
-        txs.push_back(Hex(AsBytes(Signed(TransferBody("owner", i % 2 ? "alice" : "bob", 1 + rng() % 50, nonce++), "owner"))));
+        txs.push_back(Hex(AsBytes(Signed(
+            TransferBody("owner", i % 2 ? "alice" : "bob", 1 + rng() % 50, nonce++), "owner"))));
       }
       json results = CallOk(*client, "tx_submit_batch", {{"txs", txs}});
       for (const auto& r : results) {
@@ -97,7 +101,9 @@ TEST_CASE("a node killed with SIGKILL under load restarts at its last block and 
     for (const auto& [hash, where] : committed) {
       json r = CallOk(*after, "tx_get", {{"hash", hash}});
       REQUIRE(r["status"] == "committed");
-      CHECK(std::to_string(r["height"].get<uint64_t>()) + ":" + std::to_string(r["index"].get<uint64_t>()) == where);
+      CHECK(std::to_string(r["height"].get<uint64_t>()) + ":" +
+                std::to_string(r["index"].get<uint64_t>()) ==
+            where);
     }
   }
 
@@ -105,7 +111,9 @@ TEST_CASE("a node killed with SIGKILL under load restarts at its last block and 
   auto client = RpcClient::FromUrl(node.url());
   REQUIRE(client.ok());
   uint64_t next = CallOk(*client, "account_get", {{"address", Addr("owner")}})["pending_nonce"];
-  json sent = CallOk(*client, "tx_submit", {{"tx", Hex(AsBytes(Signed(TransferBody("owner", "carol", 5, next), "owner")))}});
+  json sent =
+      CallOk(*client, "tx_submit",
+             {{"tx", Hex(AsBytes(Signed(TransferBody("owner", "carol", 5, next), "owner")))}});
   bool done = false;
   for (int i = 0; i < 200 && !done; ++i) {
     auto r = client->Call("tx_get", {{"hash", sent["tx_hash"]}});
@@ -115,7 +123,8 @@ TEST_CASE("a node killed with SIGKILL under load restarts at its last block and 
   CHECK(done);
   uint64_t total = 0;
   for (const char* who : {"owner", "alice", "bob", "carol"}) {
-    total += CallOk(*client, "balance_get", {{"batch", kBatch}, {"address", Addr(who)}})["grams"].get<uint64_t>();
+    total += CallOk(*client, "balance_get", {{"batch", kBatch}, {"address", Addr(who)}})["grams"]
+                 .get<uint64_t>();
   }
   CHECK(total == 1'000'000);
   CHECK(node.Kill(SIGTERM) == 0);
@@ -129,7 +138,8 @@ TEST_CASE("a restarted node keeps its state root and resumes from the same heigh
   node.Start();
   auto client = RpcClient::FromUrl(node.url());
   REQUIRE(client.ok());
-  json tx = CallOk(*client, "tx_submit", {{"tx", Hex(AsBytes(Signed(TransferBody("owner", "alice", 42, 0), "owner")))}});
+  json tx = CallOk(*client, "tx_submit",
+                   {{"tx", Hex(AsBytes(Signed(TransferBody("owner", "alice", 42, 0), "owner")))}});
   for (int i = 0; i < 200; ++i) {
     auto r = client->Call("tx_get", {{"hash", tx["tx_hash"]}});
     if (r.ok() && (*r)["status"] == "committed") break;
@@ -143,5 +153,6 @@ TEST_CASE("a restarted node keeps its state root and resumes from the same heigh
   json r = CallOk(*again, "tx_get", {{"hash", tx["tx_hash"]}});
   REQUIRE(r["status"] == "committed");
   CHECK(r["receipt"]["ok"] == true);
-  CHECK(CallOk(*again, "balance_get", {{"batch", kBatch}, {"address", Addr("alice")}})["grams"] == 42);
+  CHECK(CallOk(*again, "balance_get", {{"batch", kBatch}, {"address", Addr("alice")}})["grams"] ==
+        42);
 }

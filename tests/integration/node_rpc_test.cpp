@@ -1,12 +1,12 @@
-// The JSON-RPC edge of a real puhuid: every kind of bad input gets a stable error code and a message
-// a person can act on, and changes nothing; puhui-cli drives the same node end to end.
+// The JSON-RPC edge of a real puhuid: every kind of bad input gets a stable error code and a
+// message a person can act on, and changes nothing; puhui-cli drives the same node end to end.
 #include <doctest/doctest.h>
 
 #include "chain/smt.h"
 #include "contracts/state_keys.h"
 #include "node/rpc_client.h"
-#include "rpc/encode.h"
 #include "process.h"
+#include "rpc/encode.h"
 
 using namespace puhui;
 using namespace puhui::testing;
@@ -46,7 +46,9 @@ struct RunningNode {
   }
 };
 
-std::string HexTx(const pb::TxBody& body, const std::string& signer) { return Hex(AsBytes(Signed(body, signer))); }
+std::string HexTx(const pb::TxBody& body, const std::string& signer) {
+  return Hex(AsBytes(Signed(body, signer)));
+}
 
 }  // namespace
 
@@ -63,7 +65,8 @@ TEST_CASE("node RPC: malformed requests get JSON-RPC errors, not crashes") {
   auto big = n.client.Post(std::string(5u << 20, ' '));
   REQUIRE(big.ok());
   CHECK(big->first == 413);
-  auto batch = n.client.Post(R"([{"jsonrpc":"2.0","id":1,"method":"node_status"},{"jsonrpc":"2.0","id":2,"method":"nope"}])");
+  auto batch = n.client.Post(
+      R"([{"jsonrpc":"2.0","id":1,"method":"node_status"},{"jsonrpc":"2.0","id":2,"method":"nope"}])");
   json b = json::parse(batch->second);
   REQUIRE(b.is_array());
   CHECK(b.size() == 2);
@@ -74,7 +77,8 @@ TEST_CASE("node RPC: malformed requests get JSON-RPC errors, not crashes") {
   CHECK(n.ErrorCode("account_get", {{"address", std::string(64, 'f')}}) == -32602);
   CHECK(n.client.last_error().message.find("param 'address'") != std::string::npos);
   // In a batch submission a malformed entry fails alone.
-  json mixed = n.Ok("tx_submit_batch", {{"txs", {"zz", HexTx(TransferBody("owner", "alice", 1, 0), "owner")}}});
+  json mixed = n.Ok("tx_submit_batch",
+                    {{"txs", {"zz", HexTx(TransferBody("owner", "alice", 1, 0), "owner")}}});
   REQUIRE(mixed.size() == 2);
   CHECK(mixed[0]["error"]["code"] == -32602);
   CHECK(mixed[1].contains("tx_hash"));
@@ -82,13 +86,15 @@ TEST_CASE("node RPC: malformed requests get JSON-RPC errors, not crashes") {
   CHECK(n.Ok("node_status", json::object())["chain_id"] == kChainId);
 }
 
-TEST_CASE("node RPC: bad, foreign, replayed and duplicate transactions are refused and change nothing") {
+TEST_CASE(
+    "node RPC: bad, foreign, replayed and duplicate transactions are refused and change nothing") {
   RunningNode n;
   json before = n.Ok("balance_get", {{"batch", kBatch}, {"address", Addr("owner")}});
 
   CHECK(n.ErrorCode("tx_submit", {{"tx", "00ff"}}) == 1001);  // not a TxEnvelope
   CHECK(n.ErrorCode("tx_submit", {{"tx", "xyz"}}) == -32602);
-  CHECK(n.ErrorCode("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 5, 0), "alice")}}) == 1007);
+  CHECK(n.ErrorCode("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 5, 0), "alice")}}) ==
+        1007);
   CHECK(n.client.last_error().message.find("signature") != std::string::npos);
   pb::TxBody foreign = TransferBody("owner", "alice", 5, 0);
   foreign.set_chain_id("another-chain");
@@ -109,7 +115,8 @@ TEST_CASE("node RPC: bad, foreign, replayed and duplicate transactions are refus
   CHECK(receipt["receipt"]["ok"] == true);
   CHECK(n.ErrorCode("tx_submit", {{"tx", good}}) == 1003);  // already committed
   // The same nonce re-signed with different content is a replay of a used nonce.
-  CHECK(n.ErrorCode("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 6, 0), "owner")}}) == 1005);
+  CHECK(n.ErrorCode("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 6, 0), "owner")}}) ==
+        1005);
   CHECK(n.client.last_error().message.find("already used") != std::string::npos);
 
   json after = n.Ok("balance_get", {{"batch", kBatch}, {"address", Addr("owner")}});
@@ -118,7 +125,8 @@ TEST_CASE("node RPC: bad, foreign, replayed and duplicate transactions are refus
 
 TEST_CASE("node RPC: a business-rule failure commits with a failed receipt and a reason") {
   RunningNode n;
-  json sent = n.Ok("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 2'000'000, 0), "owner")}});
+  json sent =
+      n.Ok("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 2'000'000, 0), "owner")}});
   json r = n.WaitCommitted(sent["tx_hash"]);
   CHECK(r["receipt"]["ok"] == false);
   CHECK(r["receipt"]["code"] == "insufficient_funds");
@@ -129,7 +137,9 @@ TEST_CASE("node RPC: a business-rule failure commits with a failed receipt and a
 
 TEST_CASE("node RPC: blocks, state proofs and accounts are served") {
   RunningNode n;
-  json sent = n.Ok("tx_submit", {{"tx", HexTx(GrantBody("sh-auth", "verifier", pb::ROLE_VERIFIER, "SH", 0), "sh-auth")}});
+  json sent = n.Ok(
+      "tx_submit",
+      {{"tx", HexTx(GrantBody("sh-auth", "verifier", pb::ROLE_VERIFIER, "SH", 0), "sh-auth")}});
   json r = n.WaitCommitted(sent["tx_hash"]);
   uint64_t height = r["height"];
   json block = n.Ok("block_get", {{"height", height}});
@@ -163,8 +173,9 @@ TEST_CASE("puhui-cli: keys, a signed transfer that waits for commit, and queries
   auto [code_show, shown] = RunCommand({cli, "keys", "show", n.dir / "bob.key"});
   CHECK(shown.substr(0, 64) == bob);
 
-  auto [code_tx, out_tx] = RunCommand({cli, "--node", n.process.url(), "tx", "transfer", "--key", owner_key,
-                                       "--batch", kBatch, "--to", bob, "--grams", "1234"});
+  auto [code_tx, out_tx] =
+      RunCommand({cli, "--node", n.process.url(), "tx", "transfer", "--key", owner_key, "--batch",
+                  kBatch, "--to", bob, "--grams", "1234"});
   CHECK_MESSAGE(code_tx == 0, out_tx);
   CHECK(json::parse(out_tx)["receipt"]["ok"] == true);
   auto [code_bal, out_bal] = RunCommand({cli, "--node", n.process.url(), "balance", kBatch, bob});
@@ -172,10 +183,12 @@ TEST_CASE("puhui-cli: keys, a signed transfer that waits for commit, and queries
   CHECK(json::parse(out_bal)["grams"] == 1234);
   auto [code_status, out_status] = RunCommand({cli, "--node", n.process.url(), "status"});
   CHECK(json::parse(out_status)["chain_id"] == kChainId);
-  auto [code_bad, out_bad] = RunCommand({cli, "--node", n.process.url(), "tx", "transfer", "--key", owner_key,
-                                         "--batch", kBatch, "--to", "nothex", "--grams", "1"});
+  auto [code_bad, out_bad] =
+      RunCommand({cli, "--node", n.process.url(), "tx", "transfer", "--key", owner_key, "--batch",
+                  kBatch, "--to", "nothex", "--grams", "1"});
   CHECK(code_bad == 2);
-  auto [code_flag, out_flag] = RunCommand({BinaryPath("puhuid"), "start", "--home", n.home, "--rpc_port", "1"});
+  auto [code_flag, out_flag] =
+      RunCommand({BinaryPath("puhuid"), "start", "--home", n.home, "--rpc_port", "1"});
   CHECK(code_flag == 2);
 }
 

@@ -22,7 +22,9 @@
 
 namespace puhui::testing {
 
-inline std::string BinaryPath(const std::string& name) { return std::string(PUHUI_BINARY_DIR) + "/" + name; }
+inline std::string BinaryPath(const std::string& name) {
+  return std::string(PUHUI_BINARY_DIR) + "/" + name;
+}
 
 // Runs a command to completion (bounded), returning its exit code and stdout.
 inline std::pair<int, std::string> RunCommand(const std::vector<std::string>& args) {
@@ -53,7 +55,8 @@ inline std::pair<int, std::string> RunCommand(const std::vector<std::string>& ar
 // A puhuid process with its stderr in a log file.
 class NodeProcess {
  public:
-  NodeProcess(std::string home, std::string log_path) : home_(std::move(home)), log_(std::move(log_path)) {}
+  NodeProcess(std::string home, std::string log_path)
+      : home_(std::move(home)), log_(std::move(log_path)) {}
   ~NodeProcess() {
     if (pid_ > 0) Kill(SIGKILL);
   }

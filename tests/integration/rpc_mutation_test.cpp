@@ -1,7 +1,7 @@
-// Every JSON-RPC method of a real puhuid under hostile params: every parameter given a value of every
-// JSON type, by name and by position, alone and beside valid ones, and names the method does not
-// take. Each answer is an invalid-params error or an application error with a message — or a valid
-// result — and afterwards the node serves the same state it had before.
+// Every JSON-RPC method of a real puhuid under hostile params: every parameter given a value of
+// every JSON type, by name and by position, alone and beside valid ones, and names the method does
+// not take. Each answer is an invalid-params error or an application error with a message — or a
+// valid result — and afterwards the node serves the same state it had before.
 #include <doctest/doctest.h>
 
 #include <set>
@@ -31,7 +31,8 @@ struct RunningNode {
   int next_id = 1;
 
   // The raw answer to a request whose params are `params_text` (JSON text, sent as written).
-  std::pair<int, std::string> Send(const std::string& method, const std::string& params_text, int id) {
+  std::pair<int, std::string> Send(const std::string& method, const std::string& params_text,
+                                   int id) {
     std::string body = R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":)" +
                        json(method).dump() + R"(,"params":)" + params_text + "}";
     auto r = client.Post(body);
@@ -109,16 +110,49 @@ std::string Nested(size_t depth, char open, char close, const std::string& inner
 // Values of every JSON type, as JSON text, so that numbers no C++ value holds can be sent too.
 std::vector<std::string> WrongValues() {
   const std::string hex32(64, '0');
-  return {"null", "true", "false", "0", "1", "-1", "-0", "0.5", "1.0", "1e300", "-1e300", "1e-300",
-          "-9223372036854775808", "18446744073709551615", "18446744073709551616",
-          "123456789012345678901234567890", R"("")", R"("x")", R"("-1")", R"("0x")", R"("1.5")",
-          R"("18446744073709551616")", R"("00")", R"("\u0000")", R"("碳普惠")",
-          "\"" + std::string(62, 'a') + "\"", "\"" + std::string(66, 'a') + "\"",
-          "\"" + std::string(64, 'g') + "\"", "\"" + std::string(64, 'f') + "\"",
-          "\"0x" + hex32 + "\"", "\"0X" + hex32 + "\"", "\" " + hex32 + "\"",
-          "\"" + std::string(300'000, 'a') + "\"", "[]", "[1,2,3]", R"(["00"])", "[null]",
-          "[\"" + hex32 + "\"]", "{}", R"({"a":1})", R"({"hash":"00"})",
-          Nested(50, '[', ']', "1"), Nested(50, '{', '}', "1")};
+  return {"null",
+          "true",
+          "false",
+          "0",
+          "1",
+          "-1",
+          "-0",
+          "0.5",
+          "1.0",
+          "1e300",
+          "-1e300",
+          "1e-300",
+          "-9223372036854775808",
+          "18446744073709551615",
+          "18446744073709551616",
+          "123456789012345678901234567890",
+          R"("")",
+          R"("x")",
+          R"("-1")",
+          R"("0x")",
+          R"("1.5")",
+          R"("18446744073709551616")",
+          R"("00")",
+          R"("\u0000")",
+          R"("碳普惠")",
+          "\"" + std::string(62, 'a') + "\"",
+          "\"" + std::string(66, 'a') + "\"",
+          "\"" + std::string(64, 'g') + "\"",
+          "\"" + std::string(64, 'f') + "\"",
+          "\"0x" + hex32 + "\"",
+          "\"0X" + hex32 + "\"",
+          "\" " + hex32 + "\"",
+          "\"" + std::string(300'000, 'a') + "\"",
+          "[]",
+          "[1,2,3]",
+          R"(["00"])",
+          "[null]",
+          "[\"" + hex32 + "\"]",
+          "{}",
+          R"({"a":1})",
+          R"({"hash":"00"})",
+          Nested(50, '[', ']', "1"),
+          Nested(50, '{', '}', "1")};
 }
 
 struct MethodParams {
@@ -128,7 +162,8 @@ struct MethodParams {
 
 }  // namespace
 
-TEST_CASE("node RPC: every parameter of every method refuses every wrong type and changes nothing") {
+TEST_CASE(
+    "node RPC: every parameter of every method refuses every wrong type and changes nothing") {
   RunningNode n;
   for (int i = 0; i < 200 && n.Ok("node_status", json::object())["latest_height"] < 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -149,7 +184,8 @@ TEST_CASE("node RPC: every parameter of every method refuses every wrong type an
   };
   // The table must cover what the node serves.
   std::set<std::string> listed;
-  for (const json& m : n.Ok("rpc_methods", json::object())) listed.insert(m["name"].get<std::string>());
+  for (const json& m : n.Ok("rpc_methods", json::object()))
+    listed.insert(m["name"].get<std::string>());
   std::set<std::string> covered;
   for (const auto& m : methods) covered.insert(m.name);
   REQUIRE(listed == covered);
@@ -190,7 +226,8 @@ TEST_CASE("node RPC: every parameter of every method refuses every wrong type an
       all_valid += json(m.params[q].first).dump() + ":" + m.params[q].second + ",";
       all_positional += m.params[q].second + ",";
     }
-    for (const std::string& value : {std::string("1"), std::string("null"), Nested(50, '{', '}', "1")}) {
+    for (const std::string& value :
+         {std::string("1"), std::string("null"), Nested(50, '{', '}', "1")}) {
       check(m.name, all_valid + R"("no_such_param":)" + value + "}");
       check(m.name, all_positional + value + "]");
     }
@@ -205,7 +242,8 @@ TEST_CASE("node RPC: every parameter of every method refuses every wrong type an
   CHECK(n.Ok("node_status", json::object())["chain_id"] == kChainId);
 }
 
-TEST_CASE("node RPC: params that are not an object or array, or nest too deep, are invalid requests") {
+TEST_CASE(
+    "node RPC: params that are not an object or array, or nest too deep, are invalid requests") {
   RunningNode n;
   for (const char* params : {"null", "1", R"("x")", "true"}) {
     INFO("params ", params);
@@ -228,7 +266,8 @@ TEST_CASE("node RPC: params that are not an object or array, or nest too deep, a
   CHECK(n.Ok("node_status", json::object())["chain_id"] == kChainId);
 }
 
-TEST_CASE("node RPC: random and mutated bodies are answered with JSON-RPC errors and change nothing") {
+TEST_CASE(
+    "node RPC: random and mutated bodies are answered with JSON-RPC errors and change nothing") {
   RunningNode n;
   const json before = n.State();
   Mutator m(kSeed);
@@ -242,8 +281,8 @@ TEST_CASE("node RPC: random and mutated bodies are answered with JSON-RPC errors
   }
   const std::vector<std::string> requests = {
       R"({"jsonrpc":"2.0","id":1,"method":"block_get","params":{"height":1,"raw":true}})",
-      R"({"jsonrpc":"2.0","id":2,"method":"balance_get","params":[")" + std::string(kBatch) + R"(",")" +
-          Addr("owner") + R"("]})",
+      R"({"jsonrpc":"2.0","id":2,"method":"balance_get","params":[")" + std::string(kBatch) +
+          R"(",")" + Addr("owner") + R"("]})",
       R"([{"jsonrpc":"2.0","id":3,"method":"tx_submit","params":{"tx":"0a00"}},)"
       R"({"jsonrpc":"2.0","id":4,"method":"state_get","params":{"key":"61","height":"0"}}])",
   };

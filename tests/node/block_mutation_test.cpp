@@ -1,7 +1,7 @@
-// Ledger::Validate against mutated blocks: a real proposal with a last commit and a few transactions,
-// edited at every level (raw bytes, header, transaction envelopes, certificate). Every mutant is
-// refused with a reason, or it is the same block — same hash, same transactions, same resulting
-// state — and the ledger's tip never moves.
+// Ledger::Validate against mutated blocks: a real proposal with a last commit and a few
+// transactions, edited at every level (raw bytes, header, transaction envelopes, certificate).
+// Every mutant is refused with a reason, or it is the same block — same hash, same transactions,
+// same resulting state — and the ledger's tip never moves.
 #include <doctest/doctest.h>
 #include <google/protobuf/stubs/logging.h>
 
@@ -32,7 +32,8 @@ pb::Commit Certify(const ExecutedBlock& b) {
   pb::SignedVote* sv = c.add_precommits();
   sv->set_vote(EncodeVote(v));
   const Signature sig =
-      KeyOf("validator").SignWithAux(SigningHash(kChainId, SignKind::kVote, AsBytes(sv->vote())), Hash32{});
+      KeyOf("validator")
+          .SignWithAux(SigningHash(kChainId, SignKind::kVote, AsBytes(sv->vote())), Hash32{});
   sv->set_signature(ToString(ByteView(sig)));
   return c;
 }
@@ -56,15 +57,17 @@ struct Fixture {
 
   Fixture() {
     const PublicKey proposer = KeyOf("validator").Public();
-    auto b1 = ledger->Propose({Tx(GrantBody("sh-auth", "verifier", pb::ROLE_VERIFIER, "SH", 0), "sh-auth")},
-                              1, proposer, nullptr);
+    auto b1 = ledger->Propose(
+        {Tx(GrantBody("sh-auth", "verifier", pb::ROLE_VERIFIER, "SH", 0), "sh-auth")}, 1, proposer,
+        nullptr);
     REQUIRE(b1.ok());
     REQUIRE(ledger->Commit(*b1, Certify(*b1)).ok());
     pb::TxBody memo = TransferBody("owner", "bob", 7, 1);
     memo.set_memo("second transfer");
-    auto b2 = ledger->Propose({Tx(TransferBody("owner", "alice", 5, 0), "owner"), Tx(memo, "owner"),
-                               Tx(GrantBody("js-auth", "alice", pb::ROLE_MERCHANT, "JS", 0), "js-auth")},
-                              2, proposer, nullptr);
+    auto b2 =
+        ledger->Propose({Tx(TransferBody("owner", "alice", 5, 0), "owner"), Tx(memo, "owner"),
+                         Tx(GrantBody("js-auth", "alice", pb::ROLE_MERCHANT, "JS", 0), "js-auth")},
+                        2, proposer, nullptr);
     REQUIRE(b2.ok());
     REQUIRE(b2->txs.size() == 3);
     proposal = std::move(*b2);
@@ -108,8 +111,9 @@ struct Fixture {
     CHECK(r->receipts_root == proposal.receipts_root);
     CHECK(r->hash == BlockHash(AsBytes(r->block.header())));
     if (r->hash != proposal.hash) {
-      // Another hash is only acceptable for another block: the proposer chooses the time, so a later
-      // time_ms makes a different valid proposal. Every other field, and the encoding, must be ours.
+      // Another hash is only acceptable for another block: the proposer chooses the time, so a
+      // later time_ms makes a different valid proposal. Every other field, and the encoding, must
+      // be ours.
       pb::BlockHeader same_time = r->header;
       same_time.set_time_ms(proposal.header.time_ms());
       CHECK_MESSAGE(same_time.SerializeAsString() == proposal.block.header(),
@@ -185,7 +189,8 @@ TEST_CASE("a block header in any encoding but its own is refused, so a block has
 
 TEST_CASE("a header naming a proposer outside the validator set is refused") {
   Fixture f;
-  for (const std::string& proposer : {RawAddr("alice"), std::string(32, '\0'), std::string(), std::string("short")}) {
+  for (const std::string& proposer :
+       {RawAddr("alice"), std::string(32, '\0'), std::string(), std::string("short")}) {
     pb::BlockHeader h = f.proposal.header;
     h.set_proposer(proposer);
     auto r = f.ledger->Validate(f.WithHeader(h.SerializeAsString()), f.verifier);
@@ -232,7 +237,8 @@ TEST_CASE("edited transactions inside a block are refused, or are the same trans
     }
     for (int i = 0; i < 500; ++i) {
       std::string mutant = m.Mutate(env);
-      INFO("seed ", kSeed + 2, " transaction ", t, " iteration ", i, " envelope ", Hex(AsBytes(mutant)));
+      INFO("seed ", kSeed + 2, " transaction ", t, " iteration ", i, " envelope ",
+           Hex(AsBytes(mutant)));
       f.Check(f.WithTx(t, mutant));
     }
   }
@@ -269,7 +275,8 @@ TEST_CASE("an edited certificate of the previous block is refused") {
       c.mutable_precommits(0)->set_signature(m.Mutate(signature));
     }
     INFO("seed ", kSeed + 3, " iteration ", i, " commit ", c.ShortDebugString());
-    if (c.SerializeAsString() != original.SerializeAsString()) CHECK_FALSE(f.Check(f.WithCommit(c)));
+    if (c.SerializeAsString() != original.SerializeAsString())
+      CHECK_FALSE(f.Check(f.WithCommit(c)));
   }
 }
 

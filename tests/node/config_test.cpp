@@ -1,8 +1,9 @@
+#include "node/config.h"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
 
-#include "node/config.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -37,12 +38,14 @@ TEST_CASE("config errors name the field instead of keeping a default or wrapping
     return c.status().message();
   };
   CHECK(error_of(R"({"rpc_prot": 1})").find("unknown field 'rpc_prot'") != std::string::npos);
-  CHECK(error_of(R"({"rpc_port": 92237})").find("'rpc_port' must be an integer in 0..65535") != std::string::npos);
+  CHECK(error_of(R"({"rpc_port": 92237})").find("'rpc_port' must be an integer in 0..65535") !=
+        std::string::npos);
   CHECK(error_of(R"({"rpc_threads": -1})").find("rpc_threads") != std::string::npos);
   CHECK(error_of(R"({"rpc_max_batch": 0})").find("rpc_max_batch") != std::string::npos);
   CHECK(error_of(R"({"verify_threads": 100000})").find("verify_threads") != std::string::npos);
   CHECK(error_of(R"({"moniker": 5})").find("'moniker' must be a string") != std::string::npos);
-  CHECK(error_of(R"({"mempool": {"max_tx": 5}})").find("unknown field 'max_tx' in 'mempool'") != std::string::npos);
+  CHECK(error_of(R"({"mempool": {"max_tx": 5}})").find("unknown field 'max_tx' in 'mempool'") !=
+        std::string::npos);
   CHECK(error_of("not json").find("not a JSON object") != std::string::npos);
   CHECK(LoadConfig(dir / "missing.json").status().code() == StatusCode::kNotFound);
 }

@@ -1,6 +1,7 @@
+#include "node/ledger.h"
+
 #include <doctest/doctest.h>
 
-#include "node/ledger.h"
 #include "node/producer.h"
 #include "test_util.h"
 
@@ -82,8 +83,9 @@ TEST_CASE("a proposal leaves out transactions that cannot be included, and says 
 TEST_CASE("another node's copy of a block validates to the same state root") {
   Chain a;
   Chain b;
-  ExecutedBlock b1 = a.ProposeAndCommit({Decoded(TransferBody("owner", "alice", 5, 0), "owner"),
-                                         Decoded(GrantBody("sh-auth", "v", pb::ROLE_VERIFIER, "SH", 0), "sh-auth")});
+  ExecutedBlock b1 = a.ProposeAndCommit(
+      {Decoded(TransferBody("owner", "alice", 5, 0), "owner"),
+       Decoded(GrantBody("sh-auth", "v", pb::ROLE_VERIFIER, "SH", 0), "sh-auth")});
   auto copy = b.ledger->Validate(b1.block.SerializeAsString(), b.verifier);
   REQUIRE_MESSAGE(copy.ok(), copy.status().ToString());
   CHECK(copy->tree.root == b1.tree.root);
@@ -103,13 +105,22 @@ TEST_CASE("a block with a tampered header field, transaction or signature is ref
     blk.set_header(h.SerializeAsString());
     return b.ledger->Validate(blk.SerializeAsString(), b.verifier);
   };
-  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_height(2); }).status().message().find("height") != std::string::npos);
+  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_height(2); })
+            .status()
+            .message()
+            .find("height") != std::string::npos);
   CHECK(tamper_header([](pb::BlockHeader& h) { h.set_state_root(std::string(32, 'x')); })
-            .status().message().find("state_root") != std::string::npos);
-  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_chain_id("x"); }).status().message().find("chain_id") !=
-        std::string::npos);
-  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_tx_root(std::string(32, 'x')); }).status().message().find("tx_root") !=
-        std::string::npos);
+            .status()
+            .message()
+            .find("state_root") != std::string::npos);
+  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_chain_id("x"); })
+            .status()
+            .message()
+            .find("chain_id") != std::string::npos);
+  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_tx_root(std::string(32, 'x')); })
+            .status()
+            .message()
+            .find("tx_root") != std::string::npos);
 
   pb::Block extra = b1.block;
   extra.add_txs(Signed(TransferBody("owner", "alice", 1, 1), "owner"));
@@ -160,7 +171,8 @@ TEST_CASE("the producer finishes a block it signed before a crash, and no other"
   auto guard = *SignGuard::Open(dir / "last_signed");
   Mempool mempool({});
   VerifierPool verifier(1, 100);
-  BlockProducer producer(*ledger, mempool, verifier, guard, KeyOf("validator"), [] { return uint64_t{99}; });
+  BlockProducer producer(*ledger, mempool, verifier, guard, KeyOf("validator"),
+                         [] { return uint64_t{99}; });
   REQUIRE(producer.CheckCanCommitAlone().ok());
   Status recovered = producer.Recover();
   REQUIRE_MESSAGE(recovered.ok(), recovered.ToString());

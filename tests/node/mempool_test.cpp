@@ -1,6 +1,7 @@
+#include "node/mempool.h"
+
 #include <doctest/doctest.h>
 
-#include "node/mempool.h"
 #include "node/verifier_pool.h"
 #include "test_util.h"
 
@@ -43,7 +44,8 @@ TEST_CASE("a used nonce and an expired transaction are refused") {
 TEST_CASE("the mempool enforces its entry, byte and per-sender limits") {
   SUBCASE("entries") {
     Mempool m({.max_txs = 3, .max_bytes = 1 << 20, .max_per_sender = 100});
-    for (uint64_t n = 0; n < 3; ++n) CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, n), "owner"), 0, 1).ok());
+    for (uint64_t n = 0; n < 3; ++n)
+      CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, n), "owner"), 0, 1).ok());
     CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 3), "owner"), 0, 1).code() ==
           StatusCode::kResourceExhausted);
     CHECK(m.size() == 3);
@@ -69,7 +71,8 @@ TEST_CASE("the mempool enforces its entry, byte and per-sender limits") {
   }
 }
 
-TEST_CASE("reaping takes each sender's consecutive nonces from the committed one, in arrival order") {
+TEST_CASE(
+    "reaping takes each sender's consecutive nonces from the committed one, in arrival order") {
   Mempool m({});
   CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 1), "owner"), 0, 1).ok());
   CHECK(m.Add(Decoded(TransferBody("alice", "owner", 1, 0), "alice"), 0, 1).ok());
@@ -95,7 +98,8 @@ TEST_CASE("after a block the mempool drops what was committed and what expired")
   PublicKey owner = KeyOf("owner").Public();
   m.Update([&](const PublicKey& k) { return k == owner ? uint64_t{1} : uint64_t{0}; }, 3);
   CHECK(m.size() == 1);
-  auto left = m.Reap(10, 1 << 20, [&](const PublicKey& k) { return k == owner ? uint64_t{1} : uint64_t{0}; });
+  auto left = m.Reap(10, 1 << 20,
+                     [&](const PublicKey& k) { return k == owner ? uint64_t{1} : uint64_t{0}; });
   REQUIRE(left.size() == 1);
   CHECK(left[0].body.nonce() == 1);
 }
@@ -103,7 +107,8 @@ TEST_CASE("after a block the mempool drops what was committed and what expired")
 TEST_CASE("the verifier pool checks signatures in parallel and remembers good ones") {
   VerifierPool pool(2, 100);
   std::vector<DecodedTx> txs;
-  for (uint64_t n = 0; n < 10; ++n) txs.push_back(Decoded(TransferBody("owner", "alice", 1, n), "owner"));
+  for (uint64_t n = 0; n < 10; ++n)
+    txs.push_back(Decoded(TransferBody("owner", "alice", 1, n), "owner"));
   txs.push_back(Decoded(TransferBody("owner", "alice", 1, 99), "alice"));  // wrong signer
   std::vector<const DecodedTx*> ptrs;
   for (const auto& t : txs) ptrs.push_back(&t);
@@ -118,7 +123,8 @@ TEST_CASE("the verifier pool checks signatures in parallel and remembers good on
 TEST_CASE("the signature cache forgets its oldest entries beyond its bound") {
   SigCache cache(3);
   std::vector<DecodedTx> txs;
-  for (uint64_t n = 0; n < 5; ++n) txs.push_back(Decoded(TransferBody("owner", "alice", 1, n), "owner"));
+  for (uint64_t n = 0; n < 5; ++n)
+    txs.push_back(Decoded(TransferBody("owner", "alice", 1, n), "owner"));
   for (const auto& t : txs) cache.Insert(t);
   CHECK(cache.size() == 3);
   CHECK_FALSE(cache.Contains(txs[0]));

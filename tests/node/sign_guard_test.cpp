@@ -1,6 +1,7 @@
+#include "node/sign_guard.h"
+
 #include <doctest/doctest.h>
 
-#include "node/sign_guard.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -19,7 +20,8 @@ pb::Vote Precommit(uint64_t height, uint32_t round, char block) {
 }
 }  // namespace
 
-TEST_CASE("a validator never signs two different votes for one height and round, even after a restart") {
+TEST_CASE(
+    "a validator never signs two different votes for one height and round, even after a restart") {
   TempDir dir;
   PrivateKey key = KeyOf("validator");
   {
