@@ -66,7 +66,9 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, uint64_
                                       const PublicKey& proposer, std::vector<Hash32>* dropped) {
   pb::ChainMeta tip = Tip();
   const uint64_t height = tip.height() + 1;
-  BlockContext ctx{chain_id(), height, std::max(time_ms, tip.time_ms() + 1)};
+  if (tip.time_ms() >= kMaxBlockTimeMs) return Corruption("the chain's time has reached its end");
+  BlockContext ctx{chain_id(), height,
+                   std::min(std::max(time_ms, tip.time_ms() + 1), kMaxBlockTimeMs)};
 
   ExecutedBlock b;
   StoreStateReader reader(*store_);
@@ -144,7 +146,7 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes,
   };
   if (h.chain_id() != chain_id()) return mismatch("chain_id");
   if (h.height() != tip.height() + 1) return mismatch("height");
-  if (h.time_ms() <= tip.time_ms()) return mismatch("time_ms");
+  if (h.time_ms() <= tip.time_ms() || h.time_ms() > kMaxBlockTimeMs) return mismatch("time_ms");
   auto proposer = ToHash32(AsBytes(h.proposer()));
   if (!proposer || !validators_.PowerOf(*proposer)) {
     return InvalidArgument(

@@ -113,6 +113,10 @@ TEST_CASE("a block with a tampered header field, transaction or signature is ref
             .status()
             .message()
             .find("state_root") != std::string::npos);
+  CHECK(tamper_header([](pb::BlockHeader& h) { h.set_time_ms(UINT64_MAX); })
+            .status()
+            .message()
+            .find("time_ms") != std::string::npos);
   CHECK(tamper_header([](pb::BlockHeader& h) { h.set_chain_id("x"); })
             .status()
             .message()
