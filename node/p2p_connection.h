@@ -58,12 +58,15 @@ struct P2pConfig {
   std::string chain_id;
   PrivateKey node_key;
   // Validators and configured observers may connect; everyone else is refused in the handshake.
+  // Called on connection strands, so possibly from several threads at once.
   std::function<bool(const PublicKey&)> is_allowed;
   P2pLimits limits = {};
 };
 
 class P2pConnection;
 
+// Each connection calls its own callbacks one at a time; different connections' callbacks may run
+// at the same time on different threads.
 struct P2pCallbacks {
   // The handshake is done: `connection` is the handle to Send on (keep it in a peer table).
   std::function<void(const std::shared_ptr<P2pConnection>& connection, const PublicKey& peer)>
@@ -138,7 +141,8 @@ class P2pConnection : public std::enable_shared_from_this<P2pConnection> {
 // Accepts connections on one address and runs each as a responder.
 class P2pListener {
  public:
-  // Called on the accepting strand for each accepted socket; returns its callbacks.
+  // Called for each accepted socket, under the listener's lock (so it must not call Stop);
+  // returns that connection's callbacks.
   using CallbacksFactory = std::function<P2pCallbacks(const boost::asio::ip::tcp::endpoint&)>;
 
   P2pListener(boost::asio::io_context& io, std::string bind_address, uint16_t port,
