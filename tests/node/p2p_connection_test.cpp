@@ -336,6 +336,11 @@ TEST_CASE("a silent peer is dropped at the idle timeout; keepalives keep a quiet
   std::this_thread::sleep_for(1s);
   CHECK(client.CloseReason() == "(open)");
   CHECK(server.CloseReason() == "(open)");
+  {
+    std::lock_guard a(server.mu), b(client.mu);
+    CHECK(server.txs.empty());  // keepalives are not delivered
+    CHECK(client.txs.empty());
+  }
   conn->Close(FailedPrecondition("done"));
 
   // A raw peer that completes the handshake and then goes quiet is dropped.
@@ -348,6 +353,26 @@ TEST_CASE("a silent peer is dropped at the idle timeout; keepalives keep a quiet
   CHECK(server2.CloseReason().find("idle timeout") != std::string::npos);
   listener.Stop();
   listener2.Stop();
+}
+
+TEST_CASE("a listener at its connection limit refuses one more") {
+  net::io_context io;
+  Peer server, first, second;
+  IoRunner runner(io);
+  P2pLimits limits;
+  limits.max_inbound_connections = 1;
+  P2pListener listener(io, "127.0.0.1", 0, ConfigOf("bob", limits),
+                       [&](const tcp::endpoint&) { return server.Callbacks(); });
+  REQUIRE(listener.Start().ok());
+  auto a = P2pConnection::Dial(io, Loopback(listener.port()), ConfigOf("alice"), first.Callbacks());
+  REQUIRE(first.WaitFor([](Peer& p) { return p.peer_key.has_value(); }));
+  auto b =
+      P2pConnection::Dial(io, Loopback(listener.port()), ConfigOf("alice"), second.Callbacks());
+  REQUIRE(second.WaitFor([](Peer& p) { return p.closed.has_value(); }));
+  CHECK_FALSE(second.peer_key);
+  CHECK(first.CloseReason() == "(open)");
+  listener.Stop();
+  REQUIRE(first.WaitFor([](Peer& p) { return p.closed.has_value(); }));
 }
 
 TEST_CASE("a dial to a closed port reports why") {
