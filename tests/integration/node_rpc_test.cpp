@@ -14,38 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-struct RunningNode {
-  TempDir dir;
-  std::string home = InitTestHome(dir);
-  NodeProcess process{home, dir / "node.log"};
-  RpcClient client = [this] {
-    process.Start();
-    auto c = RpcClient::FromUrl(process.url());
-    if (!c.ok()) throw std::runtime_error("client");
-    return *c;
-  }();
-
-  json Ok(const std::string& method, const json& params) {
-    auto r = client.Call(method, params);
-    if (!r.ok()) FAIL(method << ": " << r.status().ToString());
-    return *r;
-  }
-  int ErrorCode(const std::string& method, const json& params) {
-    auto r = client.Call(method, params);
-    if (r.ok()) return 0;
-    return client.last_error().code;
-  }
-  json WaitCommitted(const std::string& hash) {
-    for (int i = 0; i < 200; ++i) {
-      auto r = client.Call("tx_get", {{"hash", hash}});
-      if (r.ok() && (*r)["status"] == "committed") return *r;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL("transaction " << hash << " not committed within 10 s");
-    return {};
-  }
-};
-
 std::string HexTx(const pb::TxBody& body, const std::string& signer) {
   return Hex(AsBytes(Signed(body, signer)));
 }

@@ -1,6 +1,7 @@
 // Starting and stopping real puhuid processes for multi-process tests. Every wait is bounded.
 #pragma once
 
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 
 #include "chain/keys.h"
 #include "node/files.h"
+#include "node/rpc_client.h"
 #include "test_util.h"
 
 namespace puhui::testing {
@@ -144,5 +146,41 @@ inline std::string InitTestHome(const TempDir& dir, uint64_t block_interval_ms =
   if (code != 0) throw std::runtime_error("puhuid init failed: " + out);
   return home;
 }
+
+// A puhuid started on the test genesis, with a client; stopped (SIGKILL) when the object goes away.
+struct RunningNode {
+  TempDir dir;
+  std::string home = InitTestHome(dir);
+  NodeProcess process{home, dir / "node.log"};
+  RpcClient client = [this] {
+    process.Start();
+    auto c = RpcClient::FromUrl(process.url());
+    if (!c.ok()) throw std::runtime_error("client");
+    return *c;
+  }();
+
+  // The result of a call that must succeed.
+  nlohmann::json Ok(const std::string& method, const nlohmann::json& params) {
+    auto r = client.Call(method, params);
+    REQUIRE_MESSAGE(r.ok(), method, ": ", r.status().ToString(), "\nnode log:\n", process.log());
+    return *r;
+  }
+  // The JSON-RPC error code of a call (0 if it succeeded).
+  int ErrorCode(const std::string& method, const nlohmann::json& params) {
+    auto r = client.Call(method, params);
+    if (r.ok()) return 0;
+    return client.last_error().code;
+  }
+  // Waits (at most 10 s) until a transaction is committed and returns tx_get's answer.
+  nlohmann::json WaitCommitted(const std::string& hash) {
+    for (int i = 0; i < 200; ++i) {
+      auto r = client.Call("tx_get", {{"hash", hash}});
+      if (r.ok() && (*r)["status"] == "committed") return *r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL("transaction " << hash << " not committed within 10 s");
+    return {};
+  }
+};
 
 }  // namespace puhui::testing

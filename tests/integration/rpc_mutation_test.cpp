@@ -18,16 +18,8 @@ namespace {
 
 constexpr uint64_t kSeed = 0x7270'636d'7574'6174;  // "rpcmutat"
 
-struct RunningNode {
-  TempDir dir;
-  std::string home = InitTestHome(dir);
-  NodeProcess process{home, dir / "node.log"};
-  RpcClient client = [this] {
-    process.Start();
-    auto c = RpcClient::FromUrl(process.url());
-    if (!c.ok()) throw std::runtime_error("client");
-    return *c;
-  }();
+// The shared harness plus raw requests and a snapshot of the state a client can see.
+struct MutationNode : RunningNode {
   int next_id = 1;
 
   // The raw answer to a request whose params are `params_text` (JSON text, sent as written).
@@ -37,12 +29,6 @@ struct RunningNode {
                        json(method).dump() + R"(,"params":)" + params_text + "}";
     auto r = client.Post(body);
     REQUIRE_MESSAGE(r.ok(), r.status().ToString(), "\nnode log:\n", process.log());
-    return *r;
-  }
-
-  json Ok(const std::string& method, const json& params) {
-    auto r = client.Call(method, params);
-    REQUIRE_MESSAGE(r.ok(), method, ": ", r.status().ToString(), "\nnode log:\n", process.log());
     return *r;
   }
 
@@ -164,7 +150,7 @@ struct MethodParams {
 
 TEST_CASE(
     "node RPC: every parameter of every method refuses every wrong type and changes nothing") {
-  RunningNode n;
+  MutationNode n;
   for (int i = 0; i < 200 && n.Ok("node_status", json::object())["latest_height"] < 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -244,7 +230,7 @@ TEST_CASE(
 
 TEST_CASE(
     "node RPC: params that are not an object or array, or nest too deep, are invalid requests") {
-  RunningNode n;
+  MutationNode n;
   for (const char* params : {"null", "1", R"("x")", "true"}) {
     INFO("params ", params);
     json r = json::parse(n.Send("block_get", params, 1).second);
@@ -268,7 +254,7 @@ TEST_CASE(
 
 TEST_CASE(
     "node RPC: random and mutated bodies are answered with JSON-RPC errors and change nothing") {
-  RunningNode n;
+  MutationNode n;
   const json before = n.State();
   Mutator m(kSeed);
   for (int i = 0; i < 200; ++i) {

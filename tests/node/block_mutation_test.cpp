@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <google/protobuf/stubs/logging.h>
 
+#include "certify.h"
 #include "chain/limits.h"
 #include "chain/signing.h"
 #include "consensus/validator_set.h"
@@ -18,25 +19,6 @@ using namespace puhui::testing;
 namespace {
 
 constexpr uint64_t kSeed = 0x626c'6f63'6b6d'7574;  // "blockmut"
-
-pb::Commit Certify(const ExecutedBlock& b) {
-  pb::Vote v;
-  v.set_chain_id(kChainId);
-  v.set_type(pb::VOTE_PRECOMMIT);
-  v.set_height(b.header.height());
-  v.set_block_hash(ToString(b.hash));
-  v.set_validator(RawAddr("validator"));
-  pb::Commit c;
-  c.set_height(b.header.height());
-  c.set_block_hash(ToString(b.hash));
-  pb::SignedVote* sv = c.add_precommits();
-  sv->set_vote(EncodeVote(v));
-  const Signature sig =
-      KeyOf("validator")
-          .SignWithAux(SigningHash(kChainId, SignKind::kVote, AsBytes(sv->vote())), Hash32{});
-  sv->set_signature(ToString(ByteView(sig)));
-  return c;
-}
 
 // Signed with fixed randomness, so the proposal's bytes are the same on every run.
 DecodedTx Tx(const pb::TxBody& body, const std::string& signer) {

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "certify.h"
 #include "node/producer.h"
 #include "test_util.h"
 
@@ -15,19 +16,6 @@ struct Chain {
   std::unique_ptr<Ledger> ledger = std::move(Ledger::Open(dir / "chain", TestGenesis()).value());
   VerifierPool verifier{2, 1000};
 
-  pb::Commit Certify(const ExecutedBlock& b) {
-    pb::Vote v;
-    v.set_chain_id(kChainId);
-    v.set_type(pb::VOTE_PRECOMMIT);
-    v.set_height(b.header.height());
-    v.set_block_hash(ToString(b.hash));
-    v.set_validator(RawAddr("validator"));
-    pb::Commit c;
-    c.set_height(b.header.height());
-    c.set_block_hash(ToString(b.hash));
-    *c.add_precommits() = SignVote(v, kChainId, KeyOf("validator"));
-    return c;
-  }
   ExecutedBlock ProposeAndCommit(std::vector<DecodedTx> txs, uint64_t time_ms = 1) {
     auto b = ledger->Propose(std::move(txs), time_ms, KeyOf("validator").Public(), nullptr);
     REQUIRE_MESSAGE(b.ok(), b.status().ToString());
@@ -90,7 +78,7 @@ TEST_CASE("another node's copy of a block validates to the same state root") {
   REQUIRE_MESSAGE(copy.ok(), copy.status().ToString());
   CHECK(copy->tree.root == b1.tree.root);
   CHECK(copy->receipts_root == b1.receipts_root);
-  REQUIRE(b.ledger->Commit(*copy, a.Certify(b1)).ok());
+  REQUIRE(b.ledger->Commit(*copy, Certify(b1)).ok());
   CHECK(b.ledger->Tip().state_root() == a.ledger->Tip().state_root());
 }
 
@@ -146,7 +134,7 @@ TEST_CASE("a commit certificate that does not match the block is refused and not
   Chain c;
   auto b = c.ledger->Propose({}, 1, KeyOf("validator").Public(), nullptr);
   REQUIRE(b.ok());
-  pb::Commit wrong = c.Certify(*b);
+  pb::Commit wrong = Certify(*b);
   wrong.set_block_hash(std::string(32, 'z'));
   CHECK_FALSE(c.ledger->Commit(*b, wrong).ok());
   CHECK(c.ledger->Tip().height() == 0);
