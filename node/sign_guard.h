@@ -9,6 +9,7 @@
 #include <string>
 
 #include "chain/keys.h"
+#include "chain/signing.h"
 #include "chain/status.h"
 #include "puhui.pb.h"
 
@@ -24,9 +25,20 @@ class SignGuard {
   Result<pb::SignedVote> Sign(const pb::Vote& vote, const std::string& chain_id,
                               const PrivateKey& key, const std::string& block = {});
 
+  // Signs a proposal unless it conflicts with what was signed before (same rules as votes).
+  Result<pb::SignedProposal> SignProposal(const pb::Proposal& proposal, const std::string& chain_id,
+                                          const PrivateKey& key);
+
   const std::optional<pb::LastSigned>& last() const { return last_; }
 
  private:
+  // The common rule: returns the signature of `bytes`, signed now (and persisted first) or, for an
+  // identical message at the same step, the one signed before.
+  Result<std::string> Guard(uint64_t height, uint32_t round, uint32_t step, pb::VoteType type,
+                            const std::string& block_hash, const std::string& bytes, SignKind kind,
+                            const std::string& chain_id, const PrivateKey& key,
+                            const std::string& block);
+
   std::string path_;
   std::optional<pb::LastSigned> last_;
 };

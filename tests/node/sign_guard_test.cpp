@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "consensus/signer.h"
+#include "node/guarded_signer.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -69,4 +71,76 @@ TEST_CASE("a corrupt sign record stops signing rather than risking a double sign
   }
   auto guard = SignGuard::Open(dir / "last_signed");
   CHECK(guard.status().code() == StatusCode::kCorruption);
+}
+
+namespace {
+pb::Proposal MakeProposal(uint64_t height, uint32_t round, char block) {
+  pb::Proposal p;
+  p.set_chain_id(kChainId);
+  p.set_height(height);
+  p.set_round(round);
+  p.set_pol_round(-1);
+  p.set_block_hash(std::string(32, block));
+  p.set_block(std::string("block ") + block);
+  p.set_proposer(RawAddr("validator"));
+  return p;
+}
+pb::Vote Prevote(uint64_t height, uint32_t round, char block) {
+  pb::Vote v = Precommit(height, round, block);
+  v.set_type(pb::VOTE_PREVOTE);
+  return v;
+}
+}  // namespace
+
+TEST_CASE("a proposer never signs two different proposals for one height and round") {
+  TempDir dir;
+  PrivateKey key = KeyOf("validator");
+  {
+    auto guard = SignGuard::Open(dir / "last_signed");
+    REQUIRE(guard.ok());
+    auto first = guard->SignProposal(MakeProposal(7, 0, 'a'), kChainId, key);
+    REQUIRE(first.ok());
+    auto again = guard->SignProposal(MakeProposal(7, 0, 'a'), kChainId, key);
+    REQUIRE(again.ok());
+    CHECK(again->signature() == first->signature());
+    auto other = guard->SignProposal(MakeProposal(7, 0, 'b'), kChainId, key);
+    CHECK(other.status().code() == StatusCode::kFailedPrecondition);
+    CHECK(other.status().message().find("second, different proposal") != std::string::npos);
+  }
+  auto reopened = SignGuard::Open(dir / "last_signed");
+  REQUIRE(reopened.ok());
+  CHECK_FALSE(reopened->SignProposal(MakeProposal(7, 0, 'b'), kChainId, key).ok());
+}
+
+TEST_CASE(
+    "within a round a validator signs its proposal, then its prevote, then its precommit, never "
+    "back") {
+  TempDir dir;
+  PrivateKey key = KeyOf("validator");
+  auto guard = SignGuard::Open(dir / "last_signed");
+  REQUIRE(guard.ok());
+  CHECK(guard->SignProposal(MakeProposal(3, 1, 'a'), kChainId, key).ok());
+  CHECK(guard->Sign(Prevote(3, 1, 'a'), kChainId, key).ok());
+  auto late = guard->SignProposal(MakeProposal(3, 1, 'a'), kChainId, key);
+  CHECK(late.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(late.status().message().find("already signed a prevote") != std::string::npos);
+  CHECK(guard->Sign(Precommit(3, 1, 'a'), kChainId, key).ok());
+  CHECK_FALSE(guard->Sign(Prevote(3, 1, 'a'), kChainId, key).ok());
+  CHECK(guard->SignProposal(MakeProposal(3, 2, 'b'), kChainId, key).ok());
+}
+
+TEST_CASE("the consensus signer of a node routes through the guard and its signatures verify") {
+  TempDir dir;
+  auto guard = SignGuard::Open(dir / "last_signed");
+  REQUIRE(guard.ok());
+  GuardedSigner signer(*guard, KeyOf("validator"), kChainId);
+  auto proposal = signer.SignProposal(MakeProposal(9, 0, 'a'));
+  REQUIRE(proposal.ok());
+  CHECK(consensus::VerifyProposalSignature(kChainId, *proposal, RawAddr("validator")));
+  auto vote = signer.SignVote(Prevote(9, 0, 'a'));
+  REQUIRE(vote.ok());
+  CHECK(consensus::VerifyVoteSignature(kChainId, *vote, RawAddr("validator")));
+  CHECK_FALSE(signer.SignVote(Prevote(9, 0, 'b')).ok());
+  REQUIRE(guard->last().has_value());
+  CHECK(guard->last()->height() == 9);
 }
