@@ -42,48 +42,46 @@ Result<std::optional<ActionOutcome>> CheckRoleChange(const StateReader& state, c
   return R();
 }
 
+// Grant and revoke are one rule with the sense flipped: the grant must not exist yet, or must.
+Result<ActionOutcome> ChangeRole(StateOverlay& state, const TxContext& ctx,
+                                 const std::string& account_bytes, pb::Role role,
+                                 const std::string& region, bool grant) {
+  PublicKey account;
+  auto refused = CheckRoleChange(state, ctx, account_bytes, role, region, account);
+  if (!refused.ok()) return refused.status();
+  if (*refused) return std::move(**refused);
+  auto held = HasRole(state, region, role, account);
+  if (!held.ok()) return held.status();
+  if (*held == grant) {
+    return ActionOutcome::Fail(
+        grant ? pb::RECEIPT_ALREADY_EXISTS : pb::RECEIPT_NOT_FOUND,
+        fmt::format("account {} role '{}' in region '{}'",
+                    grant ? "already holds" : "does not hold", RoleName(role), region));
+  }
+  Bytes key = state_keys::RoleGrant(region, role, account);
+  if (grant) {
+    state.Put(std::move(key), EncodeU64(ctx.block.height));
+  } else {
+    state.Delete(std::move(key));
+  }
+  ActionOutcome ok;
+  ok.events.push_back(
+      MakeEvent(grant ? "role_granted" : "role_revoked", {{"account", Hex(account.bytes)},
+                                                          {"role", std::string(RoleName(role))},
+                                                          {"region", region}}));
+  return ok;
+}
+
 }  // namespace
 
 Result<ActionOutcome> ApplyGrantRole(StateOverlay& state, const TxContext& ctx,
                                      const pb::GrantRole& a) {
-  PublicKey account;
-  auto refused = CheckRoleChange(state, ctx, a.account(), a.role(), a.region(), account);
-  if (!refused.ok()) return refused.status();
-  if (*refused) return std::move(**refused);
-  auto held = HasRole(state, a.region(), a.role(), account);
-  if (!held.ok()) return held.status();
-  if (*held) {
-    return ActionOutcome::Fail(pb::RECEIPT_ALREADY_EXISTS,
-                               fmt::format("account already holds role '{}' in region '{}'",
-                                           RoleName(a.role()), a.region()));
-  }
-  state.Put(state_keys::RoleGrant(a.region(), a.role(), account), EncodeU64(ctx.block.height));
-  ActionOutcome ok;
-  ok.events.push_back(MakeEvent("role_granted", {{"account", Hex(account.bytes)},
-                                                 {"role", std::string(RoleName(a.role()))},
-                                                 {"region", a.region()}}));
-  return ok;
+  return ChangeRole(state, ctx, a.account(), a.role(), a.region(), /*grant=*/true);
 }
 
 Result<ActionOutcome> ApplyRevokeRole(StateOverlay& state, const TxContext& ctx,
                                       const pb::RevokeRole& a) {
-  PublicKey account;
-  auto refused = CheckRoleChange(state, ctx, a.account(), a.role(), a.region(), account);
-  if (!refused.ok()) return refused.status();
-  if (*refused) return std::move(**refused);
-  auto held = HasRole(state, a.region(), a.role(), account);
-  if (!held.ok()) return held.status();
-  if (!*held) {
-    return ActionOutcome::Fail(pb::RECEIPT_NOT_FOUND,
-                               fmt::format("account does not hold role '{}' in region '{}'",
-                                           RoleName(a.role()), a.region()));
-  }
-  state.Delete(state_keys::RoleGrant(a.region(), a.role(), account));
-  ActionOutcome ok;
-  ok.events.push_back(MakeEvent("role_revoked", {{"account", Hex(account.bytes)},
-                                                 {"role", std::string(RoleName(a.role()))},
-                                                 {"region", a.region()}}));
-  return ok;
+  return ChangeRole(state, ctx, a.account(), a.role(), a.region(), /*grant=*/false);
 }
 
 }  // namespace puhui
