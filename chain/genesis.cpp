@@ -234,6 +234,12 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
     out->set_power(*power);
     out->set_region(*region);
     out->set_name(*name);
+    // The key its node proves in the p2p handshake; a network of one validator needs none.
+    if (v.contains("node_key")) {
+      auto node_key = GetKey(v, "node_key", where);
+      if (!node_key.ok()) return node_key.status();
+      out->set_node_key(ToString(node_key->bytes));
+    }
   }
   std::sort(
       g.validators.mutable_validators()->begin(), g.validators.mutable_validators()->end(),

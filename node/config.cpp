@@ -45,7 +45,46 @@ Status RejectUnknown(const json& obj, std::initializer_list<std::string_view> kn
   return Status::Ok();
 }
 
+Status ReadStrings(const json& obj, const char* key, std::vector<std::string>& out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::Ok();
+  if (!it->is_array()) {
+    return InvalidArgument(fmt::format("config: '{}' must be an array of strings", key));
+  }
+  out.clear();
+  for (const auto& item : *it) {
+    if (!item.is_string()) {
+      return InvalidArgument(fmt::format("config: '{}' must be an array of strings", key));
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::optional<HostPort> ParseHostPort(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
+    return std::nullopt;
+  }
+  std::string_view port_text = text.substr(colon + 1);
+  uint32_t port = 0;
+  for (char c : port_text) {
+    if (c < '0' || c > '9' || port_text.size() > 5) return std::nullopt;
+    port = port * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (port == 0 || port > 65535) return std::nullopt;
+  return HostPort{std::string(text.substr(0, colon)), static_cast<uint16_t>(port)};
+}
+
+std::optional<PublicKey> ParseNodeKeyHex(std::string_view text) {
+  auto bytes = FromHex(text);
+  if (!bytes) return std::nullopt;
+  auto key = ParsePublicKey(*bytes);
+  if (!key.ok()) return std::nullopt;
+  return *key;
+}
 
 Result<NodeConfig> LoadConfig(const std::string& path) {
   auto text = ReadFile(path);
@@ -58,7 +97,8 @@ Result<NodeConfig> LoadConfig(const std::string& path) {
   PUHUI_RETURN_IF_ERROR(RejectUnknown(
       doc,
       {"moniker", "rpc_address", "rpc_port", "rpc_threads", "rpc_max_body_bytes", "rpc_max_batch",
-       "rpc_max_connections", "log_level", "verify_threads", "sig_cache_entries", "mempool"},
+       "rpc_max_connections", "log_level", "verify_threads", "sig_cache_entries", "mempool",
+       "p2p_address", "p2p_port", "peers", "observers"},
       ""));
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "moniker", c.moniker));
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "rpc_address", c.rpc_address));
@@ -71,6 +111,22 @@ Result<NodeConfig> LoadConfig(const std::string& path) {
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "log_level", c.log_level));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "verify_threads", c.verify_threads, 0, 256));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "sig_cache_entries", c.sig_cache_entries, 1, 100'000'000));
+  PUHUI_RETURN_IF_ERROR(ReadString(doc, "p2p_address", c.p2p_address));
+  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "p2p_port", c.p2p_port, 0, 65535));
+  PUHUI_RETURN_IF_ERROR(ReadStrings(doc, "peers", c.peers));
+  PUHUI_RETURN_IF_ERROR(ReadStrings(doc, "observers", c.observers));
+  for (const auto& peer : c.peers) {
+    if (!ParseHostPort(peer)) {
+      return InvalidArgument(
+          fmt::format("config: peer '{}' is not host:port with a port in 1..65535", peer));
+    }
+  }
+  for (const auto& key : c.observers) {
+    if (!ParseNodeKeyHex(key)) {
+      return InvalidArgument(
+          fmt::format("config: observer '{}' is not a 64-hex-digit x-only node key", key));
+    }
+  }
   if (auto it = doc.find("mempool"); it != doc.end()) {
     if (!it->is_object()) return InvalidArgument("config: 'mempool' must be an object");
     PUHUI_RETURN_IF_ERROR(RejectUnknown(
@@ -102,6 +158,10 @@ Status SaveConfig(const std::string& path, const NodeConfig& c) {
         {"max_bytes", c.mempool.max_bytes},
         {"max_per_sender", c.mempool.max_per_sender},
         {"max_expiry_ahead", c.mempool.max_expiry_ahead}}},
+      {"p2p_address", c.p2p_address},
+      {"p2p_port", c.p2p_port},
+      {"peers", c.peers},
+      {"observers", c.observers},
   };
   return WriteFileDurably(path, doc.dump(2) + "\n");
 }

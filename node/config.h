@@ -3,8 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "chain/keys.h"
 #include "chain/status.h"
 #include "node/mempool.h"
 
@@ -22,9 +26,24 @@ struct NodeConfig {
   uint32_t verify_threads = 0;  // 0: one per core
   uint64_t sig_cache_entries = 500'000;
   MempoolLimits mempool;
+  // Peer-to-peer: where this node accepts connections from other nodes, whom it dials
+  // ("host:port"), and the node keys (hex) of observers allowed to connect besides the validators.
+  std::string p2p_address = "127.0.0.1";
+  uint16_t p2p_port = 26656;
+  std::vector<std::string> peers;
+  std::vector<std::string> observers;
 };
 
 Result<NodeConfig> LoadConfig(const std::string& path);
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+// "host:port" with a port in 1..65535.
+std::optional<HostPort> ParseHostPort(std::string_view text);
+// A node key written as 64 hex digits.
+std::optional<PublicKey> ParseNodeKeyHex(std::string_view text);
 Status SaveConfig(const std::string& path, const NodeConfig& config);
 
 // Where a node home keeps its files.

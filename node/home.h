@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chain/keys.h"
 #include "chain/status.h"
@@ -15,11 +16,15 @@ struct InitOptions {
   std::string genesis_path;
   std::optional<std::string> validator_key_path;  // import this key instead of generating one
   std::optional<std::string> moniker;
+  std::optional<std::string> node_key_path;  // import this p2p identity instead of generating one
   std::optional<uint16_t> rpc_port;
+  std::optional<uint16_t> p2p_port;
+  std::vector<std::string> peers;  // "host:port" to dial
 };
 
 struct InitResult {
   PublicKey validator;
+  PublicKey node;
   bool in_genesis = false;  // whether the genesis lists this validator key
 };
 

@@ -7,6 +7,7 @@
 #include "chain/limits.h"
 #include "chain/merkle.h"
 #include "chain/signing.h"
+#include "consensus/block_time.h"
 #include "contracts/genesis_state.h"
 #include "contracts/state_keys.h"
 
@@ -62,15 +63,26 @@ Result<ExecutedBlock> Ledger::Finish(ExecutedBlock b) const {
   return b;
 }
 
-Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, uint64_t time_ms,
-                                      const PublicKey& proposer, std::vector<Hash32>* dropped) {
+uint64_t Ledger::BlockTime(const pb::ChainMeta& tip, const pb::Commit& last_commit) const {
+  uint64_t median =
+      tip.height() == 0 ? 0 : consensus::WeightedMedianTimeMs(last_commit, validators_);
+  return std::min(std::max(median, tip.time_ms() + 1), kMaxBlockTimeMs);
+}
+
+Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, const PublicKey& proposer,
+                                      std::vector<Hash32>* dropped) {
   pb::ChainMeta tip = Tip();
   const uint64_t height = tip.height() + 1;
   if (tip.time_ms() >= kMaxBlockTimeMs) return Corruption("the chain's time has reached its end");
-  BlockContext ctx{chain_id(), height,
-                   std::min(std::max(time_ms, tip.time_ms() + 1), kMaxBlockTimeMs)};
-
   ExecutedBlock b;
+  if (height > 1) {
+    auto last_commit = store_->GetCommit(tip.height());
+    if (!last_commit || !b.block.mutable_last_commit()->ParseFromString(*last_commit)) {
+      return Corruption(fmt::format("commit of height {} is missing or unreadable", tip.height()));
+    }
+  }
+  BlockContext ctx{chain_id(), height, BlockTime(tip, b.block.last_commit())};
+
   StoreStateReader reader(*store_);
   StateOverlay state(&reader);
   size_t bytes = 0;
@@ -100,12 +112,6 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, uint64_
     ids.push_back(MerkleLeafHash(tx.id));
     b.block.add_txs(tx.envelope_bytes);
   }
-  if (height > 1) {
-    auto last_commit = store_->GetCommit(tip.height());
-    if (!last_commit || !b.block.mutable_last_commit()->ParseFromString(*last_commit)) {
-      return Corruption(fmt::format("commit of height {} is missing or unreadable", tip.height()));
-    }
-  }
   b.header.set_chain_id(chain_id());
   b.header.set_height(height);
   b.header.set_time_ms(ctx.time_ms);
@@ -122,8 +128,8 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, uint64_
   return Finish(std::move(b));
 }
 
-Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes,
-                                       VerifierPool& verifier) const {
+Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierPool& verifier,
+                                       bool check_signatures) const {
   if (block_bytes.size() > kMaxBlockBytes) return InvalidArgument("block exceeds kMaxBlockBytes");
   ExecutedBlock b;
   if (!b.block.ParseFromString(block_bytes)) return InvalidArgument("block does not parse");
@@ -146,7 +152,10 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes,
   };
   if (h.chain_id() != chain_id()) return mismatch("chain_id");
   if (h.height() != tip.height() + 1) return mismatch("height");
-  if (h.time_ms() <= tip.time_ms() || h.time_ms() > kMaxBlockTimeMs) return mismatch("time_ms");
+  if (tip.time_ms() >= kMaxBlockTimeMs) return Corruption("the chain's time has reached its end");
+  // Block time is agreed: the weighted median of the previous block's precommit times
+  // (consensus/block_time.h), kept strictly increasing.
+  if (h.time_ms() != BlockTime(tip, b.block.last_commit())) return mismatch("time_ms");
   auto proposer = ToHash32(AsBytes(h.proposer()));
   if (!proposer || !validators_.PowerOf(*proposer)) {
     return InvalidArgument(
@@ -176,6 +185,8 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes,
     auto parent = ToHash32(AsBytes(tip.block_hash()));
     PUHUI_RETURN_IF_ERROR(
         VerifyCommit(chain_id(), validators_, tip.height(), *parent, b.block.last_commit()));
+  } else if (b.block.has_last_commit()) {
+    return InvalidArgument("block 1: carries a last_commit, but nothing precedes it");
   }
   std::vector<Hash32> ids;
   for (const auto& raw : b.block.txs()) {
@@ -186,13 +197,15 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes,
     b.txs.push_back(std::move(*tx));
   }
   if (h.tx_root() != AsString(ByteView(MerkleRoot(ids)))) return mismatch("tx_root");
-  std::vector<const DecodedTx*> ptrs;
-  for (const auto& tx : b.txs) ptrs.push_back(&tx);
-  std::vector<bool> ok = verifier.Verify(ptrs);
-  for (size_t i = 0; i < ok.size(); ++i) {
-    if (!ok[i])
-      return Unauthenticated(
-          fmt::format("block {}: transaction {} has a bad signature", h.height(), i));
+  if (check_signatures) {
+    std::vector<const DecodedTx*> ptrs;
+    for (const auto& tx : b.txs) ptrs.push_back(&tx);
+    std::vector<bool> ok = verifier.Verify(ptrs);
+    for (size_t i = 0; i < ok.size(); ++i) {
+      if (!ok[i])
+        return Unauthenticated(
+            fmt::format("block {}: transaction {} has a bad signature", h.height(), i));
+    }
   }
   StoreStateReader reader(*store_);
   auto outcome = ApplyBlock(reader, BlockContext{chain_id(), h.height(), h.time_ms()}, b.txs);

@@ -1,7 +1,7 @@
 // The node's chain: the store, the genesis it belongs to, and the two steps of a block's life —
 // build or check a block on top of the tip (executing it and computing the next state root), then
 // commit it with its certificate in one synced write. Reads are thread-safe; Propose, Validate and
-// Commit run on one thread (the block producer or, later, the consensus driver).
+// Commit run on one thread, the consensus loop (node/consensus_driver.h).
 #pragma once
 
 #include <memory>
@@ -46,13 +46,20 @@ class Ledger {
   uint64_t CommittedNonce(const PublicKey& sender) const;
 
   // Builds and executes the next block from candidates whose signatures verified. Candidates that
-  // are not includable (stale nonce, expired) are left out and returned in `dropped`.
-  Result<ExecutedBlock> Propose(std::vector<DecodedTx> candidates, uint64_t time_ms,
-                                const PublicKey& proposer, std::vector<Hash32>* dropped);
+  // are not includable (stale nonce, expired) are left out and returned in `dropped`. The block's
+  // time is BlockTime of its last_commit.
+  Result<ExecutedBlock> Propose(std::vector<DecodedTx> candidates, const PublicKey& proposer,
+                                std::vector<Hash32>* dropped);
 
   // Checks a complete block for the next height — header fields against the tip, every
-  // transaction's format and signature — and executes it.
-  Result<ExecutedBlock> Validate(const std::string& block_bytes, VerifierPool& verifier) const;
+  // transaction's format and signature — and executes it. `check_signatures` may be false only
+  // for a block whose commit certificate was verified: the validators that signed it checked them.
+  Result<ExecutedBlock> Validate(const std::string& block_bytes, VerifierPool& verifier,
+                                 bool check_signatures = true) const;
+
+  // The agreed time of the block after `tip` that carries `last_commit`: the weighted median of
+  // its precommit times, at least 1 ms after the tip (genesis time + 1 ms for block 1).
+  uint64_t BlockTime(const pb::ChainMeta& tip, const pb::Commit& last_commit) const;
 
   // Commits an executed block for the next height with its certificate.
   Status Commit(const ExecutedBlock& block, const pb::Commit& commit);

@@ -4,7 +4,9 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <chrono>
+#include <set>
 
+#include "chain/limits.h"
 #include "node/files.h"
 #include "node/log.h"
 #include "node/rpc_methods.h"
@@ -19,8 +21,8 @@ uint64_t WallClockMs() {
 }
 }  // namespace
 
-Result<std::unique_ptr<Node>> Node::Open(const std::string& home,
-                                         std::optional<uint16_t> rpc_port) {
+Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<uint16_t> rpc_port,
+                                         std::optional<uint16_t> p2p_port) {
   std::unique_ptr<Node> node(new Node());
   node->paths_ = HomePaths::Of(home);
   auto config = LoadConfig(node->paths_.config);
@@ -48,25 +50,78 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home,
   auto key = ReadKeyFile(node->paths_.validator_key);
   if (!key.ok()) return key.status();
   node->validator_pub_ = key->Public();
-  auto guard = SignGuard::Open(node->paths_.sign_record);
-  if (!guard.ok()) return guard.status();
-  node->guard_.emplace(std::move(*guard));
+  auto node_key = ReadKeyFile(node->paths_.node_key);
+  if (!node_key.ok()) return node_key.status();
+  node->node_pub_ = node_key->Public();
+  const bool validator =
+      node->ledger_->validators().PowerOf(node->validator_pub_.bytes).has_value();
+  if (validator) {
+    auto guard = SignGuard::Open(node->paths_.sign_record);
+    if (!guard.ok()) return guard.status();
+    node->guard_.emplace(std::move(*guard));
+  }
 
   node->mempool_ = std::make_unique<Mempool>(node->config_.mempool);
   size_t threads = node->config_.verify_threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   node->verifier_ = std::make_unique<VerifierPool>(threads, node->config_.sig_cache_entries);
-  node->producer_ = std::make_unique<BlockProducer>(
-      *node->ledger_, *node->mempool_, *node->verifier_, *node->guard_, *key, WallClockMs);
-  PUHUI_RETURN_IF_ERROR(node->producer_->CheckCanCommitAlone());
-  PUHUI_RETURN_IF_ERROR(node->producer_->Recover());
+
+  // Who may connect: the validators' nodes and the configured observers.
+  std::set<PublicKey> allowed;
+  for (const auto& v : node->ledger_->validators().proto().validators()) {
+    if (v.node_key().empty()) continue;
+    auto k = ParsePublicKey(AsBytes(v.node_key()));
+    if (k.ok()) allowed.insert(*k);
+  }
+  for (const auto& hex : node->config_.observers) allowed.insert(*ParseNodeKeyHex(hex));
+  Node* self = node.get();
+  if (!allowed.empty() || !node->config_.peers.empty()) {
+    PeerSetConfig pc;
+    pc.chain_id = node->ledger_->chain_id();
+    pc.listen_address = node->config_.p2p_address;
+    pc.listen_port = p2p_port ? *p2p_port : node->config_.p2p_port;
+    for (const auto& peer : node->config_.peers) pc.dial.push_back(*ParseHostPort(peer));
+    pc.is_allowed = [allowed](const PublicKey& k) { return allowed.count(k) > 0; };
+    node->peers_ = std::make_unique<PeerSet>(
+        node->io_, *node_key, std::move(pc),
+        [self](const PublicKey& peer, pb::P2pMessage m) {
+          self->OnPeerMessage(peer, std::move(m));
+        },
+        [self](const PublicKey& peer) { self->driver_->OnPeerConnected(peer); });
+  }
+
+  DriverNetwork network;
+  network.broadcast = [self](const pb::P2pMessage& m) {
+    if (self->peers_) self->peers_->Broadcast(m);
+  };
+  network.send_to = [self](const PublicKey& peer, const pb::P2pMessage& m) {
+    if (self->peers_) self->peers_->SendTo(peer, m);
+  };
+  network.misbehaved = [self](const PublicKey& peer, int score, const std::string& reason) {
+    if (self->peers_) self->peers_->Misbehaved(peer, score, reason);
+  };
+  DriverOptions options;
+  options.clock_ms = WallClockMs;
+  node->driver_ = std::make_unique<ConsensusDriver>(
+      *node->ledger_, *node->mempool_, *node->verifier_, node->guard_ ? &*node->guard_ : nullptr,
+      validator ? std::optional<PrivateKey>(*key) : std::nullopt, std::move(network),
+      std::move(options));
+  PUHUI_RETURN_IF_ERROR(node->driver_->Recover());
   RegisterRpcMethods(node->dispatcher_, *node);
   return node;
 }
 
-Node::~Node() { Stop(); }
+Node::~Node() {
+  Stop();
+  peers_.reset();  // its timers belong to io_, which goes first otherwise
+}
 
 uint16_t Node::rpc_port() const { return http_ ? http_->port() : 0; }
+uint16_t Node::p2p_port() const { return peers_ ? peers_->port() : 0; }
+bool Node::is_validator() const { return guard_.has_value(); }
+std::vector<PeerInfo> Node::peers() const {
+  return peers_ ? peers_->Peers() : std::vector<PeerInfo>{};
+}
 
 Status Node::Start() {
   std::lock_guard lifecycle(lifecycle_mu_);
@@ -85,17 +140,23 @@ Status Node::Start() {
       io_.run();
     });
   }
-  producer_thread_ = std::jthread([this](std::stop_token stop) {
-    Status s = producer_->Run(stop);
-    if (!s.ok()) log::Error("block production stopped: {}", s.ToString());
+  if (peers_) PUHUI_RETURN_IF_ERROR(peers_->Start());
+  consensus_thread_ = std::jthread([this](std::stop_token stop) {
+    Status s = driver_->Run(stop);
+    if (!s.ok()) log::Error("consensus stopped: {}", s.ToString());
     std::lock_guard lock(stop_mu_);
-    producer_done_ = true;
-    producer_status_ = s;
+    consensus_done_ = true;
+    consensus_status_ = s;
     stop_cv_.notify_all();
   });
   pb::ChainMeta tip = ledger_->Tip();
-  log::Info("node '{}' on chain '{}' at height {}; validator {}", config_.moniker,
-            ledger_->chain_id(), tip.height(), Hex(validator_pub_.bytes));
+  log::Info("node '{}' on chain '{}' at height {}; {} {}; node key {}", config_.moniker,
+            ledger_->chain_id(), tip.height(), is_validator() ? "validator" : "observer, key",
+            Hex(validator_pub_.bytes), Hex(node_pub_.bytes));
+  if (peers_) {
+    log::Info("p2p listening on {}:{}, dialling {} peer(s)", config_.p2p_address, peers_->port(),
+              config_.peers.size());
+  }
   log::Info("JSON-RPC listening on http://{}:{}", config_.rpc_address, http_->port());
   return Status::Ok();
 }
@@ -104,8 +165,9 @@ void Node::Stop() {
   std::lock_guard lifecycle(lifecycle_mu_);
   if (!started_) return;
   started_ = false;
-  producer_thread_.request_stop();
-  if (producer_thread_.joinable()) producer_thread_.join();
+  consensus_thread_.request_stop();
+  if (consensus_thread_.joinable()) consensus_thread_.join();
+  if (peers_) peers_->Stop();
   if (http_) http_->Stop();
   io_.stop();
   for (auto& t : io_threads_) t.join();
@@ -115,11 +177,16 @@ void Node::Stop() {
 
 Status Node::Wait() {
   std::unique_lock lock(stop_mu_);
-  stop_cv_.wait(lock, [&] { return producer_done_; });
-  return producer_status_;
+  stop_cv_.wait(lock, [&] { return consensus_done_; });
+  return consensus_status_;
 }
 
 std::vector<Result<Hash32>> Node::SubmitTxs(const std::vector<std::string>& envelopes) {
+  return Admit(envelopes, nullptr);
+}
+
+std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelopes,
+                                        const PublicKey* from) {
   std::vector<Result<Hash32>> results(envelopes.size(), Result<Hash32>(Internal("not processed")));
   std::vector<DecodedTx> decoded;
   std::vector<size_t> where;
@@ -137,6 +204,7 @@ std::vector<Result<Hash32>> Node::SubmitTxs(const std::vector<std::string>& enve
     decoded.push_back(std::move(*tx));
     where.push_back(i);
   }
+  std::vector<std::string> admitted;
   std::vector<const DecodedTx*> ptrs;
   for (const auto& tx : decoded) ptrs.push_back(&tx);
   std::vector<bool> valid = verifier_->Verify(ptrs);
@@ -153,11 +221,85 @@ std::vector<Result<Hash32>> Node::SubmitTxs(const std::vector<std::string>& enve
     Status s = mempool_->Add(std::move(decoded[j]), committed, next_height);
     if (s.ok()) {
       results[i] = id;
+      admitted.push_back(envelopes[i]);
     } else {
       results[i] = s;
     }
   }
+  if (!admitted.empty()) {
+    driver_->OnTxsAdmitted();
+    Relay(admitted, from);
+  }
   return results;
+}
+
+void Node::Relay(const std::vector<std::string>& envelopes, const PublicKey* from) {
+  if (!peers_) return;
+  // Newly admitted only (a copy is refused by the mempool and goes no further), in frames well
+  // under the limit.
+  pb::P2pMessage m;
+  size_t bytes = 0;
+  for (const auto& e : envelopes) {
+    if (bytes + e.size() > kMaxFrameBytes / 4 && m.txs().txs_size() > 0) {
+      peers_->Broadcast(m, from);
+      m.Clear();
+      bytes = 0;
+    }
+    m.mutable_txs()->add_txs(e);
+    bytes += e.size() + 8;
+  }
+  if (m.txs().txs_size() > 0) peers_->Broadcast(m, from);
+}
+
+void Node::OnPeerMessage(const PublicKey& peer, pb::P2pMessage message) {
+  switch (message.kind_case()) {
+    case pb::P2pMessage::kTx: {
+      std::string one = std::move(*message.mutable_tx());
+      message.mutable_txs()->add_txs(std::move(one));
+      [[fallthrough]];
+    }
+    case pb::P2pMessage::kTxs: {
+      const auto& txs = message.txs().txs();
+      if (static_cast<size_t>(txs.size()) > kMaxTxsPerRelay) {
+        peers_->Misbehaved(peer, PeerSetConfig::kDefaultBanScore, "oversized transaction batch");
+        return;
+      }
+      std::vector<std::string> envelopes(txs.begin(), txs.end());
+      auto results = Admit(envelopes, &peer);
+      for (const auto& r : results) {
+        if (!r.ok() && (r.status().code() == StatusCode::kInvalidArgument ||
+                        r.status().code() == StatusCode::kUnauthenticated)) {
+          // A malformed or forged transaction is the relaying peer's fault: it admitted it.
+          peers_->Misbehaved(peer, 5, "relayed an invalid transaction: " + r.status().message());
+        }
+      }
+      return;
+    }
+    case pb::P2pMessage::kBlockRequest: return ServeBlocks(peer, message.block_request());
+    case pb::P2pMessage::kProposal:
+    case pb::P2pMessage::kVote:
+    case pb::P2pMessage::kStatus:
+    case pb::P2pMessage::kBlock: return driver_->OnPeerMessage(peer, std::move(message));
+    default: peers_->Misbehaved(peer, 20, "unknown p2p message kind");
+  }
+}
+
+void Node::ServeBlocks(const PublicKey& peer, const pb::BlockRequest& request) {
+  const uint64_t tip = ledger_->Tip().height();
+  const uint64_t count = std::min<uint64_t>(request.count(), kMaxSyncBlocksPerRequest);
+  if (request.from_height() == 0) {
+    peers_->Misbehaved(peer, 20, "block request from height 0");
+    return;
+  }
+  for (uint64_t h = request.from_height(); h < request.from_height() + count && h <= tip; ++h) {
+    auto block = ledger_->store().GetBlock(h);
+    auto commit = ledger_->store().GetCommit(h);
+    if (!block || !commit) return;
+    pb::P2pMessage m;
+    m.mutable_block()->set_block(*block);
+    if (!m.mutable_block()->mutable_commit()->ParseFromString(*commit)) return;
+    peers_->SendTo(peer, m);
+  }
 }
 
 }  // namespace puhui

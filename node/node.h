@@ -1,7 +1,11 @@
-// A running puhuid: the ledger, the mempool and its signature checks, the block producer and the
-// JSON-RPC server, wired together. Start() brings them up; Stop() brings them down cleanly and may
-// be called from any thread. Transaction admission (SubmitTxs) is thread-safe: the RPC threads call
-// it.
+// A running puhuid: the ledger, the mempool and its signature checks, the consensus loop, the peer
+// connections and the JSON-RPC server, wired together. Start() brings them up; Stop() brings them
+// down cleanly and may be called from any thread. Transaction admission (SubmitTxs) is
+// thread-safe: the RPC and p2p threads call it, and what it admits is relayed to every peer.
+//
+// A node whose validator key is in the validator set votes; any other node is an observer that
+// follows the chain. Peers are the validators' node keys (genesis) and the configured observers;
+// the p2p listener runs only when the network has someone to talk to.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -12,9 +16,10 @@
 #include <vector>
 
 #include "node/config.h"
+#include "node/consensus_driver.h"
 #include "node/ledger.h"
 #include "node/mempool.h"
-#include "node/producer.h"
+#include "node/peer_set.h"
 #include "node/sign_guard.h"
 #include "node/verifier_pool.h"
 #include "rpc/dispatcher.h"
@@ -22,17 +27,22 @@
 
 namespace puhui {
 
+// A relayed batch with more transactions than this is refused and its sender scored.
+inline constexpr size_t kMaxTxsPerRelay = 20'000;
+
 class Node {
  public:
   // Opens the node home: config, genesis, keys, store (writing genesis state on first start) and
   // finishes any block signed before a crash. `rpc_port` overrides the config's port.
+  // `p2p_port` overrides the config's p2p port.
   static Result<std::unique_ptr<Node>> Open(const std::string& home,
-                                            std::optional<uint16_t> rpc_port = std::nullopt);
+                                            std::optional<uint16_t> rpc_port = std::nullopt,
+                                            std::optional<uint16_t> p2p_port = std::nullopt);
   ~Node();
 
   Status Start();
   void Stop();
-  // Blocks until the block producer stops (Stop() or an error); returns what stopped it.
+  // Blocks until the consensus loop stops (Stop() or an error); returns what stopped it.
   Status Wait();
 
   // Decodes, verifies (in parallel, once per signature) and admits transactions to the mempool.
@@ -43,10 +53,21 @@ class Node {
   const Ledger& ledger() const { return *ledger_; }
   const Mempool& mempool() const { return *mempool_; }
   const PublicKey& validator() const { return validator_pub_; }
+  const PublicKey& node_key() const { return node_pub_; }
+  bool is_validator() const;
   uint16_t rpc_port() const;
+  uint16_t p2p_port() const;
+  ConsensusStatus consensus() const { return driver_->Snapshot(); }
+  std::vector<PeerInfo> peers() const;
+  std::vector<pb::DuplicateVoteEvidence> evidence() const { return driver_->Evidence(); }
 
  private:
   Node() = default;
+  std::vector<Result<Hash32>> Admit(const std::vector<std::string>& envelopes,
+                                    const PublicKey* from);
+  void OnPeerMessage(const PublicKey& peer, pb::P2pMessage message);
+  void ServeBlocks(const PublicKey& peer, const pb::BlockRequest& request);
+  void Relay(const std::vector<std::string>& envelopes, const PublicKey* from);
 
   NodeConfig config_;
   HomePaths paths_;
@@ -55,17 +76,19 @@ class Node {
   std::unique_ptr<VerifierPool> verifier_;
   std::optional<SignGuard> guard_;
   PublicKey validator_pub_;
-  std::unique_ptr<BlockProducer> producer_;
+  PublicKey node_pub_;
+  std::unique_ptr<ConsensusDriver> driver_;
+  std::unique_ptr<PeerSet> peers_;
   rpc::Dispatcher dispatcher_;
   boost::asio::io_context io_;
   std::unique_ptr<rpc::HttpServer> http_;
   std::vector<std::thread> io_threads_;
-  std::jthread producer_thread_;
+  std::jthread consensus_thread_;
   std::mutex lifecycle_mu_;  // serialises Start and Stop
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
-  bool producer_done_ = false;
-  Status producer_status_;
+  bool consensus_done_ = false;
+  Status consensus_status_;
   bool started_ = false;
 };
 

@@ -215,7 +215,11 @@ void P2pConnection::HandleMessage(std::string payload) {
       return CloseNow(InvalidArgument("peer sent a P2pMessage of no known kind"));
     case pb::P2pMessage::kTx:
     case pb::P2pMessage::kVote:
-    case pb::P2pMessage::kProposal: break;
+    case pb::P2pMessage::kProposal:
+    case pb::P2pMessage::kTxs:
+    case pb::P2pMessage::kStatus:
+    case pb::P2pMessage::kBlockRequest:
+    case pb::P2pMessage::kBlock: break;
   }
   if (callbacks_.on_message) callbacks_.on_message(peer_key_, std::move(message));
 }

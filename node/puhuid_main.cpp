@@ -1,6 +1,7 @@
 // puhuid: the Puhui ledger node.
-//   puhuid init  --home DIR --genesis FILE [--validator-key FILE] [--moniker NAME] [--rpc-port N]
-//   puhuid start --home DIR [--rpc-port N]
+//   puhuid init  --home DIR --genesis FILE [--validator-key FILE] [--node-key FILE]
+//                [--moniker NAME] [--rpc-port N] [--p2p-port N] [--peers HOST:PORT,...]
+//   puhuid start --home DIR [--rpc-port N] [--p2p-port N]
 //   puhuid version
 #include <fmt/format.h>
 #include <signal.h>
@@ -20,9 +21,9 @@ namespace {
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  puhuid init  --home DIR --genesis FILE [--validator-key FILE] [--moniker NAME] [--rpc-port "
-    "N]\n"
-    "  puhuid start --home DIR [--rpc-port N]\n"
+    "  puhuid init  --home DIR --genesis FILE [--validator-key FILE] [--node-key FILE]\n"
+    "               [--moniker NAME] [--rpc-port N] [--p2p-port N] [--peers HOST:PORT,...]\n"
+    "  puhuid start --home DIR [--rpc-port N] [--p2p-port N]\n"
     "  puhuid version\n";
 
 // Parses "--flag value" pairs of the known flags; returns false (after printing why) on anything
@@ -45,13 +46,14 @@ bool ParseFlags(int argc, char** argv, int first, std::initializer_list<std::str
   return true;
 }
 
-std::optional<uint16_t> PortFlag(const std::map<std::string, std::string>& flags, bool& ok) {
-  auto it = flags.find("rpc-port");
+std::optional<uint16_t> PortFlag(const std::map<std::string, std::string>& flags, bool& ok,
+                                 const std::string& name = "rpc-port") {
+  auto it = flags.find(name);
   if (it == flags.end()) return std::nullopt;
   char* end = nullptr;
   unsigned long v = std::strtoul(it->second.c_str(), &end, 10);
   if (it->second.empty() || *end != '\0' || v > 65535) {
-    fmt::print(stderr, "puhuid: --rpc-port must be 0..65535\n");
+    fmt::print(stderr, "puhuid: --{} must be 0..65535\n", name);
     ok = false;
     return std::nullopt;
   }
@@ -68,21 +70,32 @@ int Init(const std::map<std::string, std::string>& flags) {
   o.home = flags.at("home");
   o.genesis_path = flags.at("genesis");
   if (flags.count("validator-key")) o.validator_key_path = flags.at("validator-key");
+  if (flags.count("node-key")) o.node_key_path = flags.at("node-key");
   if (flags.count("moniker")) o.moniker = flags.at("moniker");
   o.rpc_port = PortFlag(flags, ok);
+  o.p2p_port = PortFlag(flags, ok, "p2p-port");
+  if (flags.count("peers")) {
+    std::string list = flags.at("peers");
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      if (comma > start) o.peers.push_back(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
   if (!ok) return 2;
   auto key = puhui::InitHome(o);
   if (!key.ok()) {
     fmt::print(stderr, "puhuid init: {}\n", key.status().ToString());
     return 1;
   }
-  fmt::print("initialised node home {}\nvalidator key: {}\n", o.home,
-             puhui::Hex(key->validator.bytes));
+  fmt::print("initialised node home {}\nvalidator key: {}\nnode key: {}\n", o.home,
+             puhui::Hex(key->validator.bytes), puhui::Hex(key->node.bytes));
   if (!key->in_genesis) {
-    fmt::print(
-        stderr,
-        "warning: this validator key is not in the genesis validator set; 'puhuid start' will "
-        "refuse to run until the network's genesis lists it\n");
+    fmt::print(stderr,
+               "note: this validator key is not in the genesis validator set; the node will run "
+               "as an observer (it follows the chain without voting)\n");
   }
   return 0;
 }
@@ -94,6 +107,7 @@ int Start(const std::map<std::string, std::string>& flags) {
   }
   bool ok = true;
   auto port = PortFlag(flags, ok);
+  auto p2p_port = PortFlag(flags, ok, "p2p-port");
   if (!ok) return 2;
 
   // Signals are taken synchronously by one thread; block them before any other thread starts.
@@ -103,7 +117,7 @@ int Start(const std::map<std::string, std::string>& flags) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto node = puhui::Node::Open(flags.at("home"), port);
+  auto node = puhui::Node::Open(flags.at("home"), port, p2p_port);
   if (!node.ok()) {
     puhui::log::Error("cannot open node: {}", node.status().ToString());
     return 1;
@@ -146,13 +160,15 @@ int main(int argc, char** argv) {
   }
   std::map<std::string, std::string> flags;
   if (cmd == "init") {
-    if (!ParseFlags(argc, argv, 2, {"home", "genesis", "validator-key", "moniker", "rpc-port"},
+    if (!ParseFlags(argc, argv, 2,
+                    {"home", "genesis", "validator-key", "node-key", "moniker", "rpc-port",
+                     "p2p-port", "peers"},
                     flags))
       return 2;
     return Init(flags);
   }
   if (cmd == "start") {
-    if (!ParseFlags(argc, argv, 2, {"home", "rpc-port"}, flags)) return 2;
+    if (!ParseFlags(argc, argv, 2, {"home", "rpc-port", "p2p-port"}, flags)) return 2;
     return Start(flags);
   }
   fmt::print(stderr, "puhuid: unknown command '{}'\n{}", cmd, kUsage);

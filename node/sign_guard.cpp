@@ -114,4 +114,44 @@ Result<pb::SignedProposal> SignGuard::SignProposal(const pb::Proposal& proposal,
   return sp;
 }
 
+Result<bool> SignGuard::Observe(pb::LastSigned seen) {
+  if (last_) {
+    auto prev = std::make_tuple(last_->height(), last_->round(), StepOf(*last_));
+    auto next = std::make_tuple(seen.height(), seen.round(), StepOf(seen));
+    if (next <= prev) return false;
+  }
+  PUHUI_RETURN_IF_ERROR(WriteFileDurably(path_, seen.SerializeAsString(), 0600));
+  last_ = std::move(seen);
+  return true;
+}
+
+Result<bool> SignGuard::ObserveVote(const pb::SignedVote& signed_vote) {
+  pb::Vote vote;
+  if (!vote.ParseFromString(signed_vote.vote())) return InvalidArgument("vote does not parse");
+  pb::LastSigned seen;
+  seen.set_height(vote.height());
+  seen.set_round(vote.round());
+  seen.set_type(vote.type());
+  seen.set_step(StepOf(vote.type()));
+  seen.set_block_hash(vote.block_hash());
+  seen.set_signed_bytes(signed_vote.vote());
+  seen.set_signature(signed_vote.signature());
+  return Observe(std::move(seen));
+}
+
+Result<bool> SignGuard::ObserveProposal(const pb::SignedProposal& signed_proposal) {
+  pb::Proposal proposal;
+  if (!proposal.ParseFromString(signed_proposal.proposal())) {
+    return InvalidArgument("proposal does not parse");
+  }
+  pb::LastSigned seen;
+  seen.set_height(proposal.height());
+  seen.set_round(proposal.round());
+  seen.set_step(kStepProposal);
+  seen.set_block_hash(proposal.block_hash());
+  seen.set_signed_bytes(signed_proposal.proposal());
+  seen.set_signature(signed_proposal.signature());
+  return Observe(std::move(seen));
+}
+
 }  // namespace puhui

@@ -29,6 +29,13 @@ class SignGuard {
   Result<pb::SignedProposal> SignProposal(const pb::Proposal& proposal, const std::string& chain_id,
                                           const PrivateKey& key);
 
+  // A vote or proposal this validator signed that came back from the network (signature already
+  // checked). If it is later than the record — the record was restored from an older copy of the
+  // data — it becomes the record, so nothing that conflicts with it is signed. Returns whether
+  // the record moved.
+  Result<bool> ObserveVote(const pb::SignedVote& vote);
+  Result<bool> ObserveProposal(const pb::SignedProposal& proposal);
+
   const std::optional<pb::LastSigned>& last() const { return last_; }
 
  private:
@@ -38,6 +45,8 @@ class SignGuard {
                             const std::string& block_hash, const std::string& bytes, SignKind kind,
                             const std::string& chain_id, const PrivateKey& key,
                             const std::string& block);
+
+  Result<bool> Observe(pb::LastSigned seen);
 
   std::string path_;
   std::optional<pb::LastSigned> last_;

@@ -109,8 +109,7 @@ int main(int argc, char** argv) {
                                  txs.begin() + std::min(total, first + block_size));
     const auto tip_root = *ToHash32(AsBytes(l.Tip().state_root()));
     auto t0 = Clock::now();
-    auto block =
-        l.Propose(std::move(batch), 1'800'000'000'000 + blocks, validator.Public(), nullptr);
+    auto block = l.Propose(std::move(batch), validator.Public(), nullptr);
     auto t1 = Clock::now();
     if (!block.ok()) {
       fmt::print(stderr, "{}\n", block.status().ToString());

@@ -40,7 +40,7 @@ struct Fixture {
   Fixture() {
     const PublicKey proposer = KeyOf("validator").Public();
     auto b1 = ledger->Propose(
-        {Tx(GrantBody("sh-auth", "verifier", pb::ROLE_VERIFIER, "SH", 0), "sh-auth")}, 1, proposer,
+        {Tx(GrantBody("sh-auth", "verifier", pb::ROLE_VERIFIER, "SH", 0), "sh-auth")}, proposer,
         nullptr);
     REQUIRE(b1.ok());
     REQUIRE(ledger->Commit(*b1, Certify(*b1)).ok());
@@ -49,7 +49,7 @@ struct Fixture {
     auto b2 =
         ledger->Propose({Tx(TransferBody("owner", "alice", 5, 0), "owner"), Tx(memo, "owner"),
                          Tx(GrantBody("js-auth", "alice", pb::ROLE_MERCHANT, "JS", 0), "js-auth")},
-                        2, proposer, nullptr);
+                        proposer, nullptr);
     REQUIRE(b2.ok());
     REQUIRE(b2->txs.size() == 3);
     proposal = std::move(*b2);
@@ -198,7 +198,7 @@ TEST_CASE("a block with more transactions than the genesis allows is refused") {
   auto block = other->Propose({Tx(TransferBody("owner", "alice", 5, 0), "owner"),
                                Tx(TransferBody("owner", "alice", 6, 1), "owner"),
                                Tx(TransferBody("owner", "alice", 7, 2), "owner")},
-                              1, KeyOf("validator").Public(), nullptr);
+                              KeyOf("validator").Public(), nullptr);
   REQUIRE(block.ok());
   REQUIRE(block->txs.size() == 3);
   auto r = ledger->Validate(block->block.SerializeAsString(), verifier);

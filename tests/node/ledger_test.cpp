@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "certify.h"
-#include "node/producer.h"
+#include "node/consensus_driver.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -16,8 +16,8 @@ struct Chain {
   std::unique_ptr<Ledger> ledger = std::move(Ledger::Open(dir / "chain", TestGenesis()).value());
   VerifierPool verifier{2, 1000};
 
-  ExecutedBlock ProposeAndCommit(std::vector<DecodedTx> txs, uint64_t time_ms = 1) {
-    auto b = ledger->Propose(std::move(txs), time_ms, KeyOf("validator").Public(), nullptr);
+  ExecutedBlock ProposeAndCommit(std::vector<DecodedTx> txs) {
+    auto b = ledger->Propose(std::move(txs), KeyOf("validator").Public(), nullptr);
     REQUIRE_MESSAGE(b.ok(), b.status().ToString());
     REQUIRE(ledger->Commit(*b, Certify(*b)).ok());
     return *b;
@@ -61,7 +61,7 @@ TEST_CASE("a proposal leaves out transactions that cannot be included, and says 
   DecodedTx good = Decoded(TransferBody("owner", "alice", 5, 0), "owner");
   DecodedTx stale = Decoded(TransferBody("alice", "owner", 5, 3), "alice");
   std::vector<Hash32> dropped;
-  auto b = c.ledger->Propose({good, stale}, 1, KeyOf("validator").Public(), &dropped);
+  auto b = c.ledger->Propose({good, stale}, KeyOf("validator").Public(), &dropped);
   REQUIRE(b.ok());
   CHECK(b->txs.size() == 1);
   REQUIRE(dropped.size() == 1);
@@ -132,7 +132,7 @@ TEST_CASE("a block with a tampered header field, transaction or signature is ref
 
 TEST_CASE("a commit certificate that does not match the block is refused and nothing is written") {
   Chain c;
-  auto b = c.ledger->Propose({}, 1, KeyOf("validator").Public(), nullptr);
+  auto b = c.ledger->Propose({}, KeyOf("validator").Public(), nullptr);
   REQUIRE(b.ok());
   pb::Commit wrong = Certify(*b);
   wrong.set_block_hash(std::string(32, 'z'));
@@ -140,13 +140,13 @@ TEST_CASE("a commit certificate that does not match the block is refused and not
   CHECK(c.ledger->Tip().height() == 0);
 }
 
-TEST_CASE("the producer finishes a block it signed before a crash, and no other") {
+TEST_CASE("a lone validator finishes a block it signed before a crash, and no other") {
   TempDir dir;
   Hash32 signed_hash{};
   {
     auto ledger = std::move(Ledger::Open(dir / "chain", TestGenesis()).value());
     auto guard = *SignGuard::Open(dir / "last_signed");
-    auto block = ledger->Propose({Decoded(TransferBody("owner", "alice", 5, 0), "owner")}, 1,
+    auto block = ledger->Propose({Decoded(TransferBody("owner", "alice", 5, 0), "owner")},
                                  KeyOf("validator").Public(), nullptr);
     REQUIRE(block.ok());
     signed_hash = block->hash;
@@ -163,13 +163,14 @@ TEST_CASE("the producer finishes a block it signed before a crash, and no other"
   auto guard = *SignGuard::Open(dir / "last_signed");
   Mempool mempool({});
   VerifierPool verifier(1, 100);
-  BlockProducer producer(*ledger, mempool, verifier, guard, KeyOf("validator"),
-                         [] { return uint64_t{99}; });
-  REQUIRE(producer.CheckCanCommitAlone().ok());
-  Status recovered = producer.Recover();
+  DriverOptions options;
+  options.clock_ms = [] { return uint64_t{99}; };
+  ConsensusDriver driver(*ledger, mempool, verifier, &guard, KeyOf("validator"), {}, options);
+  Status recovered = driver.Recover();
   REQUIRE_MESSAGE(recovered.ok(), recovered.ToString());
   CHECK(ledger->Tip().height() == 1);
   CHECK(ledger->Tip().block_hash() == ToString(signed_hash));
-  REQUIRE(producer.ProduceOne().ok());
-  CHECK(ledger->Tip().height() == 2);
+  // Recovery is done once: the next height is consensus's.
+  REQUIRE(driver.Recover().ok());
+  CHECK(ledger->Tip().height() == 1);
 }
