@@ -175,7 +175,8 @@ HomePaths HomePaths::Of(const std::string& root) {
   p.validator_key = root + "/validator_key";
   p.data = root + "/data";
   p.chain_db = root + "/data/chain";
-  p.sign_record = root + "/data/last_signed";
+  p.sign_record = root + "/last_signed";
+  p.legacy_sign_record = root + "/data/last_signed";
   return p;
 }
 

@@ -55,7 +55,10 @@ struct HomePaths {
   std::string validator_key;  // consensus signing key (0600)
   std::string data;           // data/
   std::string chain_db;       // data/chain (LevelDB)
-  std::string sign_record;    // data/last_signed: what the validator last signed
+  // What the validator last signed. Outside data/ on purpose: restoring data/ from an older
+  // backup must not roll back what the validator remembers having signed.
+  std::string sign_record;         // last_signed
+  std::string legacy_sign_record;  // data/last_signed, where homes before 0.2 kept it
 
   static HomePaths Of(const std::string& root);
 };

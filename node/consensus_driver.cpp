@@ -135,6 +135,9 @@ std::vector<pb::DuplicateVoteEvidence> ConsensusDriver::Evidence() const {
 // ---------------------------------------------------------------- the loop
 
 Status ConsensusDriver::Run(std::stop_token stop) {
+  if (key_ && ledger_.validators().proto().validators_size() > 1) {
+    start_not_before_ms_ = Now() + options_.startup_listen_ms;
+  }
   while (!stop.stop_requested()) {
     std::deque<Input> batch;
     {

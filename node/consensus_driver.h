@@ -52,6 +52,10 @@ struct DriverOptions {
   consensus::TimeoutConfig timeouts;
   uint64_t idle_intervals = kDefaultIdleIntervals;
   uint64_t status_interval_ms = kDefaultStatusIntervalMs;  // announce height, relay if stalled
+  // A validator of a multi-validator network listens this long after starting before it signs:
+  // if its sign record was restored from an older copy, the votes it signed before come back
+  // from stalled peers (they relay every status interval) and are adopted first.
+  uint64_t startup_listen_ms = 2 * kDefaultStatusIntervalMs;
 };
 
 // A snapshot for node_status.

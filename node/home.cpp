@@ -41,6 +41,11 @@ Result<InitResult> InitHome(const InitOptions& o) {
     }
   }
   config.peers = o.peers;
+  for (const auto& key : o.observers) {
+    if (!ParseNodeKeyHex(key))
+      return InvalidArgument(fmt::format("observer '{}' is not a node key", key));
+  }
+  config.observers = o.observers;
   std::error_code ec;
   std::filesystem::create_directories(paths.data, ec);
   if (ec) return IoError(fmt::format("cannot create '{}': {}", paths.data, ec.message()));

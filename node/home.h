@@ -19,7 +19,8 @@ struct InitOptions {
   std::optional<std::string> node_key_path;  // import this p2p identity instead of generating one
   std::optional<uint16_t> rpc_port;
   std::optional<uint16_t> p2p_port;
-  std::vector<std::string> peers;  // "host:port" to dial
+  std::vector<std::string> peers;      // "host:port" to dial
+  std::vector<std::string> observers;  // node keys (hex) of observers allowed to connect
 };
 
 struct InitResult {

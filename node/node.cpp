@@ -4,6 +4,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <chrono>
+#include <filesystem>
 #include <set>
 
 #include "chain/limits.h"
@@ -56,6 +57,12 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   const bool validator =
       node->ledger_->validators().PowerOf(node->validator_pub_.bytes).has_value();
   if (validator) {
+    std::error_code ec;
+    if (!std::filesystem::exists(node->paths_.sign_record) &&
+        std::filesystem::exists(node->paths_.legacy_sign_record)) {
+      std::filesystem::rename(node->paths_.legacy_sign_record, node->paths_.sign_record, ec);
+      if (ec) return IoError(fmt::format("cannot move the sign record: {}", ec.message()));
+    }
     auto guard = SignGuard::Open(node->paths_.sign_record);
     if (!guard.ok()) return guard.status();
     node->guard_.emplace(std::move(*guard));

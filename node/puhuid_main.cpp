@@ -2,11 +2,14 @@
 //   puhuid init  --home DIR --genesis FILE [--validator-key FILE] [--node-key FILE]
 //                [--moniker NAME] [--rpc-port N] [--p2p-port N] [--peers HOST:PORT,...]
 //   puhuid start --home DIR [--rpc-port N] [--p2p-port N]
+//   puhuid testnet --out DIR --template FILE [--validators N] [--observers N] [--base-port N]
+//                  [--chain-id ID]
 //   puhuid version
 #include <fmt/format.h>
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <string>
@@ -16,6 +19,7 @@
 #include "node/home.h"
 #include "node/log.h"
 #include "node/node.h"
+#include "node/testnet.h"
 
 namespace {
 
@@ -24,6 +28,8 @@ constexpr char kUsage[] =
     "  puhuid init  --home DIR --genesis FILE [--validator-key FILE] [--node-key FILE]\n"
     "               [--moniker NAME] [--rpc-port N] [--p2p-port N] [--peers HOST:PORT,...]\n"
     "  puhuid start --home DIR [--rpc-port N] [--p2p-port N]\n"
+    "  puhuid testnet --out DIR --template FILE [--validators N] [--observers N] [--base-port N]\n"
+    "                 [--chain-id ID]\n"
     "  puhuid version\n";
 
 // Parses "--flag value" pairs of the known flags; returns false (after printing why) on anything
@@ -100,6 +106,54 @@ int Init(const std::map<std::string, std::string>& flags) {
   return 0;
 }
 
+// An unsigned flag within [min, max]; `fallback` when absent.
+std::optional<uint64_t> UintFlag(const std::map<std::string, std::string>& flags,
+                                 const std::string& name, uint64_t fallback, uint64_t min,
+                                 uint64_t max) {
+  auto it = flags.find(name);
+  if (it == flags.end()) return fallback;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
+  if (it->second.empty() || *end != '\0' || v < min || v > max) {
+    fmt::print(stderr, "puhuid: --{} must be an integer in {}..{}\n", name, min, max);
+    return std::nullopt;
+  }
+  return v;
+}
+
+int Testnet(const std::map<std::string, std::string>& flags) {
+  if (!flags.count("out") || !flags.count("template")) {
+    fmt::print(stderr, "puhuid testnet needs --out and --template\n{}", kUsage);
+    return 2;
+  }
+  puhui::TestnetOptions o;
+  o.out_dir = flags.at("out");
+  o.template_genesis = flags.at("template");
+  if (flags.count("chain-id")) o.chain_id = flags.at("chain-id");
+  auto validators = UintFlag(flags, "validators", 4, 1, 16);
+  auto observers = UintFlag(flags, "observers", 0, 0, 16);
+  auto base = UintFlag(flags, "base-port", puhui::TestnetOptions::kDefaultBasePort, 1024, 65000);
+  if (!validators || !observers || !base) return 2;
+  o.validators = static_cast<uint32_t>(*validators);
+  o.observers = static_cast<uint32_t>(*observers);
+  o.base_port = static_cast<uint16_t>(*base);
+  // The network starts now: block 1 carries the genesis time.
+  o.genesis_time_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  auto nodes = puhui::CreateTestnet(o);
+  if (!nodes.ok()) {
+    fmt::print(stderr, "puhuid testnet: {}\n", nodes.status().ToString());
+    return 1;
+  }
+  fmt::print("test network '{}' in {}:\n", o.chain_id, o.out_dir);
+  for (const auto& n : *nodes) {
+    fmt::print("  {:<24} {:<4} home {}  p2p 127.0.0.1:{}  rpc http://127.0.0.1:{}\n", n.name,
+               n.observer ? "obs" : n.region, n.home, n.p2p_port, n.rpc_port);
+  }
+  return 0;
+}
+
 int Start(const std::map<std::string, std::string>& flags) {
   if (!flags.count("home")) {
     fmt::print(stderr, "puhuid start needs --home\n{}", kUsage);
@@ -170,6 +224,12 @@ int main(int argc, char** argv) {
   if (cmd == "start") {
     if (!ParseFlags(argc, argv, 2, {"home", "rpc-port", "p2p-port"}, flags)) return 2;
     return Start(flags);
+  }
+  if (cmd == "testnet") {
+    if (!ParseFlags(argc, argv, 2,
+                    {"out", "template", "validators", "observers", "base-port", "chain-id"}, flags))
+      return 2;
+    return Testnet(flags);
   }
   fmt::print(stderr, "puhuid: unknown command '{}'\n{}", cmd, kUsage);
   return 2;

@@ -109,6 +109,14 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         rpc::ExpectOnly(params, {});
         pb::ChainMeta tip = node.ledger().Tip();
         auto power = node.ledger().validators().PowerOf(node.validator().bytes);
+        const ConsensusStatus c = node.consensus();
+        json peers = json::array();
+        for (const auto& p : node.peers()) {
+          peers.push_back({{"node_key", Hex(p.key.bytes)},
+                           {"address", p.remote},
+                           {"direction", p.outbound ? "outbound" : "inbound"},
+                           {"score", p.score}});
+        }
         return json{
             {"version", kVersion},
             {"moniker", node.config().moniker},
@@ -121,9 +129,43 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
             {"state_root", rpc::HexOf(tip.state_root())},
             {"validator", {{"pub_key", Hex(node.validator().bytes)}, {"power", power.value_or(0)}}},
             {"mempool", {{"txs", node.mempool().size()}, {"bytes", node.mempool().bytes()}}},
+            {"node_key", Hex(node.node_key().bytes)},
+            {"role", node.is_validator() ? "validator" : "observer"},
+            {"consensus",
+             {{"height", c.height},
+              {"round", c.round},
+              {"step", c.step},
+              {"best_peer_height", c.best_peer_height},
+              {"evidence_seen", c.evidence_seen}}},
+            {"peers", peers},
         };
       },
-      "the chain id, latest height, block hash, state root, validator and mempool size");
+      "the chain id, latest height, block hash, state root, validator, mempool, consensus "
+      "progress (height, round, step, evidence seen) and connected peers");
+
+  d.Register(
+      "evidence_list",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {});
+        json out = json::array();
+        for (const auto& e : node.evidence()) {
+          json pair = json::array();
+          for (const pb::SignedVote* sv : {&e.first(), &e.second()}) {
+            pb::Vote v;
+            v.ParseFromString(sv->vote());
+            pair.push_back({{"validator", rpc::HexOf(v.validator())},
+                            {"height", v.height()},
+                            {"round", v.round()},
+                            {"type", v.type() == pb::VOTE_PRECOMMIT ? "precommit" : "prevote"},
+                            {"block_hash", rpc::HexOf(v.block_hash())},
+                            {"vote", rpc::HexOf(sv->vote())},
+                            {"signature", rpc::HexOf(sv->signature())}});
+          }
+          out.push_back({{"votes", pair}});
+        }
+        return json{{"evidence", out}};
+      },
+      "conflicting signed votes (double signing) this node has seen, with both signed votes");
 
   d.Register(
       "tx_submit",

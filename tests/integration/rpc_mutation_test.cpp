@@ -158,6 +158,7 @@ TEST_CASE(
   const std::string account_key = Hex(AsBytes("acct/" + RawAddr("owner")));
   const std::vector<MethodParams> methods = {
       {"node_status", {}},
+      {"evidence_list", {}},
       {"rpc_methods", {}},
       {"tx_submit", {{"tx", R"("00ff")"}}},
       {"tx_submit_batch", {{"txs", R"(["00ff"])"}}},

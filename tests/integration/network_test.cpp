@@ -1,0 +1,153 @@
+// Four real validators and an observer on loopback: what the regional network must do under
+// faults. A transaction sent to any node commits on all; one validator down changes nothing; two
+// down halt the chain without a fork; restarted nodes and late nodes catch up by block sync; a
+// validator whose data is restored from an old copy does not sign twice.
+#include "network.h"
+
+#include <doctest/doctest.h>
+
+using namespace puhui;
+using namespace puhui::testing;
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kObserver = 4;
+
+std::string Transfer(uint64_t nonce, uint64_t grams = 1) {
+  return Signed(TransferBody("owner", "alice", grams, nonce), "owner");
+}
+
+// Every node in `who` holds the same block at every height up to `height`.
+void CheckSameChain(Network& net, const std::vector<size_t>& who, uint64_t height) {
+  for (uint64_t h = 1; h <= height; ++h) {
+    std::string first = net.BlockHash(who[0], h);
+    for (size_t i : who) CHECK_MESSAGE(net.BlockHash(i, h) == first, "node ", i, " height ", h);
+  }
+}
+
+uint64_t EvidenceSeen(Network& net, size_t i) {
+  return net.Call(i, "node_status", json::object())["consensus"]["evidence_seen"];
+}
+
+}  // namespace
+
+TEST_CASE("a transaction sent to any validator commits on all four and the observer follows") {
+  Network net;
+  net.StartAll();
+  std::vector<std::string> hashes;
+  for (size_t i = 0; i < 4; ++i) hashes.push_back(net.Submit(i, Transfer(i)));
+  uint64_t top = 0;
+  for (const auto& hash : hashes) {
+    for (size_t i = 0; i < net.size(); ++i) {
+      uint64_t h = net.WaitCommitted(i, hash);
+      REQUIRE_MESSAGE(h > 0, "node ", i, " did not commit ", hash, "\n", net.Log(i));
+      top = std::max(top, h);
+    }
+  }
+  for (size_t i = 0; i < net.size(); ++i) REQUIRE(net.WaitHeight(i, top));
+  CheckSameChain(net, {0, 1, 2, 3, kObserver}, top);
+  json balance =
+      net.Call(kObserver, "balance_get", {{"batch", kBatch}, {"address", Addr("alice")}});
+  CHECK(balance["grams"] == 4);
+  json status = net.Call(kObserver, "node_status", json::object());
+  CHECK(status["role"] == "observer");
+  CHECK(status["peers"].size() == 4);
+  CHECK(net.Call(0, "node_status", json::object())["role"] == "validator");
+}
+
+TEST_CASE(
+    "with one validator down commits go on and with two down the chain halts without a fork "
+    "until they return and catch up") {
+  Network net(4, 0);
+  net.StartAll();
+  uint64_t nonce = 0;
+  REQUIRE(net.WaitCommitted(0, net.Submit(0, Transfer(nonce++))) > 0);
+
+  net.Kill(3);
+  for (int i = 0; i < 3; ++i) {
+    std::string hash = net.Submit(i % 3, Transfer(nonce++));
+    REQUIRE_MESSAGE(net.WaitCommitted(0, hash) > 0, "no progress with one validator down\n",
+                    net.Log(0));
+  }
+
+  net.Kill(2);
+  const uint64_t halted = std::max(net.Height(0), net.Height(1));
+  std::string stuck = net.Submit(0, Transfer(nonce++));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  // Half the power cannot commit: at most a block already decided lands.
+  CHECK(net.Height(0) <= halted + 1);
+  CHECK(net.Height(1) <= halted + 1);
+  CHECK(net.Height(0) == net.Height(1));
+
+  net.Start(2);
+  net.Start(3);
+  uint64_t at = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    uint64_t h = net.WaitCommitted(i, stuck, 60);
+    REQUIRE_MESSAGE(h > 0, "node ", i, " did not commit after the restart\n", net.Log(i));
+    at = std::max(at, h);
+  }
+  for (size_t i = 0; i < 4; ++i) REQUIRE(net.WaitHeight(i, at));
+  CheckSameChain(net, {0, 1, 2, 3}, at);
+  for (size_t i = 0; i < 4; ++i) CHECK(EvidenceSeen(net, i) == 0);
+}
+
+TEST_CASE("a node started late syncs from genesis and then follows") {
+  Network net(4, 1);
+  for (size_t i = 0; i < 3; ++i) net.Start(i);  // 30 of 40 power: enough to commit
+  uint64_t at = 0;
+  for (uint64_t n = 0; n < 5; ++n) at = net.WaitCommitted(0, net.Submit(0, Transfer(n)));
+  REQUIRE(at > 0);
+  net.Start(3);
+  net.Start(kObserver);
+  REQUIRE(net.WaitHeight(3, at));
+  REQUIRE(net.WaitHeight(kObserver, at));
+  CHECK(net.Log(3).find("synced block height=1 ") != std::string::npos);
+  // Now it takes part: with node 0 down, nodes 1-3 still hold 30 of 40.
+  net.Kill(0);
+  std::string hash = net.Submit(3, Transfer(5));
+  uint64_t h = net.WaitCommitted(3, hash);
+  REQUIRE_MESSAGE(h > 0, net.Log(3));
+  REQUIRE(net.WaitHeight(kObserver, h));
+  CheckSameChain(net, {1, 2, 3, kObserver}, h);
+}
+
+TEST_CASE("a validator whose data is restored from an older copy does not sign twice") {
+  Network net(4, 0);
+  net.StartAll();
+  uint64_t nonce = 0;
+  REQUIRE(net.WaitCommitted(0, net.Submit(0, Transfer(nonce++))) > 0);
+  // An operator's backup of validator 3's data, taken while it is stopped.
+  net.Kill(3, SIGTERM);
+  const std::string data = net.home(3) + "/data";
+  const std::string backup = net.home(3) + "/../node3-backup";
+  std::filesystem::copy(data, backup, std::filesystem::copy_options::recursive);
+  net.Start(3);
+  // The chain moves on with validator 3 voting...
+  uint64_t later = 0;
+  for (int i = 0; i < 4; ++i) later = net.WaitCommitted(3, net.Submit(3, Transfer(nonce++)));
+  REQUIRE(later > 0);
+  // ...then it halts with validator 3's votes in the stalled height,
+  net.Kill(1);
+  net.Kill(2);
+  std::string stuck = net.Submit(0, Transfer(nonce++));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // and validator 3 comes back from the old copy of its data.
+  net.Kill(3);
+  std::filesystem::remove_all(data);
+  std::filesystem::rename(backup, data);
+  net.Start(3);
+  net.Start(1);
+  net.Start(2);
+  uint64_t at = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    uint64_t h = net.WaitCommitted(i, stuck, 90);
+    REQUIRE_MESSAGE(h > 0, "node ", i, " did not commit after the restore\n", net.Log(i));
+    at = std::max(at, h);
+  }
+  for (size_t i = 0; i < 4; ++i) REQUIRE(net.WaitHeight(i, at));
+  CheckSameChain(net, {0, 1, 2, 3}, at);
+  for (size_t i = 0; i < 4; ++i)
+    CHECK_MESSAGE(EvidenceSeen(net, i) == 0, "node ", i, " saw a double sign");
+}
