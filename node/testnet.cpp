@@ -31,7 +31,7 @@ Result<std::vector<TestnetNode>> CreateTestnet(const TestnetOptions& o) {
     return InvalidArgument("a test network has 1 to 16 validators");
   }
   if (o.observers > 16) return InvalidArgument("a test network has at most 16 observers");
-  if (uint32_t{o.base_port} + 10 * (o.validators + o.observers) + 1 > 65535) {
+  if (uint32_t{o.base_port} + 10 * (o.validators + o.observers) + 7 > 65535) {
     return InvalidArgument("base port too high for that many nodes");
   }
   std::error_code ec;
@@ -59,8 +59,8 @@ Result<std::vector<TestnetNode>> CreateTestnet(const TestnetOptions& o) {
     n.home = fmt::format("{}/node{}", o.out_dir, i);
     n.region = region.value("code", "");
     n.name = ValidatorName(n.region, region.value("name", "region"), i);
-    n.p2p_port = static_cast<uint16_t>(o.base_port + 10 * i);
-    n.rpc_port = static_cast<uint16_t>(o.base_port + 10 * i + 1);
+    n.p2p_port = static_cast<uint16_t>(o.base_port + 10 * i + 6);
+    n.rpc_port = static_cast<uint16_t>(o.base_port + 10 * i + 7);
     const PrivateKey validator = PrivateKey::Generate();
     const PrivateKey node_key = PrivateKey::Generate();
     PUHUI_RETURN_IF_ERROR(
@@ -116,8 +116,8 @@ Result<std::vector<TestnetNode>> CreateTestnet(const TestnetOptions& o) {
     n.home = fmt::format("{}/observer{}", o.out_dir, k);
     n.name = fmt::format("observer-{}", k);
     n.observer = true;
-    n.p2p_port = static_cast<uint16_t>(o.base_port + 10 * index);
-    n.rpc_port = static_cast<uint16_t>(o.base_port + 10 * index + 1);
+    n.p2p_port = static_cast<uint16_t>(o.base_port + 10 * index + 6);
+    n.rpc_port = static_cast<uint16_t>(o.base_port + 10 * index + 7);
     const std::string key_path = fmt::format("{}/observer{}.node.key", o.out_dir, k);
     PUHUI_RETURN_IF_ERROR(WriteKeyFile(key_path, observer_keys[k]));
     InitOptions init;

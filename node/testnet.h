@@ -12,7 +12,7 @@
 namespace puhui {
 
 struct TestnetOptions {
-  static constexpr uint16_t kDefaultBasePort = 26600;
+  static constexpr uint16_t kDefaultBasePort = 26650;
 
   std::string out_dir;           // must not exist yet, or be empty
   std::string template_genesis;  // regions, accounts, batches and params come from here
@@ -20,7 +20,7 @@ struct TestnetOptions {
   uint32_t validators = 4;                // 1..16
   uint32_t observers = 0;                 // non-voting nodes that follow the validators, 0..16
   uint64_t genesis_time_ms = 0;           // the template's time if 0
-  uint16_t base_port = kDefaultBasePort;  // node i: p2p base+10i, RPC base+10i+1
+  uint16_t base_port = kDefaultBasePort;  // node i: p2p base+10i+6, RPC base+10i+7
 };
 // Observers are numbered after the validators (observer k is node validators+k, home
 // <out>/observer<k>) and their node keys are listed in every validator's config.

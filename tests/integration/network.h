@@ -115,8 +115,8 @@ class Network {
       uint16_t base = static_cast<uint16_t>(20000 + rng() % 30000);
       bool free = true;
       for (uint32_t i = 0; i < count && free; ++i) {
-        free = PortFree(static_cast<uint16_t>(base + 10 * i)) &&
-               PortFree(static_cast<uint16_t>(base + 10 * i + 1));
+        free = PortFree(static_cast<uint16_t>(base + 10 * i + 6)) &&
+               PortFree(static_cast<uint16_t>(base + 10 * i + 7));
       }
       if (free) return base;
     }
