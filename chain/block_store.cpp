@@ -188,6 +188,24 @@ Result<std::optional<Bytes>> BlockStore::GetState(ByteView key) const {
   return std::optional<Bytes>(Bytes(value.begin(), value.end()));
 }
 
+Result<std::vector<std::pair<Bytes, Bytes>>> BlockStore::ScanState(ByteView prefix, ByteView after,
+                                                                   size_t limit) const {
+  std::vector<std::pair<Bytes, Bytes>> out;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string start = StateKey(after.size() > prefix.size() ? after : prefix);
+  const std::string first = StateKey(prefix);
+  for (it->Seek(start); it->Valid() && out.size() < limit; it->Next()) {
+    leveldb::Slice k = it->key();
+    if (!k.starts_with(first)) break;
+    if (after.size() > prefix.size() && k == leveldb::Slice(start)) continue;
+    Bytes key(k.data() + 1, k.data() + k.size());
+    Bytes value(it->value().data(), it->value().data() + it->value().size());
+    out.emplace_back(std::move(key), std::move(value));
+  }
+  if (!it->status().ok()) return IoError("scanning state: " + it->status().ToString());
+  return out;
+}
+
 std::optional<Hash32> BlockStore::StateRootAt(uint64_t height) const {
   auto raw = GetRaw(HeightKey(kRootPrefix, height));
   if (!raw) return std::nullopt;

@@ -60,6 +60,10 @@ class BlockStore : public SmtNodeSource {
 
   // Latest committed value of a state key.
   Result<std::optional<Bytes>> GetState(ByteView key) const;
+  // Committed state entries whose keys start with `prefix`, in key order, strictly after `after`
+  // (a full key from a previous page; pass the prefix or nothing to start), at most `limit`.
+  Result<std::vector<std::pair<Bytes, Bytes>>> ScanState(ByteView prefix, ByteView after,
+                                                         size_t limit) const;
   std::optional<Hash32> StateRootAt(uint64_t height) const;
 
   std::optional<std::string> GetBlock(uint64_t height) const;

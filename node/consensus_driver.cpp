@@ -6,6 +6,7 @@
 
 #include "chain/limits.h"
 #include "consensus/signer.h"
+#include "node/evidence.h"
 #include "node/guarded_signer.h"
 #include "node/log.h"
 
@@ -127,9 +128,33 @@ ConsensusStatus ConsensusDriver::Snapshot() const {
   return status_;
 }
 
-std::vector<pb::DuplicateVoteEvidence> ConsensusDriver::Evidence() const {
+std::vector<pb::DuplicateVoteEvidence> ConsensusDriver::PendingEvidence() const {
   std::lock_guard lock(mu_);
-  return {evidence_.begin(), evidence_.end()};
+  std::vector<pb::DuplicateVoteEvidence> out;
+  for (const auto& [key, e] : evidence_) out.push_back(e);
+  return out;
+}
+
+void ConsensusDriver::AddEvidence(const pb::DuplicateVoteEvidence& evidence, const Bytes& key,
+                                  const PublicKey* from) {
+  {
+    std::lock_guard lock(mu_);
+    if (evidence_.count(key) || evidence_.size() >= kMaxEvidenceKept) return;
+    if (ledger_.EvidenceCommitted(key)) return;
+    evidence_.emplace(key, evidence);
+    ++status_.evidence_seen;
+  }
+  pb::Vote vote;
+  vote.ParseFromString(evidence.first().vote());
+  log::Warn(
+      "validator {} signed two different {}s at height {} round {}; evidence kept for the "
+      "next block",
+      Hex(AsBytes(vote.validator())).substr(0, 16),
+      vote.type() == pb::VOTE_PRECOMMIT ? "precommit" : "prevote", vote.height(), vote.round());
+  pb::P2pMessage m;
+  *m.mutable_evidence() = evidence;
+  if (network_.broadcast && from == nullptr) network_.broadcast(m);
+  if (network_.relay && from != nullptr) network_.relay(m, *from);
 }
 
 // ---------------------------------------------------------------- the loop
@@ -314,17 +339,12 @@ Status ConsensusDriver::Carry(std::vector<Action> actions, const PublicKey* from
     } else if (auto* decided = std::get_if<CommitBlock>(&action)) {
       PUHUI_RETURN_IF_ERROR(CommitDecided(*decided));
     } else if (auto* evidence = std::get_if<consensus::Evidence>(&action)) {
-      pb::Vote first;
-      first.ParseFromString(evidence->first.vote());
-      log::Warn("validator {} signed two different votes at height {} round {}",
-                Hex(AsBytes(first.validator())).substr(0, 16), first.height(), first.round());
-      std::lock_guard lock(mu_);
       pb::DuplicateVoteEvidence e;
       *e.mutable_first() = evidence->first;
       *e.mutable_second() = evidence->second;
-      evidence_.push_back(std::move(e));
-      if (evidence_.size() > kMaxEvidenceKept) evidence_.pop_front();
-      ++status_.evidence_seen;
+      pb::Vote first;
+      first.ParseFromString(evidence->first.vote());
+      AddEvidence(e, EvidenceKey(first), nullptr);
     } else if (auto* dropped = std::get_if<InputDropped>(&action)) {
       if (dropped->peer_fault && from && network_.misbehaved) {
         network_.misbehaved(*from, kScoreBadConsensusMessage, dropped->reason.message());
@@ -345,7 +365,8 @@ Status ConsensusDriver::BuildValue(const RequestProposalValue& request,
   std::vector<DecodedTx> candidates =
       mempool_.Reap(ledger_.genesis().params.max_block_txs, kMaxBlockBytes / 2, nonce_of);
   std::vector<Hash32> dropped;
-  auto block = ledger_.Propose(std::move(candidates), key_->Public(), &dropped);
+  std::vector<pb::DuplicateVoteEvidence> evidence = PendingEvidence();
+  auto block = ledger_.Propose(std::move(candidates), key_->Public(), &dropped, evidence);
   if (!block.ok()) return block.status();
   for (const auto& id : dropped) mempool_.Remove(id);
   std::string bytes = block->block.SerializeAsString();
@@ -381,6 +402,11 @@ Status ConsensusDriver::CommitDecided(const CommitBlock& decided) {
 
 void ConsensusDriver::AfterCommit(uint64_t height) {
   mempool_.Update([&](const PublicKey& k) { return ledger_.CommittedNonce(k); }, height + 1);
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(evidence_,
+                  [&](const auto& entry) { return ledger_.EvidenceCommitted(entry.first); });
+  }
   executed_.clear();
   timers_.clear();
   waiting_to_start_ = true;

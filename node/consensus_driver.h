@@ -27,6 +27,7 @@
 #include <stop_token>
 #include <vector>
 
+#include "chain/bytes.h"
 #include "chain/keys.h"
 #include "consensus/engine.h"
 #include "node/ledger.h"
@@ -40,6 +41,8 @@ namespace puhui {
 // How the loop reaches the network; the node wires these to its PeerSet.
 struct DriverNetwork {
   std::function<void(const pb::P2pMessage&)> broadcast;
+  // To every peer but `from`.
+  std::function<void(const pb::P2pMessage&, const PublicKey& from)> relay;
   std::function<void(const PublicKey& peer, const pb::P2pMessage&)> send_to;
   std::function<void(const PublicKey& peer, int score, const std::string& reason)> misbehaved;
 };
@@ -91,8 +94,8 @@ class ConsensusDriver {
   void OnTxsAdmitted();
 
   ConsensusStatus Snapshot() const;
-  // Duplicate-vote evidence seen so far (most recent last, bounded).
-  std::vector<pb::DuplicateVoteEvidence> Evidence() const;
+  // Duplicate-vote evidence seen and not yet committed (committed evidence is in state).
+  std::vector<pb::DuplicateVoteEvidence> PendingEvidence() const;
 
  private:
   struct Input {
@@ -115,6 +118,9 @@ class ConsensusDriver {
                     std::deque<consensus::EventBody>& next);
   Status CommitDecided(const consensus::CommitBlock& decided);
   Status OnSyncBlock(const PublicKey& peer, const pb::SyncBlock& block);
+  // Keeps evidence for the next proposal (and relays it) unless already kept or committed.
+  void AddEvidence(const pb::DuplicateVoteEvidence& evidence, const Bytes& key,
+                   const PublicKey* from);
   Status StartHeight();
   bool ReadyToStart() const;
   void RequestBlocksIfBehind();
@@ -155,7 +161,7 @@ class ConsensusDriver {
   std::deque<Input> inputs_;
   bool txs_admitted_ = false;
   ConsensusStatus status_;
-  std::deque<pb::DuplicateVoteEvidence> evidence_;
+  std::map<Bytes, pb::DuplicateVoteEvidence> evidence_;  // pending, by state key
 };
 
 }  // namespace puhui

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <set>
 
 #include "chain/limits.h"
 #include "chain/merkle.h"
@@ -10,6 +11,7 @@
 #include "consensus/block_time.h"
 #include "contracts/genesis_state.h"
 #include "contracts/state_keys.h"
+#include "node/evidence.h"
 
 namespace puhui {
 
@@ -69,8 +71,36 @@ uint64_t Ledger::BlockTime(const pb::ChainMeta& tip, const pb::Commit& last_comm
   return std::min(std::max(median, tip.time_ms() + 1), kMaxBlockTimeMs);
 }
 
+bool Ledger::EvidenceCommitted(const Bytes& key) const {
+  auto v = store_->GetState(key);
+  return !v.ok() || v->has_value();  // an unreadable store counts as "there": never twice
+}
+
+Status Ledger::RecordEvidence(ExecutedBlock& b) const {
+  const auto& all = b.block.evidence();
+  if (static_cast<size_t>(all.size()) > kMaxEvidencePerBlock) {
+    return InvalidArgument(fmt::format("block {}: {} pieces of evidence; the limit is {}",
+                                       b.header.height(), all.size(), kMaxEvidencePerBlock));
+  }
+  std::set<Bytes> keys;
+  for (const auto& e : all) {
+    Bytes key;
+    Status s = CheckEvidence(chain_id(), validators_, e, b.header.height(), &key);
+    if (!s.ok())
+      return InvalidArgument(fmt::format("block {}: {}", b.header.height(), s.message()));
+    if (!keys.insert(key).second || EvidenceCommitted(key)) {
+      return InvalidArgument(fmt::format(
+          "block {}: evidence of a double sign that is already recorded", b.header.height()));
+    }
+    const std::string bytes = e.SerializeAsString();
+    b.outcome.changes[key] = Bytes(bytes.begin(), bytes.end());
+  }
+  return Status::Ok();
+}
+
 Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, const PublicKey& proposer,
-                                      std::vector<Hash32>* dropped) {
+                                      std::vector<Hash32>* dropped,
+                                      const std::vector<pb::DuplicateVoteEvidence>& evidence) {
   pb::ChainMeta tip = Tip();
   const uint64_t height = tip.height() + 1;
   if (tip.time_ms() >= kMaxBlockTimeMs) return Corruption("the chain's time has reached its end");
@@ -123,6 +153,18 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, const P
   b.header.set_validators_hash(ToString(validators_.hash()));
   b.header.set_last_commit_hash(ToString(CommitHash(b.block.last_commit())));
   b.header.set_tx_count(static_cast<uint32_t>(b.txs.size()));
+  std::set<Bytes> evidence_keys;
+  for (const auto& e : evidence) {
+    if (static_cast<size_t>(b.block.evidence_size()) >= kMaxEvidencePerBlock) break;
+    Bytes key;
+    if (!CheckEvidence(chain_id(), validators_, e, height, &key).ok()) continue;
+    if (EvidenceCommitted(key) || !evidence_keys.insert(key).second) continue;
+    *b.block.add_evidence() = e;
+  }
+  if (b.block.evidence_size() > 0) {
+    b.header.set_evidence_hash(ToString(EvidenceRoot(b.block.evidence())));
+  }
+  PUHUI_RETURN_IF_ERROR(RecordEvidence(b));
   b.block.set_header(b.header.SerializeAsString());
   b.hash = BlockHash(AsBytes(b.block.header()));
   return Finish(std::move(b));
@@ -170,6 +212,9 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
     return mismatch("last_commit_hash");
   }
   if (h.tx_count() != static_cast<uint32_t>(b.block.txs_size())) return mismatch("tx_count");
+  const std::string evidence_hash =
+      b.block.evidence_size() == 0 ? std::string() : ToString(EvidenceRoot(b.block.evidence()));
+  if (h.evidence_hash() != evidence_hash) return mismatch("evidence_hash");
   // The limits Propose keeps (docs/formats.md).
   if (static_cast<uint64_t>(b.block.txs_size()) > genesis_.params.max_block_txs) {
     return InvalidArgument(fmt::format("block {}: {} transactions; the limit is {}", h.height(),
@@ -211,6 +256,7 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
   auto outcome = ApplyBlock(reader, BlockContext{chain_id(), h.height(), h.time_ms()}, b.txs);
   if (!outcome.ok()) return outcome.status();
   b.outcome = std::move(*outcome);
+  PUHUI_RETURN_IF_ERROR(RecordEvidence(b));
   b.hash = BlockHash(AsBytes(b.block.header()));
   return Finish(std::move(b));
 }

@@ -48,8 +48,14 @@ class Ledger {
   // Builds and executes the next block from candidates whose signatures verified. Candidates that
   // are not includable (stale nonce, expired) are left out and returned in `dropped`. The block's
   // time is BlockTime of its last_commit.
+  // Evidence of double signing that checks out and is not yet on chain goes in too (at most
+  // kMaxEvidencePerBlock); the rest is left out silently.
   Result<ExecutedBlock> Propose(std::vector<DecodedTx> candidates, const PublicKey& proposer,
-                                std::vector<Hash32>* dropped);
+                                std::vector<Hash32>* dropped,
+                                const std::vector<pb::DuplicateVoteEvidence>& evidence = {});
+
+  // Whether evidence with this state key (node/evidence.h) is already committed.
+  bool EvidenceCommitted(const Bytes& key) const;
 
   // Checks a complete block for the next height — header fields against the tip, every
   // transaction's format and signature — and executes it. `check_signatures` may be false only
@@ -70,6 +76,8 @@ class Ledger {
         validators_(std::move(validators)),
         store_(std::move(store)) {}
   Result<ExecutedBlock> Finish(ExecutedBlock b) const;
+  // Checks the block's evidence (each valid, new, once) and records it in the block's changes.
+  Status RecordEvidence(ExecutedBlock& b) const;
 
   GenesisDoc genesis_;
   ValidatorSet validators_;

@@ -101,6 +101,9 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   network.broadcast = [self](const pb::P2pMessage& m) {
     if (self->peers_) self->peers_->Broadcast(m);
   };
+  network.relay = [self](const pb::P2pMessage& m, const PublicKey& from) {
+    if (self->peers_) self->peers_->Broadcast(m, &from);
+  };
   network.send_to = [self](const PublicKey& peer, const pb::P2pMessage& m) {
     if (self->peers_) self->peers_->SendTo(peer, m);
   };

@@ -59,7 +59,9 @@ class Node {
   uint16_t p2p_port() const;
   ConsensusStatus consensus() const { return driver_->Snapshot(); }
   std::vector<PeerInfo> peers() const;
-  std::vector<pb::DuplicateVoteEvidence> evidence() const { return driver_->Evidence(); }
+  std::vector<pb::DuplicateVoteEvidence> pending_evidence() const {
+    return driver_->PendingEvidence();
+  }
 
  private:
   Node() = default;

@@ -219,7 +219,8 @@ void P2pConnection::HandleMessage(std::string payload) {
     case pb::P2pMessage::kTxs:
     case pb::P2pMessage::kStatus:
     case pb::P2pMessage::kBlockRequest:
-    case pb::P2pMessage::kBlock: break;
+    case pb::P2pMessage::kBlock:
+    case pb::P2pMessage::kEvidence: break;
   }
   if (callbacks_.on_message) callbacks_.on_message(peer_key_, std::move(message));
 }

@@ -6,6 +6,7 @@
 #include "chain/limits.h"
 #include "chain/signing.h"
 #include "contracts/state_keys.h"
+#include "node/evidence.h"
 #include "node/node.h"
 #include "rpc/encode.h"
 #include "rpc/params.h"
@@ -18,6 +19,9 @@ using nlohmann::json;
 using rpc::Param;
 
 constexpr char kVersion[] = "0.1.0";
+
+// evidence_list shows at most this many committed entries (oldest validator keys first).
+constexpr size_t kMaxEvidenceListed = 1000;
 
 [[noreturn]] void Throw(const Status& s) { throw rpc::RpcException(rpc::StatusToRpcError(s)); }
 
@@ -147,8 +151,7 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "evidence_list",
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {});
-        json out = json::array();
-        for (const auto& e : node.evidence()) {
+        auto describe = [](const pb::DuplicateVoteEvidence& e) {
           json pair = json::array();
           for (const pb::SignedVote* sv : {&e.first(), &e.second()}) {
             pb::Vote v;
@@ -161,11 +164,25 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
                             {"vote", rpc::HexOf(sv->vote())},
                             {"signature", rpc::HexOf(sv->signature())}});
           }
-          out.push_back({{"votes", pair}});
+          return json{{"votes", pair}};
+        };
+        json committed = json::array();
+        const std::string_view text = kEvidencePrefix;
+        const Bytes prefix(text.begin(), text.end());
+        auto rows = OrThrow(node.ledger().store().ScanState(prefix, prefix, kMaxEvidenceListed));
+        for (const auto& [key, value] : rows) {
+          pb::DuplicateVoteEvidence e;
+          if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) continue;
+          json entry = describe(e);
+          entry["state_key"] = Hex(key);
+          committed.push_back(std::move(entry));
         }
-        return json{{"evidence", out}};
+        json pending = json::array();
+        for (const auto& e : node.pending_evidence()) pending.push_back(describe(e));
+        return json{{"committed", committed}, {"pending", pending}};
       },
-      "conflicting signed votes (double signing) this node has seen, with both signed votes");
+      "evidence of double signing: committed on chain (with its state key, provable with "
+      "state_get) and pending (seen, waiting for a block), each with both signed votes");
 
   d.Register(
       "tx_submit",
