@@ -5,6 +5,7 @@
 #include "chain/merkle.h"
 #include "contracts/action.h"
 #include "contracts/state_keys.h"
+#include "contracts/validator_changes.h"
 
 namespace puhui {
 
@@ -84,6 +85,7 @@ Result<BlockOutcome> ApplyBlock(const StateReader& base, const BlockContext& ctx
     }
     out.receipts.push_back(std::move(*receipt));
   }
+  PUHUI_RETURN_IF_ERROR(ApplyValidatorChanges(state, ctx.height));
   out.changes = state.TakeChanges();
   return out;
 }

@@ -36,7 +36,8 @@ struct BlockOutcome {
   std::vector<pb::Receipt> receipts;
 };
 
-// Applies a whole block on top of `base`. Fails if any transaction is not includable.
+// Applies a whole block on top of `base`, then the end-of-block rules (a validator set pending for
+// the next height becomes current). Fails if any transaction is not includable.
 Result<BlockOutcome> ApplyBlock(const StateReader& base, const BlockContext& ctx,
                                 std::span<const DecodedTx> txs);
 

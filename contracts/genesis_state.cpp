@@ -1,6 +1,7 @@
 #include "contracts/genesis_state.h"
 
 #include "contracts/state_keys.h"
+#include "contracts/validator_changes.h"
 
 namespace puhui {
 
@@ -23,6 +24,7 @@ StateChanges GenesisState(const GenesisDoc& g) {
     put(state_keys::Batch(b.serial), batch.SerializeAsString());
     out[state_keys::Balance(b.serial, b.owner)] = EncodeU64(b.grams);
   }
+  out[state_keys::ValidatorsCurrent()] = ToBytes(g.validators.SerializeAsString());
   return out;
 }
 

@@ -47,8 +47,9 @@ ConsensusDriver::ConsensusDriver(Ledger& ledger, Mempool& mempool, VerifierPool&
   EngineConfig config;
   config.chain_id = ledger_.chain_id();
   config.timeouts = options_.timeouts;
-  // Only a key in the validator set votes; any other node follows.
-  if (validator_key && guard_ && ledger_.validators().PowerOf(validator_key->Public().bytes)) {
+  // The engine votes only while the key is in the set of the height (so an observer that
+  // governance makes a validator starts voting at the height the change takes effect).
+  if (validator_key && guard_) {
     key_ = validator_key;
     config.validator_key = key_->Public().bytes;
     signer_ = std::make_unique<GuardedSigner>(
@@ -60,7 +61,10 @@ ConsensusDriver::ConsensusDriver(Ledger& ledger, Mempool& mempool, VerifierPool&
         });
   }
   engine_ = std::make_unique<Engine>(std::move(config), signer_.get());
-  status_.validator = key_.has_value();
+}
+
+bool ConsensusDriver::Votes() const {
+  return key_ && ledger_.validators().PowerOf(key_->Public().bytes).has_value();
 }
 
 ConsensusDriver::~ConsensusDriver() = default;
@@ -160,7 +164,7 @@ void ConsensusDriver::AddEvidence(const pb::DuplicateVoteEvidence& evidence, con
 // ---------------------------------------------------------------- the loop
 
 Status ConsensusDriver::Run(std::stop_token stop) {
-  if (key_ && ledger_.validators().proto().validators_size() > 1) {
+  if (Votes() && ledger_.validators().proto().validators_size() > 1) {
     start_not_before_ms_ = Now() + options_.startup_listen_ms;
   }
   while (!stop.stop_requested()) {
@@ -218,6 +222,7 @@ void ConsensusDriver::PublishStatus() {
   status_.height = engine_->started() ? engine_->height() : ledger_.Tip().height() + 1;
   status_.round = engine_->round();
   status_.step = waiting_to_start_ ? "waiting" : RoundStepName(engine_->step());
+  status_.validator = Votes();
   uint64_t best = 0;
   for (const auto& [peer, height] : peer_heights_) best = std::max(best, height);
   status_.best_peer_height = best;
@@ -226,7 +231,7 @@ void ConsensusDriver::PublishStatus() {
 bool ConsensusDriver::ReadyToStart() const {
   const uint64_t now = Now();
   if (now < start_not_before_ms_) return false;
-  if (next_height_seen_ || !key_) return true;
+  if (next_height_seen_ || !Votes()) return true;
   const uint64_t interval = ledger_.genesis().params.block_interval_ms;
   if (now >= last_commit_ms_ + interval * options_.idle_intervals) return true;
   // Transactions stuck behind a nonce gap do not count: they cannot go into a block.

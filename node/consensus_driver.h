@@ -109,6 +109,8 @@ class ConsensusDriver {
   };
 
   uint64_t Now() const { return options_.clock_ms(); }
+  // Whether this node's key is in the set that signs the next block.
+  bool Votes() const;
   Status HandleInput(Input input);
   Status Step(consensus::EventBody body, const PublicKey* from = nullptr);
   // Carries out actions; block checks and built values queue their answers on `pending`.

@@ -11,6 +11,7 @@
 #include "consensus/block_time.h"
 #include "contracts/genesis_state.h"
 #include "contracts/state_keys.h"
+#include "contracts/validator_changes.h"
 #include "node/evidence.h"
 
 namespace puhui {
@@ -39,7 +40,32 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir,
         "use the network's original genesis file or a fresh data directory",
         data_dir, stored ? Hex(*stored) : "none", Hex(genesis.doc_hash)));
   }
-  return std::unique_ptr<Ledger>(new Ledger(genesis, std::move(*validators), std::move(s)));
+  std::unique_ptr<Ledger> ledger(new Ledger(genesis, std::move(*validators), std::move(s)));
+  PUHUI_RETURN_IF_ERROR(ledger->LoadValidators());
+  return ledger;
+}
+
+Status Ledger::LoadValidators() {
+  StoreStateReader reader(*store_);
+  auto sets = ReadValidatorSets(reader, Tip().height());
+  if (!sets.ok()) return sets.status();
+  auto load = [&](const std::optional<pb::ValidatorSet>& stored) -> Result<ValidatorSet> {
+    if (!stored) return genesis_validators_;  // a chain from before sets were kept in state
+    return ValidatorSet::FromProto(*stored);
+  };
+  auto next = load(sets->next);
+  if (!next.ok()) return Corruption("stored validator set: " + next.status().message());
+  auto at_tip = load(sets->at_tip);
+  if (!at_tip.ok()) return Corruption("stored validator set: " + at_tip.status().message());
+  std::lock_guard lock(validators_mu_);
+  validators_ = std::move(*next);
+  tip_validators_ = std::move(*at_tip);
+  return Status::Ok();
+}
+
+ValidatorSet Ledger::CurrentValidators() const {
+  std::lock_guard lock(validators_mu_);
+  return validators_;
 }
 
 pb::ChainMeta Ledger::Tip() const {
@@ -67,7 +93,7 @@ Result<ExecutedBlock> Ledger::Finish(ExecutedBlock b) const {
 
 uint64_t Ledger::BlockTime(const pb::ChainMeta& tip, const pb::Commit& last_commit) const {
   uint64_t median =
-      tip.height() == 0 ? 0 : consensus::WeightedMedianTimeMs(last_commit, validators_);
+      tip.height() == 0 ? 0 : consensus::WeightedMedianTimeMs(last_commit, tip_validators_);
   return std::min(std::max(median, tip.time_ms() + 1), kMaxBlockTimeMs);
 }
 
@@ -134,6 +160,7 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, const P
     b.outcome.receipts.push_back(std::move(*receipt));
     b.txs.push_back(std::move(tx));
   }
+  PUHUI_RETURN_IF_ERROR(ApplyValidatorChanges(state, height));
   b.outcome.changes = state.TakeChanges();
 
   std::vector<Hash32> ids;
@@ -229,7 +256,7 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
   if (h.height() > 1) {
     auto parent = ToHash32(AsBytes(tip.block_hash()));
     PUHUI_RETURN_IF_ERROR(
-        VerifyCommit(chain_id(), validators_, tip.height(), *parent, b.block.last_commit()));
+        VerifyCommit(chain_id(), tip_validators_, tip.height(), *parent, b.block.last_commit()));
   } else if (b.block.has_last_commit()) {
     return InvalidArgument("block 1: carries a last_commit, but nothing precedes it");
   }
@@ -278,7 +305,8 @@ Status Ledger::Commit(const ExecutedBlock& b, const pb::Commit& commit) {
   c.meta.set_receipts_root(ToString(b.receipts_root));
   c.meta.set_time_ms(b.header.time_ms());
   c.meta.set_validators_hash(b.header.validators_hash());
-  return store_->CommitBlock(c);
+  PUHUI_RETURN_IF_ERROR(store_->CommitBlock(c));
+  return LoadValidators();
 }
 
 }  // namespace puhui

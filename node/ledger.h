@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,12 @@ class Ledger {
 
   const GenesisDoc& genesis() const { return genesis_; }
   const std::string& chain_id() const { return genesis_.chain_id; }
+  // The set that signs the next block (tip + 1) and the one that signed the tip; they differ right
+  // after a validator-set change (contracts/validator_changes.h). References are for the thread
+  // that commits; other threads take a copy with CurrentValidators().
   const ValidatorSet& validators() const { return validators_; }
+  const ValidatorSet& tip_validators() const { return tip_validators_; }
+  ValidatorSet CurrentValidators() const;
   const BlockStore& store() const { return *store_; }
   pb::ChainMeta Tip() const;
 
@@ -73,14 +79,21 @@ class Ledger {
  private:
   Ledger(GenesisDoc genesis, ValidatorSet validators, std::unique_ptr<BlockStore> store)
       : genesis_(std::move(genesis)),
-        validators_(std::move(validators)),
+        genesis_validators_(validators),
+        validators_(validators),
+        tip_validators_(std::move(validators)),
         store_(std::move(store)) {}
+  // Reads the sets for tip and tip + 1 from committed state.
+  Status LoadValidators();
   Result<ExecutedBlock> Finish(ExecutedBlock b) const;
   // Checks the block's evidence (each valid, new, once) and records it in the block's changes.
   Status RecordEvidence(ExecutedBlock& b) const;
 
   GenesisDoc genesis_;
+  const ValidatorSet genesis_validators_;
+  mutable std::mutex validators_mu_;  // writes (loop thread) and CurrentValidators()
   ValidatorSet validators_;
+  ValidatorSet tip_validators_;
   std::unique_ptr<BlockStore> store_;
 };
 

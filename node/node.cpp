@@ -54,9 +54,8 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   auto node_key = ReadKeyFile(node->paths_.node_key);
   if (!node_key.ok()) return node_key.status();
   node->node_pub_ = node_key->Public();
-  const bool validator =
-      node->ledger_->validators().PowerOf(node->validator_pub_.bytes).has_value();
-  if (validator) {
+  // Every node keeps a sign record: an observer may be made a validator by governance later.
+  {
     std::error_code ec;
     if (!std::filesystem::exists(node->paths_.sign_record) &&
         std::filesystem::exists(node->paths_.legacy_sign_record)) {
@@ -73,22 +72,30 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   node->verifier_ = std::make_unique<VerifierPool>(threads, node->config_.sig_cache_entries);
 
-  // Who may connect: the validators' nodes and the configured observers.
-  std::set<PublicKey> allowed;
+  // Who may connect: the nodes of the current validators and the configured observers.
+  std::set<PublicKey> observers;
+  for (const auto& hex : node->config_.observers) observers.insert(*ParseNodeKeyHex(hex));
+  bool any_node_key = !observers.empty();
   for (const auto& v : node->ledger_->validators().proto().validators()) {
-    if (v.node_key().empty()) continue;
-    auto k = ParsePublicKey(AsBytes(v.node_key()));
-    if (k.ok()) allowed.insert(*k);
+    any_node_key |= !v.node_key().empty();
   }
-  for (const auto& hex : node->config_.observers) allowed.insert(*ParseNodeKeyHex(hex));
   Node* self = node.get();
-  if (!allowed.empty() || !node->config_.peers.empty()) {
+  if (any_node_key || !node->config_.peers.empty()) {
     PeerSetConfig pc;
     pc.chain_id = node->ledger_->chain_id();
     pc.listen_address = node->config_.p2p_address;
     pc.listen_port = p2p_port ? *p2p_port : node->config_.p2p_port;
     for (const auto& peer : node->config_.peers) pc.dial.push_back(*ParseHostPort(peer));
-    pc.is_allowed = [allowed](const PublicKey& k) { return allowed.count(k) > 0; };
+    const Ledger* chain = node->ledger_.get();
+    pc.is_allowed = [chain, observers](const PublicKey& k) {
+      if (observers.count(k)) return true;
+      const std::string wanted = ToString(k.bytes);
+      const ValidatorSet set = chain->CurrentValidators();
+      for (const auto& v : set.proto().validators()) {
+        if (v.node_key() == wanted) return true;
+      }
+      return false;
+    };
     node->peers_ = std::make_unique<PeerSet>(
         node->io_, *node_key, std::move(pc),
         [self](const PublicKey& peer, pb::P2pMessage m) {
@@ -112,10 +119,9 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   };
   DriverOptions options;
   options.clock_ms = WallClockMs;
-  node->driver_ = std::make_unique<ConsensusDriver>(
-      *node->ledger_, *node->mempool_, *node->verifier_, node->guard_ ? &*node->guard_ : nullptr,
-      validator ? std::optional<PrivateKey>(*key) : std::nullopt, std::move(network),
-      std::move(options));
+  node->driver_ = std::make_unique<ConsensusDriver>(*node->ledger_, *node->mempool_,
+                                                    *node->verifier_, &*node->guard_, *key,
+                                                    std::move(network), std::move(options));
   PUHUI_RETURN_IF_ERROR(node->driver_->Recover());
   RegisterRpcMethods(node->dispatcher_, *node);
   return node;
@@ -128,7 +134,9 @@ Node::~Node() {
 
 uint16_t Node::rpc_port() const { return http_ ? http_->port() : 0; }
 uint16_t Node::p2p_port() const { return peers_ ? peers_->port() : 0; }
-bool Node::is_validator() const { return guard_.has_value(); }
+bool Node::is_validator() const {
+  return ledger_->CurrentValidators().PowerOf(validator_pub_.bytes).has_value();
+}
 std::vector<PeerInfo> Node::peers() const {
   return peers_ ? peers_->Peers() : std::vector<PeerInfo>{};
 }

@@ -112,7 +112,7 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {});
         pb::ChainMeta tip = node.ledger().Tip();
-        auto power = node.ledger().validators().PowerOf(node.validator().bytes);
+        auto power = node.ledger().CurrentValidators().PowerOf(node.validator().bytes);
         const ConsensusStatus c = node.consensus();
         json peers = json::array();
         for (const auto& p : node.peers()) {
