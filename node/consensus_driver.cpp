@@ -73,6 +73,16 @@ Status ConsensusDriver::Recover() {
   if (!guard_ || !key_) return Status::Ok();
   const auto& last = guard_->last();
   const uint64_t next = ledger_.Tip().height() + 1;
+  const auto power = ledger_.validators().PowerOf(key_->Public().bytes);
+  const bool alone = power && *power >= ledger_.validators().QuorumPower();
+  if (last && last->height() > next && alone) {
+    // Blocks this validator certified alone are missing, and no peer has them: do not pretend.
+    return Corruption(fmt::format(
+        "the validator signed height {} but the store ends at {}: the data directory is older "
+        "than the sign record, and this validator alone certified the missing blocks; restore "
+        "the newer data",
+        last->height(), next - 1));
+  }
   if (!last || last->height() != next || last->type() != pb::VOTE_PRECOMMIT ||
       last->block().empty()) {
     return Status::Ok();
@@ -165,7 +175,7 @@ void ConsensusDriver::AddEvidence(const pb::DuplicateVoteEvidence& evidence, con
 
 Status ConsensusDriver::Run(std::stop_token stop) {
   if (Votes() && ledger_.validators().proto().validators_size() > 1) {
-    start_not_before_ms_ = Now() + options_.startup_listen_ms;
+    listen_until_ms_ = Now() + options_.startup_listen_ms;
   }
   while (!stop.stop_requested()) {
     std::deque<Input> batch;
@@ -230,7 +240,7 @@ void ConsensusDriver::PublishStatus() {
 
 bool ConsensusDriver::ReadyToStart() const {
   const uint64_t now = Now();
-  if (now < start_not_before_ms_) return false;
+  if (now < start_not_before_ms_ || now < listen_until_ms_) return false;
   if (next_height_seen_ || !Votes()) return true;
   const uint64_t interval = ledger_.genesis().params.block_interval_ms;
   if (now >= last_commit_ms_ + interval * options_.idle_intervals) return true;

@@ -145,6 +145,7 @@ class ConsensusDriver {
   std::multimap<uint64_t, Timer> timers_;     // by deadline
   bool waiting_to_start_ = true;
   uint64_t start_not_before_ms_ = 0;
+  uint64_t listen_until_ms_ = 0;  // no signing before (DriverOptions::startup_listen_ms)
   uint64_t last_commit_ms_ = 0;
   bool next_height_seen_ = false;
   uint64_t next_status_ms_ = 0;
