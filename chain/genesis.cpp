@@ -209,6 +209,7 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
     return InvalidArgument("genesis: at least one validator is required");
   }
   std::set<Hash32> validator_keys;
+  std::set<Hash32> node_keys;
   for (const json& v : **validators) {
     if (!v.is_object()) return InvalidArgument("genesis: each validator must be an object");
     auto name = GetString(v, "name", "validator");
@@ -238,6 +239,10 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
     if (v.contains("node_key")) {
       auto node_key = GetKey(v, "node_key", where);
       if (!node_key.ok()) return node_key.status();
+      if (!node_keys.insert(node_key->bytes).second) {
+        return InvalidArgument(
+            fmt::format("genesis: {} repeats another validator's node_key", where));
+      }
       out->set_node_key(ToString(node_key->bytes));
     }
   }

@@ -76,6 +76,21 @@ TEST_CASE("genesis errors name what is wrong") {
             .find("listed twice") != std::string::npos);
   CHECK(error_of(Replace(good, "\"block_interval_ms\": 50", "\"block_interval_ms\": 1"))
             .find("block_interval_ms") != std::string::npos);
+  // Two validators whose nodes claim one p2p identity.
+  const std::string validator_entry =
+      "{\"name\": \"v\", \"region\": \"SH\", \"power\": 10, \"pub_key\": \"" + Addr("validator") +
+      "\"}";
+  REQUIRE(good.find(validator_entry) != std::string::npos);
+  const std::string two =
+      Replace(good, validator_entry,
+              "{\"name\": \"v\", \"region\": \"SH\", \"power\": 10, \"pub_key\": \"" +
+                  Addr("validator") + "\", \"node_key\": \"" + Addr("node") +
+                  "\"}, {\"name\": \"w\", \"region\": \"SH\", "
+                  "\"power\": 10, \"pub_key\": \"" +
+                  Addr("alice") + "\", \"node_key\": \"" + Addr("node") + "\"}");
+  CHECK(error_of(two).find("repeats another validator's node_key") != std::string::npos);
+  CHECK(error_of(Replace(two, "\"node_key\": \"" + Addr("node") + "\"}]", "\"node_key\": \"zz\"}]"))
+            .find("node_key") != std::string::npos);
 }
 
 TEST_CASE("UTC times parse and format round trip") {
