@@ -75,6 +75,7 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   // Who may connect: the nodes of the current validators and the configured observers.
   std::set<PublicKey> observers;
   for (const auto& hex : node->config_.observers) observers.insert(*ParseNodeKeyHex(hex));
+  node->observers_.assign(observers.begin(), observers.end());
   bool any_node_key = !observers.empty();
   for (const auto& v : node->ledger_->validators().proto().validators()) {
     any_node_key |= !v.node_key().empty();
@@ -296,6 +297,12 @@ void Node::OnPeerMessage(const PublicKey& peer, pb::P2pMessage message) {
     case pb::P2pMessage::kBlockRequest: return ServeBlocks(peer, message.block_request());
     case pb::P2pMessage::kProposal:
     case pb::P2pMessage::kVote:
+      // Observers usually connect to a few validators only: pass consensus traffic on to them,
+      // so that they follow live rather than by block sync.
+      for (const PublicKey& observer : observers_) {
+        if (!(observer == peer)) peers_->SendTo(observer, message);
+      }
+      return driver_->OnPeerMessage(peer, std::move(message));
     case pb::P2pMessage::kStatus:
     case pb::P2pMessage::kBlock: return driver_->OnPeerMessage(peer, std::move(message));
     default: peers_->Misbehaved(peer, 20, "unknown p2p message kind");

@@ -81,6 +81,7 @@ class Node {
   PublicKey node_pub_;
   std::unique_ptr<ConsensusDriver> driver_;
   std::unique_ptr<PeerSet> peers_;
+  std::vector<PublicKey> observers_;  // configured observers' node keys
   rpc::Dispatcher dispatcher_;
   boost::asio::io_context io_;
   std::unique_ptr<rpc::HttpServer> http_;
