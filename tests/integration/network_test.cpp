@@ -36,6 +36,20 @@ void CheckSameChain(Network& net, const std::vector<size_t>& who, uint64_t heigh
   }
 }
 
+// Waits until every node in `who` has committed the transaction and reached the highest height any
+// of them committed it at; returns that height.
+uint64_t CommittedEverywhere(Network& net, const std::vector<size_t>& who, const std::string& hash,
+                             int seconds) {
+  uint64_t at = 0;
+  for (size_t i : who) {
+    uint64_t h = net.WaitCommitted(i, hash, seconds);
+    REQUIRE_MESSAGE(h > 0, "node ", i, " did not commit ", hash, "\n", net.Log(i));
+    at = std::max(at, h);
+  }
+  for (size_t i : who) REQUIRE(net.WaitHeight(i, at));
+  return at;
+}
+
 uint64_t EvidenceSeen(Network& net, size_t i) {
   return net.Call(i, "node_status", json::object())["consensus"]["evidence_seen"];
 }
@@ -104,14 +118,7 @@ TEST_CASE(
 
   net.Start(2);
   net.Start(3);
-  uint64_t at = 0;
-  for (size_t i = 0; i < 4; ++i) {
-    uint64_t h = net.WaitCommitted(i, stuck, 60);
-    REQUIRE_MESSAGE(h > 0, "node ", i, " did not commit after the restart\n", net.Log(i));
-    at = std::max(at, h);
-  }
-  for (size_t i = 0; i < 4; ++i) REQUIRE(net.WaitHeight(i, at));
-  CheckSameChain(net, {0, 1, 2, 3}, at);
+  CheckSameChain(net, {0, 1, 2, 3}, CommittedEverywhere(net, {0, 1, 2, 3}, stuck, 60));
   for (size_t i = 0; i < 4; ++i) CHECK(EvidenceSeen(net, i) == 0);
 }
 
@@ -170,14 +177,7 @@ TEST_CASE(
   net.Start(3);
   net.Start(1);
   net.Start(2);
-  uint64_t at = 0;
-  for (size_t i = 0; i < 4; ++i) {
-    uint64_t h = net.WaitCommitted(i, stuck, 90);
-    REQUIRE_MESSAGE(h > 0, "node ", i, " did not commit after the restore\n", net.Log(i));
-    at = std::max(at, h);
-  }
-  for (size_t i = 0; i < 4; ++i) REQUIRE(net.WaitHeight(i, at));
-  CheckSameChain(net, {0, 1, 2, 3}, at);
+  CheckSameChain(net, {0, 1, 2, 3}, CommittedEverywhere(net, {0, 1, 2, 3}, stuck, 90));
   for (size_t i = 0; i < 4; ++i)
     CHECK_MESSAGE(EvidenceSeen(net, i) == 0, "node ", i, " saw a double sign");
   // Whether it had to adopt votes depends on where the stall caught it; say which it was.
