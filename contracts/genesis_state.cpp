@@ -1,5 +1,6 @@
 #include "contracts/genesis_state.h"
 
+#include "contracts/registry_keys.h"
 #include "contracts/state_keys.h"
 
 namespace puhui {
@@ -8,11 +9,18 @@ StateChanges GenesisState(const GenesisDoc& g) {
   StateChanges out;
   auto put = [&](Bytes key, const std::string& value) { out[std::move(key)] = ToBytes(value); };
   for (const auto& r : g.regions) put(state_keys::Region(r.code), r.name);
+  out[registry_keys::RegionCount()] = EncodeU64(g.regions.size());
+  std::map<Bytes, uint64_t> role_counts;
   for (const auto& a : g.accounts) {
     for (const auto& grant : a.roles) {
-      out[state_keys::RoleGrant(grant.region, grant.role, a.address)] = EncodeU64(0);
+      Bytes key = state_keys::RoleGrant(grant.region, grant.role, a.address);
+      if (out.contains(key)) continue;  // the same grant listed twice is one grant
+      out[std::move(key)] = EncodeU64(0);
+      ++role_counts[registry_keys::RoleCount(grant.region, grant.role)];
     }
   }
+  for (const auto& [key, n] : role_counts) out[key] = EncodeU64(n);
+  uint64_t batches = 0;
   for (const auto& b : g.batches) {
     pb::CreditBatch batch;
     batch.set_serial(b.serial);
@@ -20,9 +28,12 @@ StateChanges GenesisState(const GenesisDoc& g) {
     batch.set_issued_grams(b.grams);
     batch.set_issued_height(0);
     batch.set_note(b.note);
+    batch.set_owner(ToString(b.owner.bytes));
     put(state_keys::Batch(b.serial), batch.SerializeAsString());
     out[state_keys::Balance(b.serial, b.owner)] = EncodeU64(b.grams);
+    out[registry_keys::Index(kKindBatch, ++batches)] = state_keys::Batch(b.serial);
   }
+  if (batches > 0) out[registry_keys::Seq(kKindBatch)] = EncodeU64(batches);
   return out;
 }
 
