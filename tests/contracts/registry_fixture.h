@@ -18,7 +18,8 @@ namespace puhui::testing {
 
 // sh-auth/js-auth: authorities; sh-op/js-op: operators; e1, e2, e3: SH experts (e3 also operator
 // and project owner, to test conflicts); owner: SH project owner and verifier (holds kBatch);
-// ver: SH verifier and operator; ver2: SH verifier; ent: compliance entity in SH and JS.
+// ver: SH verifier and operator; ver2: SH verifier; ent: compliance entity in SH and JS;
+// with an extra region, x-auth its authority and x-owner a project owner there.
 inline std::string RegistryGenesisJson(const std::string& extra_region = "") {
   auto acct = [](const std::string& name, const std::string& roles) {
     return R"({"address": ")" + Addr(name) + R"(", "roles": [)" + roles + "]}";
@@ -42,6 +43,9 @@ inline std::string RegistryGenesisJson(const std::string& extra_region = "") {
          acct("ver", role("verifier", "SH") + "," + role("operator", "SH")) + "," +
          acct("ver2", role("verifier", "SH")) + "," +
          acct("ent", role("compliance_entity", "SH") + "," + role("compliance_entity", "JS")) +
+         (extra_region.empty() ? std::string()
+                               : "," + acct("x-auth", role("authority", extra_region)) + "," +
+                                     acct("x-owner", role("project_owner", extra_region))) +
          R"(], "credit_batches": [{"serial": ")" + kBatch + R"(", "region": "SH", "owner": ")" +
          Addr("owner") + R"(", "grams": 1000000}]})";
 }
