@@ -1,9 +1,31 @@
 #include "contracts/genesis_state.h"
 
+#include <fmt/format.h>
+
+#include <map>
+
+#include "contracts/formula.h"
 #include "contracts/registry_keys.h"
 #include "contracts/state_keys.h"
 
 namespace puhui {
+
+Status ValidateGenesisRegistry(const GenesisDoc& g) {
+  for (const auto& m : g.methodologies) {
+    Status f = ValidateFormula(m.formula());
+    if (!f.ok()) {
+      return InvalidArgument(
+          fmt::format("genesis: methodology {} v{} formula: {}", m.id(), m.version(), f.message()));
+    }
+    if (static_cast<size_t>(m.params_size()) > kMaxMethodologyParams || m.title().empty() ||
+        m.title().size() > kMaxTitleBytes) {
+      return InvalidArgument(fmt::format(
+          "genesis: methodology {} v{} needs a title of 1..{} bytes and at most {} params", m.id(),
+          m.version(), kMaxTitleBytes, kMaxMethodologyParams));
+    }
+  }
+  return Status::Ok();
+}
 
 StateChanges GenesisState(const GenesisDoc& g) {
   StateChanges out;
@@ -34,6 +56,14 @@ StateChanges GenesisState(const GenesisDoc& g) {
     out[registry_keys::Index(kKindBatch, ++batches)] = state_keys::Batch(b.serial);
   }
   if (batches > 0) out[registry_keys::Seq(kKindBatch)] = EncodeU64(batches);
+  uint64_t methodologies = 0;
+  for (const auto& m : g.methodologies) {
+    Bytes key = registry_keys::Methodology(m.id(), m.version());
+    put(key, m.SerializeAsString());
+    out[registry_keys::MethodologyLatest(m.id())] = EncodeU64(m.version());
+    out[registry_keys::Index(kKindMethodology, ++methodologies)] = key;
+  }
+  if (methodologies > 0) out[registry_keys::Seq(kKindMethodology)] = EncodeU64(methodologies);
   return out;
 }
 
