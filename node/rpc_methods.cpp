@@ -7,6 +7,7 @@
 #include "chain/signing.h"
 #include "contracts/state_keys.h"
 #include "node/node.h"
+#include "node/rpc_registry.h"
 #include "rpc/encode.h"
 #include "rpc/params.h"
 
@@ -305,6 +306,8 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         return json{{"batch", serial}, {"address", Hex(address.bytes)}, {"grams", grams}};
       },
       "the free balance in grams CO2e that an address holds of a batch");
+
+  RegisterRegistryRpcMethods(d, node);
 }
 
 }  // namespace puhui

@@ -222,7 +222,15 @@ json CreditBatchToJson(const pb::CreditBatch& b) {
           {"cancelled_grams", b.cancelled_grams()},
           {"locked_grams", b.locked_grams()},
           {"issued_height", b.issued_height()},
-          {"note", b.note()}};
+          {"note", b.note()},
+          {"issuer", HexOf(b.issuer())},
+          {"owner", HexOf(b.owner())},
+          {"methodology_id", b.methodology_id()},
+          {"methodology_version", b.methodology_version()},
+          {"project", b.project()},
+          {"vintage_start", b.vintage_start()},
+          {"vintage_end", b.vintage_end()},
+          {"report", b.report()}};
 }
 
 }  // namespace puhui::rpc
