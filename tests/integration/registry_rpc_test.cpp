@@ -230,3 +230,19 @@ TEST_CASE("registry over RPC: the whole life of a credit, from filing to cancell
   CHECK(n.ErrorCode("batch_list", {{"limit", 0}}) == -32602);
   CHECK(n.ErrorCode("project_list", {{"colour", "red"}}) == -32602);
 }
+
+TEST_CASE("scripts/registry-demo runs the whole path with puhui-cli on the dev genesis") {
+  TempDir dir;
+  const std::string home = dir / "home";
+  const std::string src = PUHUI_SOURCE_DIR;
+  auto [init_code, init_out] = RunCommand(
+      {BinaryPath("puhuid"), "init", "--home", home, "--genesis", src + "/genesis/dev.json",
+       "--validator-key", src + "/genesis/dev-keys/validator.key", "--moniker", "demo"});
+  REQUIRE_MESSAGE(init_code == 0, init_out);
+  NodeProcess node(home, dir / "node.log");
+  node.Start();
+  auto [code, out] = RunCommand({"/bin/bash", src + "/scripts/registry-demo", "--node", node.url(),
+                                 "--cli", BinaryPath("puhui-cli"), "--run", "test"});
+  CHECK_MESSAGE(code == 0, out, "\nnode log:\n", node.log());
+  CHECK(out.find("registry-demo: done") != std::string::npos);
+}
