@@ -5,6 +5,7 @@
 #include "chain/merkle.h"
 #include "contracts/action.h"
 #include "contracts/state_keys.h"
+#include "contracts/supply.h"
 
 namespace puhui {
 
@@ -112,6 +113,7 @@ Result<BlockOutcome> ApplyBlock(const StateReader& base, const BlockContext& ctx
     out.receipts.push_back(std::move(*receipt));
   }
   out.changes = state.TakeChanges();
+  PUHUI_RETURN_IF_ERROR(CheckSupplyConserved(base, out.changes));
   return out;
 }
 

@@ -30,7 +30,12 @@ Status ValidateGenesisRegistry(const GenesisDoc& g) {
 StateChanges GenesisState(const GenesisDoc& g) {
   StateChanges out;
   auto put = [&](Bytes key, const std::string& value) { out[std::move(key)] = ToBytes(value); };
-  for (const auto& r : g.regions) put(state_keys::Region(r.code), r.name);
+  uint64_t regions = 0;
+  for (const auto& r : g.regions) {
+    put(state_keys::Region(r.code), r.name);
+    out[registry_keys::Index(kKindRegion, ++regions)] = state_keys::Region(r.code);
+  }
+  out[registry_keys::Seq(kKindRegion)] = EncodeU64(regions);
   out[registry_keys::RegionCount()] = EncodeU64(g.regions.size());
   std::map<Bytes, uint64_t> role_counts;
   for (const auto& a : g.accounts) {

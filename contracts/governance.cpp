@@ -53,6 +53,8 @@ Status Enact(StateOverlay& state, const TxContext& ctx, const pb::GovernanceProp
     case pb::GovernanceProposal::kAddRegion: {
       const auto& r = p.add_region();
       state.Put(state_keys::Region(r.code()), ToBytes(r.name()));
+      auto listed = AppendIndex(state, kKindRegion, state_keys::Region(r.code()));
+      if (!listed.ok()) return listed.status();
       auto n = ReadU64(state, registry_keys::RegionCount());
       if (!n.ok()) return n.status();
       WriteU64(state, registry_keys::RegionCount(), *n + 1);

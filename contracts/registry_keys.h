@@ -51,6 +51,7 @@ inline constexpr std::string_view kKindPledge = "pledge";
 inline constexpr std::string_view kKindRetirement = "retirement";
 inline constexpr std::string_view kKindProposal = "proposal";
 inline constexpr std::string_view kKindObligation = "obligation";
+inline constexpr std::string_view kKindRegion = "region";  // the region/<code> keys
 
 // Network parameters that governance may change, with their allowed range.
 struct GovernedParam {

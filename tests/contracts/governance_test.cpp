@@ -49,6 +49,7 @@ TEST_CASE("adding a region passes with more than 2/3 of the regions and is enact
   CHECK(*RegionExists(r.state, "AH"));
   CHECK(*HasRole(r.state, "AH", pb::ROLE_AUTHORITY, KeyOf("ah-auth").Public()));
   CHECK(*ReadU64(r.state, registry_keys::RegionCount()) == 3);
+  CHECK(*r.state.Get(registry_keys::Index(kKindRegion, 3)) == state_keys::Region("AH"));
   r.Refused("js-auth", Vote("add-ah", "JS", true), pb::RECEIPT_PROPOSAL_CLOSED, "passed already");
   // The new authority governs its region.
   r.Ok("ah-auth", [](pb::TxBody& b) {

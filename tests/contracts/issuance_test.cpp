@@ -2,6 +2,8 @@
 // a reason naming it, and no state change.
 #include <doctest/doctest.h>
 
+#include <tuple>
+
 #include "registry_fixture.h"
 
 using namespace puhui;
@@ -132,6 +134,59 @@ TEST_CASE("report rules: owner only, approved project, within crediting, no over
             pb::RECEIPT_PERIOD_OVERLAP, "has reported up to 20250331");
   r.Ok("owner", Registry::Report("P1", 20250401, 20250630, 10, 5366));
   CHECK(r.Project("P1").report_count() == 2);
+}
+
+TEST_CASE("a report whose project emissions exceed the baseline earns nothing and is refused") {
+  Registry r;
+  // EV trips: baseline km × 0.08 L/km × 2,370 g/L, project km × kWh/km × 536.6 g/kWh.
+  r.Ok("sh-op", [](pb::TxBody& b) {
+    Registry::File("EV", 1)(b);
+    auto* f = b.mutable_file_methodology()->mutable_formula();
+    f->Clear();
+    f->add_inputs()->set_name("km");
+    f->mutable_inputs(0)->set_unit("km");
+    f->mutable_inputs(0)->set_max_value(100'000);
+    f->add_inputs()->set_name("kwh");
+    f->mutable_inputs(1)->set_unit("kWh");
+    f->mutable_inputs(1)->set_max_value(100'000);
+    for (auto [name, value, decimals] :
+         {std::tuple{"l_per_km", 8, 2}, std::tuple{"petrol", 2370, 0},
+          std::tuple{"grid", 5366, 1}}) {
+      auto* fa = f->add_factors();
+      fa->set_name(name);
+      fa->set_value(static_cast<uint64_t>(value));
+      fa->set_decimals(static_cast<uint32_t>(decimals));
+      fa->set_unit("u");
+      fa->set_source("T/CSAE 235-2021; MEE 2024");
+    }
+    f->add_baseline()->set_input("km");
+    f->mutable_baseline(0)->add_factors("l_per_km");
+    f->mutable_baseline(0)->add_factors("petrol");
+    f->add_project()->set_input("kwh");
+    f->mutable_project(0)->add_factors("grid");
+  });
+  r.Ok("e1", Registry::ReviewM("EV", 1, true));
+  r.Ok("e2", Registry::ReviewM("EV", 1, true));
+  r.Ok("owner", Registry::Register("E2", "EV"));
+  r.Ok("e1", Registry::ReviewP("E2", true));
+  r.Ok("e2", Registry::ReviewP("E2", true));
+  // 100 km (18,960 g) on 100 kWh (53,660 g): more emitted than the baseline.
+  r.Refused(
+      "owner",
+      [](pb::TxBody& b) {
+        auto* a = b.mutable_submit_report();
+        a->set_project("E2");
+        a->set_period_start(20250101);
+        a->set_period_end(20250131);
+        auto* km = a->add_activity();
+        km->set_name("km");
+        km->set_value(100);
+        auto* kwh = a->add_activity();
+        kwh->set_name("kwh");
+        kwh->set_value(100);
+        a->set_claimed_grams(1);
+      },
+      pb::RECEIPT_NO_REDUCTION, "the formula of EV v1 yields no reduction");
 }
 
 TEST_CASE("verification: a verifier of the region, not the owner, once") {

@@ -154,6 +154,14 @@ TEST_CASE("recognition (方法学互认): another region's authority, a filed ve
             "recognised methodology PV v1 already");
 }
 
+TEST_CASE("a deprecated version is not recognised") {
+  Registry r;
+  r.FiledMethodology();
+  r.Ok("sh-auth", Deprecate("PV", 1, r.height));
+  r.Refused("js-auth", Recognise("PV", 1, "JS"), pb::RECEIPT_METHODOLOGY_DEPRECATED,
+            "deprecated since height");
+}
+
 TEST_CASE("registry actions with malformed fields are refused at decoding") {
   auto decode = [](const std::function<void(pb::TxBody&)>& fill) {
     pb::TxBody b = Body("sh-op", 0);

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "contracts/supply.h"
 #include "registry_fixture.h"
 
 using namespace puhui;
@@ -134,4 +135,24 @@ TEST_CASE("issued = held + locked + retired + cancelled through 3000 random oper
     CheckSupply(r, serials);
   }
   CHECK(ok > 500);  // the mix exercised real moves, not only refusals
+}
+
+TEST_CASE("a block whose changes break a batch's supply is refused as our own fault") {
+  Registry r;
+  StateChanges bad;
+  bad[state_keys::Balance(kBatch, KeyOf("alice").Public())] = EncodeU64(1);  // grams from nowhere
+  Status s = CheckSupplyConserved(r.state, bad);
+  CHECK(s.code() == StatusCode::kInternal);
+  CHECK(s.message().find(kBatch) != std::string::npos);
+  // Moving grams between holders, or into the retired total, conserves the supply.
+  StateChanges moved;
+  moved[state_keys::Balance(kBatch, KeyOf("owner").Public())] = EncodeU64(999'000);
+  moved[state_keys::Balance(kBatch, KeyOf("alice").Public())] = EncodeU64(1'000);
+  CHECK(CheckSupplyConserved(r.state, moved).ok());
+  pb::CreditBatch b = r.Batch(kBatch);
+  b.set_retired_grams(1'000);
+  StateChanges retired;
+  retired[state_keys::Batch(kBatch)] = ToBytes(b.SerializeAsString());
+  retired[state_keys::Balance(kBatch, KeyOf("owner").Public())] = EncodeU64(999'000);
+  CHECK(CheckSupplyConserved(r.state, retired).ok());
 }

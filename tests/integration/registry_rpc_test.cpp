@@ -224,6 +224,27 @@ TEST_CASE("registry over RPC: the whole life of a credit, from filing to cancell
   CHECK(balances["items"].size() == 2);  // the genesis batch and the issued one
   CHECK(n.Ok("region_get", {{"code", "SH"}})["role_holders"]["expert"] == 2);
 
+  // Governance: both regions vote to add AH; its authority then shows in account_get.
+  c.Ok("sh-auth", [](pb::TxBody& b) {
+    auto* a = b.mutable_submit_proposal();
+    a->set_id("add-ah");
+    a->set_region("SH");
+    a->set_expiry_height(10'000);
+    a->mutable_add_region()->set_code("AH");
+    a->mutable_add_region()->set_name("Anhui");
+    a->mutable_add_region()->set_authority(RawAddr("ah-auth"));
+  });
+  c.Ok("js-auth", [](pb::TxBody& b) {
+    b.mutable_vote_proposal()->set_id("add-ah");
+    b.mutable_vote_proposal()->set_region("JS");
+    b.mutable_vote_proposal()->set_approve(true);
+  });
+  CHECK(n.Ok("proposal_get", {{"id", "add-ah"}})["status"] == "passed");
+  json ah = n.Ok("account_get", {{"address", Addr("ah-auth")}});
+  REQUIRE(ah["roles"].size() == 1);
+  CHECK(ah["roles"][0]["region"] == "AH");
+  CHECK(n.Ok("region_get", {{"code", "AH"}})["role_holders"]["authority"] == 1);
+
   // Unknown records and bad params are errors with stable codes.
   CHECK(n.ErrorCode("methodology_get", {{"id", "NOPE"}}) == 1002);
   CHECK(n.ErrorCode("retirement_get", {{"id", "RT-99"}}) == 1002);
