@@ -71,7 +71,26 @@ json TxBodyToJson(const pb::TxBody& b) {
                      {"grams", b.transfer().grams()}};
       break;
     case pb::TxBody::ACTION_NOT_SET: j["type"] = "none"; break;
-    default: {  // the registry's actions: the oneof field's name and its fields
+    case pb::TxBody::kFileMethodology:
+    case pb::TxBody::kReviewMethodology:
+    case pb::TxBody::kDeprecateMethodology:
+    case pb::TxBody::kRecognizeMethodology:
+    case pb::TxBody::kSetReviewThreshold:
+    case pb::TxBody::kRegisterProject:
+    case pb::TxBody::kReviewProject:
+    case pb::TxBody::kSubmitReport:
+    case pb::TxBody::kVerifyReport:
+    case pb::TxBody::kIssueCredits:
+    case pb::TxBody::kPledgeCredits:
+    case pb::TxBody::kReleasePledge:
+    case pb::TxBody::kClaimPledge:
+    case pb::TxBody::kSetObligation:
+    case pb::TxBody::kRetireOffset:
+    case pb::TxBody::kRetireVoluntary:
+    case pb::TxBody::kCancelCredits:
+    case pb::TxBody::kSubmitProposal:
+    case pb::TxBody::kVoteProposal: {  // the registry's actions: the oneof field's name and its
+                                       // fields
       const auto* f = pb::TxBody::descriptor()->FindFieldByNumber(b.action_case());
       j["type"] = f->name();
       j["action"] = ProtoToJson(b.GetReflection()->GetMessage(b, f));
