@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "chain/genesis_methodology.h"
 #include "chain/hash.h"
 #include "chain/limits.h"
 
@@ -328,6 +329,10 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
       batch.note = *note;
       g.batches.push_back(std::move(batch));
     }
+  }
+
+  if (auto it = doc.find("methodologies"); it != doc.end()) {
+    PUHUI_RETURN_IF_ERROR(ParseGenesisMethodologies(*it, region_codes, &g.methodologies));
   }
 
   if (auto it = doc.find("params"); it != doc.end()) {

@@ -49,6 +49,7 @@ struct GenesisDoc {
   pb::ValidatorSet validators;  // sorted by pub_key
   std::vector<GenesisAccount> accounts;
   std::vector<GenesisBatch> batches;
+  std::vector<pb::MethodologyVersion> methodologies;  // filed at genesis (status approved)
   GenesisParams params;
   Hash32 doc_hash{};  // Sha256 of the file's bytes
 };

@@ -43,4 +43,44 @@ Result<ActionOutcome> ApplyRevokeRole(StateOverlay& state, const TxContext& ctx,
 Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx,
                                     const pb::Transfer& a);
 
+// methodology.cpp, projects.cpp, issuance.cpp, pledges.cpp, retirement.cpp, governance.cpp
+Result<ActionOutcome> ApplyFileMethodology(StateOverlay& state, const TxContext& ctx,
+                                           const pb::FileMethodology& a);
+Result<ActionOutcome> ApplyReviewMethodology(StateOverlay& state, const TxContext& ctx,
+                                             const pb::ReviewMethodology& a);
+Result<ActionOutcome> ApplyDeprecateMethodology(StateOverlay& state, const TxContext& ctx,
+                                                const pb::DeprecateMethodology& a);
+Result<ActionOutcome> ApplyRecognizeMethodology(StateOverlay& state, const TxContext& ctx,
+                                                const pb::RecognizeMethodology& a);
+Result<ActionOutcome> ApplySetReviewThreshold(StateOverlay& state, const TxContext& ctx,
+                                              const pb::SetReviewThreshold& a);
+Result<ActionOutcome> ApplyRegisterProject(StateOverlay& state, const TxContext& ctx,
+                                           const pb::RegisterProject& a);
+Result<ActionOutcome> ApplyReviewProject(StateOverlay& state, const TxContext& ctx,
+                                         const pb::ReviewProject& a);
+Result<ActionOutcome> ApplySubmitReport(StateOverlay& state, const TxContext& ctx,
+                                        const pb::SubmitReport& a);
+Result<ActionOutcome> ApplyVerifyReport(StateOverlay& state, const TxContext& ctx,
+                                        const pb::VerifyReport& a);
+Result<ActionOutcome> ApplyIssueCredits(StateOverlay& state, const TxContext& ctx,
+                                        const pb::IssueCredits& a);
+Result<ActionOutcome> ApplyPledgeCredits(StateOverlay& state, const TxContext& ctx,
+                                         const pb::PledgeCredits& a);
+Result<ActionOutcome> ApplyReleasePledge(StateOverlay& state, const TxContext& ctx,
+                                         const pb::ReleasePledge& a);
+Result<ActionOutcome> ApplyClaimPledge(StateOverlay& state, const TxContext& ctx,
+                                       const pb::ClaimPledge& a);
+Result<ActionOutcome> ApplySetObligation(StateOverlay& state, const TxContext& ctx,
+                                         const pb::SetObligation& a);
+Result<ActionOutcome> ApplyRetireOffset(StateOverlay& state, const TxContext& ctx,
+                                        const pb::RetireOffset& a);
+Result<ActionOutcome> ApplyRetireVoluntary(StateOverlay& state, const TxContext& ctx,
+                                           const pb::RetireVoluntary& a);
+Result<ActionOutcome> ApplyCancelCredits(StateOverlay& state, const TxContext& ctx,
+                                         const pb::CancelCredits& a);
+Result<ActionOutcome> ApplySubmitProposal(StateOverlay& state, const TxContext& ctx,
+                                          const pb::SubmitProposal& a);
+Result<ActionOutcome> ApplyVoteProposal(StateOverlay& state, const TxContext& ctx,
+                                        const pb::VoteProposal& a);
+
 }  // namespace puhui

@@ -5,6 +5,7 @@
 #include "chain/merkle.h"
 #include "contracts/action.h"
 #include "contracts/state_keys.h"
+#include "contracts/supply.h"
 #include "contracts/validator_changes.h"
 
 namespace puhui {
@@ -17,6 +18,33 @@ Result<ActionOutcome> ApplyAction(StateOverlay& state, const TxContext& ctx) {
     case pb::TxBody::kGrantRole: return ApplyGrantRole(state, ctx, body.grant_role());
     case pb::TxBody::kRevokeRole: return ApplyRevokeRole(state, ctx, body.revoke_role());
     case pb::TxBody::kTransfer: return ApplyTransfer(state, ctx, body.transfer());
+    case pb::TxBody::kFileMethodology:
+      return ApplyFileMethodology(state, ctx, body.file_methodology());
+    case pb::TxBody::kReviewMethodology:
+      return ApplyReviewMethodology(state, ctx, body.review_methodology());
+    case pb::TxBody::kDeprecateMethodology:
+      return ApplyDeprecateMethodology(state, ctx, body.deprecate_methodology());
+    case pb::TxBody::kRecognizeMethodology:
+      return ApplyRecognizeMethodology(state, ctx, body.recognize_methodology());
+    case pb::TxBody::kSetReviewThreshold:
+      return ApplySetReviewThreshold(state, ctx, body.set_review_threshold());
+    case pb::TxBody::kRegisterProject:
+      return ApplyRegisterProject(state, ctx, body.register_project());
+    case pb::TxBody::kReviewProject: return ApplyReviewProject(state, ctx, body.review_project());
+    case pb::TxBody::kSubmitReport: return ApplySubmitReport(state, ctx, body.submit_report());
+    case pb::TxBody::kVerifyReport: return ApplyVerifyReport(state, ctx, body.verify_report());
+    case pb::TxBody::kIssueCredits: return ApplyIssueCredits(state, ctx, body.issue_credits());
+    case pb::TxBody::kPledgeCredits: return ApplyPledgeCredits(state, ctx, body.pledge_credits());
+    case pb::TxBody::kReleasePledge: return ApplyReleasePledge(state, ctx, body.release_pledge());
+    case pb::TxBody::kClaimPledge: return ApplyClaimPledge(state, ctx, body.claim_pledge());
+    case pb::TxBody::kSetObligation: return ApplySetObligation(state, ctx, body.set_obligation());
+    case pb::TxBody::kRetireOffset: return ApplyRetireOffset(state, ctx, body.retire_offset());
+    case pb::TxBody::kRetireVoluntary:
+      return ApplyRetireVoluntary(state, ctx, body.retire_voluntary());
+    case pb::TxBody::kCancelCredits: return ApplyCancelCredits(state, ctx, body.cancel_credits());
+    case pb::TxBody::kSubmitProposal:
+      return ApplySubmitProposal(state, ctx, body.submit_proposal());
+    case pb::TxBody::kVoteProposal: return ApplyVoteProposal(state, ctx, body.vote_proposal());
     case pb::TxBody::ACTION_NOT_SET: break;
   }
   return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "transaction has no action");
@@ -87,6 +115,7 @@ Result<BlockOutcome> ApplyBlock(const StateReader& base, const BlockContext& ctx
   }
   PUHUI_RETURN_IF_ERROR(ApplyValidatorChanges(state, ctx.height));
   out.changes = state.TakeChanges();
+  PUHUI_RETURN_IF_ERROR(CheckSupplyConserved(base, out.changes));
   return out;
 }
 

@@ -1,19 +1,54 @@
 #include "contracts/genesis_state.h"
 
+#include <fmt/format.h>
+
+#include <map>
+
+#include "contracts/formula.h"
+#include "contracts/registry_keys.h"
 #include "contracts/state_keys.h"
 #include "contracts/validator_changes.h"
 
 namespace puhui {
 
+Status ValidateGenesisRegistry(const GenesisDoc& g) {
+  for (const auto& m : g.methodologies) {
+    Status f = ValidateFormula(m.formula());
+    if (!f.ok()) {
+      return InvalidArgument(
+          fmt::format("genesis: methodology {} v{} formula: {}", m.id(), m.version(), f.message()));
+    }
+    if (static_cast<size_t>(m.params_size()) > kMaxMethodologyParams || m.title().empty() ||
+        m.title().size() > kMaxTitleBytes) {
+      return InvalidArgument(fmt::format(
+          "genesis: methodology {} v{} needs a title of 1..{} bytes and at most {} params", m.id(),
+          m.version(), kMaxTitleBytes, kMaxMethodologyParams));
+    }
+  }
+  return Status::Ok();
+}
+
 StateChanges GenesisState(const GenesisDoc& g) {
   StateChanges out;
   auto put = [&](Bytes key, const std::string& value) { out[std::move(key)] = ToBytes(value); };
-  for (const auto& r : g.regions) put(state_keys::Region(r.code), r.name);
+  uint64_t regions = 0;
+  for (const auto& r : g.regions) {
+    put(state_keys::Region(r.code), r.name);
+    out[registry_keys::Index(kKindRegion, ++regions)] = state_keys::Region(r.code);
+  }
+  out[registry_keys::Seq(kKindRegion)] = EncodeU64(regions);
+  out[registry_keys::RegionCount()] = EncodeU64(g.regions.size());
+  std::map<Bytes, uint64_t> role_counts;
   for (const auto& a : g.accounts) {
     for (const auto& grant : a.roles) {
-      out[state_keys::RoleGrant(grant.region, grant.role, a.address)] = EncodeU64(0);
+      Bytes key = state_keys::RoleGrant(grant.region, grant.role, a.address);
+      if (out.contains(key)) continue;  // the same grant listed twice is one grant
+      out[std::move(key)] = EncodeU64(0);
+      ++role_counts[registry_keys::RoleCount(grant.region, grant.role)];
     }
   }
+  for (const auto& [key, n] : role_counts) out[key] = EncodeU64(n);
+  uint64_t batches = 0;
   for (const auto& b : g.batches) {
     pb::CreditBatch batch;
     batch.set_serial(b.serial);
@@ -21,10 +56,21 @@ StateChanges GenesisState(const GenesisDoc& g) {
     batch.set_issued_grams(b.grams);
     batch.set_issued_height(0);
     batch.set_note(b.note);
+    batch.set_owner(ToString(b.owner.bytes));
     put(state_keys::Batch(b.serial), batch.SerializeAsString());
     out[state_keys::Balance(b.serial, b.owner)] = EncodeU64(b.grams);
+    out[registry_keys::Index(kKindBatch, ++batches)] = state_keys::Batch(b.serial);
   }
   out[state_keys::ValidatorsCurrent()] = ToBytes(g.validators.SerializeAsString());
+  if (batches > 0) out[registry_keys::Seq(kKindBatch)] = EncodeU64(batches);
+  uint64_t methodologies = 0;
+  for (const auto& m : g.methodologies) {
+    Bytes key = registry_keys::Methodology(m.id(), m.version());
+    put(key, m.SerializeAsString());
+    out[registry_keys::MethodologyLatest(m.id())] = EncodeU64(m.version());
+    out[registry_keys::Index(kKindMethodology, ++methodologies)] = key;
+  }
+  if (methodologies > 0) out[registry_keys::Seq(kKindMethodology)] = EncodeU64(methodologies);
   return out;
 }
 

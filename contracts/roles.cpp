@@ -5,6 +5,7 @@
 
 #include "chain/genesis.h"
 #include "contracts/action.h"
+#include "contracts/registry_keys.h"
 #include "contracts/state_keys.h"
 
 namespace puhui {
@@ -59,6 +60,7 @@ Result<ActionOutcome> ChangeRole(StateOverlay& state, const TxContext& ctx,
                     grant ? "already holds" : "does not hold", RoleName(role), region));
   }
   Bytes key = state_keys::RoleGrant(region, role, account);
+  PUHUI_RETURN_IF_ERROR(AdjustRoleCount(state, region, role, grant));
   if (grant) {
     state.Put(std::move(key), EncodeU64(ctx.block.height));
   } else {

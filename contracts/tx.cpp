@@ -6,6 +6,7 @@
 #include "chain/genesis.h"
 #include "chain/limits.h"
 #include "chain/signing.h"
+#include "contracts/registry_checks.h"
 
 namespace puhui {
 
@@ -70,6 +71,25 @@ Status CheckAction(const pb::TxBody& body, const PublicKey& sender) {
       if (*to == sender) return InvalidArgument("cannot transfer to oneself");
       return Status::Ok();
     }
+    case pb::TxBody::kFileMethodology:
+    case pb::TxBody::kReviewMethodology:
+    case pb::TxBody::kDeprecateMethodology:
+    case pb::TxBody::kRecognizeMethodology:
+    case pb::TxBody::kSetReviewThreshold:
+    case pb::TxBody::kRegisterProject:
+    case pb::TxBody::kReviewProject:
+    case pb::TxBody::kSubmitReport:
+    case pb::TxBody::kVerifyReport:
+    case pb::TxBody::kIssueCredits:
+    case pb::TxBody::kPledgeCredits:
+    case pb::TxBody::kReleasePledge:
+    case pb::TxBody::kClaimPledge:
+    case pb::TxBody::kSetObligation:
+    case pb::TxBody::kRetireOffset:
+    case pb::TxBody::kRetireVoluntary:
+    case pb::TxBody::kCancelCredits:
+    case pb::TxBody::kSubmitProposal:
+    case pb::TxBody::kVoteProposal: return CheckRegistryAction(body, sender);
     case pb::TxBody::ACTION_NOT_SET: break;
   }
   return InvalidArgument("transaction has no action");

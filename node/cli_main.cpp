@@ -11,6 +11,7 @@
 #include "chain/genesis.h"
 #include "chain/keys.h"
 #include "contracts/tx.h"
+#include "node/cli_registry.h"
 #include "node/files.h"
 #include "node/rpc_client.h"
 
@@ -80,7 +81,7 @@ int Fail(const std::string& msg) {
 }
 
 int Usage(const std::string& msg) {
-  fmt::print(stderr, "puhui-cli: {}\n\n{}", msg, kUsage);
+  fmt::print(stderr, "puhui-cli: {}\n\n{}{}", msg, kUsage, puhui::cli::kRegistryUsage);
   return 2;
 }
 
@@ -196,7 +197,13 @@ int BuildAndSend(puhui::RpcClient& client, const Args& a, const std::string& kin
     t->set_to(*to_bytes);
     t->set_grams(grams);
   } else {
-    return Usage(fmt::format("unknown transaction type '{}'", kind));
+    std::string error;
+    switch (puhui::cli::FillRegistryAction(kind, a.flags, body, error)) {
+      case puhui::cli::Fill::kOk: break;
+      case puhui::cli::Fill::kError: return Usage(kind + ": " + error);
+      case puhui::cli::Fill::kNotRegistry:
+        return Usage(fmt::format("unknown transaction type '{}'", kind));
+    }
   }
   std::string hex = puhui::Hex(puhui::AsBytes(puhui::SignTx(body, *key)));
   if (Flag(a, "sign-only")) {
@@ -232,7 +239,7 @@ int main(int argc, char** argv) {
   Args a;
   if (!Parse(argc, argv, a)) return 2;
   if (a.positional.empty() || a.positional[0] == "help") {
-    fmt::print("{}", kUsage);
+    fmt::print("{}{}", kUsage, puhui::cli::kRegistryUsage);
     return a.positional.empty() ? 2 : 0;
   }
   const std::string& cmd = a.positional[0];
@@ -277,6 +284,11 @@ int main(int argc, char** argv) {
       if (params.is_discarded()) return Usage("PARAMS_JSON is not valid JSON");
     }
     return PrintCall(*client, p[1], params);
+  }
+  std::string query_error;
+  if (auto q = puhui::cli::RegistryQuery(p, a.flags, query_error)) {
+    if (!query_error.empty()) return Usage(query_error);
+    return PrintCall(*client, q->method, q->params);
   }
   if (cmd == "tx" && p.size() >= 2) {
     if (p[1] == "get" && p.size() == 3) return PrintCall(*client, "tx_get", {{"hash", p[2]}});

@@ -230,8 +230,8 @@ Status ConsensusDriver::TickAll() {
 void ConsensusDriver::PublishStatus() {
   std::lock_guard lock(mu_);
   // The height being decided; while waiting to start, the next one.
-  status_.height = engine_->started() && !waiting_to_start_ ? engine_->height()
-                                                             : ledger_.Tip().height() + 1;
+  status_.height =
+      engine_->started() && !waiting_to_start_ ? engine_->height() : ledger_.Tip().height() + 1;
   status_.round = engine_->round();
   status_.step = waiting_to_start_ ? "waiting" : RoundStepName(engine_->step());
   status_.validator = Votes();

@@ -18,6 +18,7 @@ namespace puhui {
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir,
                                              const GenesisDoc& genesis) {
+  PUHUI_RETURN_IF_ERROR(ValidateGenesisRegistry(genesis));
   auto validators = ValidatorSet::FromProto(genesis.validators);
   if (!validators.ok()) return validators.status();
   std::error_code ec;

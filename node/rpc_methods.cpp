@@ -5,9 +5,11 @@
 #include "chain/genesis.h"
 #include "chain/limits.h"
 #include "chain/signing.h"
+#include "contracts/registry_keys.h"
 #include "contracts/state_keys.h"
 #include "node/evidence.h"
 #include "node/node.h"
+#include "node/rpc_registry.h"
 #include "rpc/encode.h"
 #include "rpc/params.h"
 
@@ -323,11 +325,16 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         StoreStateReader reader(node.ledger().store());
         pb::Account account = OrThrow(ReadAccount(reader, address));
         json roles = json::array();
-        for (const auto& region : node.ledger().genesis().regions) {
+        // Every region, those added by governance too (the idx/region/ list).
+        const uint64_t regions = OrThrow(ReadU64(reader, registry_keys::Seq(kKindRegion)));
+        for (uint64_t i = 1; i <= regions; ++i) {
+          auto key = OrThrow(reader.Get(registry_keys::Index(kKindRegion, i)));
+          if (!key || key->size() <= 7) Throw(Corruption("the region list is damaged"));
+          const std::string code(key->begin() + 7, key->end());  // after "region/"
           for (int r = pb::ROLE_AUTHORITY; r <= pb::ROLE_EXCHANGE; ++r) {
             auto role = static_cast<pb::Role>(r);
-            if (OrThrow(HasRole(reader, region.code, role, address))) {
-              roles.push_back({{"role", std::string(RoleName(role))}, {"region", region.code}});
+            if (OrThrow(HasRole(reader, code, role, address))) {
+              roles.push_back({{"role", std::string(RoleName(role))}, {"region", code}});
             }
           }
         }
@@ -364,6 +371,8 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         return json{{"batch", serial}, {"address", Hex(address.bytes)}, {"grams", grams}};
       },
       "the free balance in grams CO2e that an address holds of a batch");
+
+  RegisterRegistryRpcMethods(d, node);
 }
 
 }  // namespace puhui

@@ -1,5 +1,7 @@
 #include "rpc/encode.h"
 
+#include <cctype>
+
 #include "chain/bytes.h"
 #include "chain/genesis.h"
 
@@ -69,23 +71,115 @@ json TxBodyToJson(const pb::TxBody& b) {
                      {"grams", b.transfer().grams()}};
       break;
     case pb::TxBody::ACTION_NOT_SET: j["type"] = "none"; break;
+    case pb::TxBody::kFileMethodology:
+    case pb::TxBody::kReviewMethodology:
+    case pb::TxBody::kDeprecateMethodology:
+    case pb::TxBody::kRecognizeMethodology:
+    case pb::TxBody::kSetReviewThreshold:
+    case pb::TxBody::kRegisterProject:
+    case pb::TxBody::kReviewProject:
+    case pb::TxBody::kSubmitReport:
+    case pb::TxBody::kVerifyReport:
+    case pb::TxBody::kIssueCredits:
+    case pb::TxBody::kPledgeCredits:
+    case pb::TxBody::kReleasePledge:
+    case pb::TxBody::kClaimPledge:
+    case pb::TxBody::kSetObligation:
+    case pb::TxBody::kRetireOffset:
+    case pb::TxBody::kRetireVoluntary:
+    case pb::TxBody::kCancelCredits:
+    case pb::TxBody::kSubmitProposal:
+    case pb::TxBody::kVoteProposal: {  // the registry's actions: the oneof field's name and its
+                                       // fields
+      const auto* f = pb::TxBody::descriptor()->FindFieldByNumber(b.action_case());
+      j["type"] = f->name();
+      j["action"] = ProtoToJson(b.GetReflection()->GetMessage(b, f));
+      break;
+    }
   }
   return j;
 }
 
-std::string ReceiptCodeName(pb::ReceiptCode code) {
-  switch (code) {
-    case pb::RECEIPT_OK: return "ok";
-    case pb::RECEIPT_PERMISSION_DENIED: return "permission_denied";
-    case pb::RECEIPT_INVALID_ARGUMENT: return "invalid_argument";
-    case pb::RECEIPT_NOT_FOUND: return "not_found";
-    case pb::RECEIPT_INSUFFICIENT_FUNDS: return "insufficient_funds";
-    case pb::RECEIPT_ALREADY_EXISTS: return "already_exists";
-    case pb::RECEIPT_FAILED_PRECONDITION: return "failed_precondition";
-    case pb::ReceiptCode_INT_MIN_SENTINEL_DO_NOT_USE_:
-    case pb::ReceiptCode_INT_MAX_SENTINEL_DO_NOT_USE_: break;
+namespace {
+
+// The part of the value names an enum's values share up to its last '_' ("REVIEW_STATUS_").
+std::string EnumPrefix(const google::protobuf::EnumDescriptor* e) {
+  std::string prefix = e->value(0)->name();
+  for (int i = 1; i < e->value_count(); ++i) {
+    const std::string& n = e->value(i)->name();
+    size_t k = 0;
+    while (k < prefix.size() && k < n.size() && prefix[k] == n[k]) ++k;
+    prefix.resize(k);
   }
-  return "unknown";
+  size_t cut = prefix.rfind('_');
+  return cut == std::string::npos ? std::string() : prefix.substr(0, cut + 1);
+}
+
+json FieldValue(const google::protobuf::Message& m, const google::protobuf::FieldDescriptor* f,
+                int index) {
+  using FD = google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* r = m.GetReflection();
+  const bool rep = f->is_repeated();
+  switch (f->cpp_type()) {
+    case FD::CPPTYPE_INT32: return rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f);
+    case FD::CPPTYPE_INT64: return rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f);
+    case FD::CPPTYPE_UINT32: return rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f);
+    case FD::CPPTYPE_UINT64: return rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f);
+    case FD::CPPTYPE_BOOL: return rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f);
+    case FD::CPPTYPE_DOUBLE:
+    case FD::CPPTYPE_FLOAT: return nullptr;  // never used in these formats
+    case FD::CPPTYPE_ENUM:
+      return EnumValueName(rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f));
+    case FD::CPPTYPE_STRING: {
+      std::string v = rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f);
+      if (f->type() == FD::TYPE_BYTES) return HexOf(v);
+      return v;
+    }
+    case FD::CPPTYPE_MESSAGE:
+      return ProtoToJson(rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f));
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string EnumValueName(const google::protobuf::EnumValueDescriptor* v) {
+  std::string name = v->name().substr(EnumPrefix(v->type()).size());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+std::optional<int> EnumValueFromName(const google::protobuf::EnumDescriptor* e,
+                                     std::string_view name) {
+  for (int i = 0; i < e->value_count(); ++i) {
+    if (e->value(i)->number() != 0 && EnumValueName(e->value(i)) == name) {
+      return e->value(i)->number();
+    }
+  }
+  return std::nullopt;
+}
+
+json ProtoToJson(const google::protobuf::Message& m) {
+  const google::protobuf::Descriptor* d = m.GetDescriptor();
+  const google::protobuf::Reflection* r = m.GetReflection();
+  json out = json::object();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->containing_oneof() != nullptr && !r->HasField(m, f)) continue;
+    if (f->is_repeated()) {
+      json arr = json::array();
+      for (int k = 0; k < r->FieldSize(m, f); ++k) arr.push_back(FieldValue(m, f, k));
+      out[f->name()] = std::move(arr);
+    } else {
+      out[f->name()] = FieldValue(m, f, 0);
+    }
+  }
+  return out;
+}
+
+std::string ReceiptCodeName(pb::ReceiptCode code) {
+  const auto* v = pb::ReceiptCode_descriptor()->FindValueByNumber(code);
+  return v ? EnumValueName(v) : "unknown";
 }
 
 json ReceiptToJson(const pb::Receipt& r) {
@@ -147,7 +241,15 @@ json CreditBatchToJson(const pb::CreditBatch& b) {
           {"cancelled_grams", b.cancelled_grams()},
           {"locked_grams", b.locked_grams()},
           {"issued_height", b.issued_height()},
-          {"note", b.note()}};
+          {"note", b.note()},
+          {"issuer", HexOf(b.issuer())},
+          {"owner", HexOf(b.owner())},
+          {"methodology_id", b.methodology_id()},
+          {"methodology_version", b.methodology_version()},
+          {"project", b.project()},
+          {"vintage_start", b.vintage_start()},
+          {"vintage_end", b.vintage_end()},
+          {"report", b.report()}};
 }
 
 }  // namespace puhui::rpc

@@ -20,6 +20,16 @@ nlohmann::json SmtProofToJson(const SmtProof& proof);
 std::optional<SmtProof> SmtProofFromJson(const nlohmann::json& j);
 nlohmann::json CreditBatchToJson(const pb::CreditBatch& batch);
 
+// Any record as JSON by reflection, every field included (unset ones at their defaults, except
+// members of an unset oneof): bytes as hex, enums as lower-case names without their type prefix
+// (REVIEW_STATUS_APPROVED -> "approved"), 64-bit integers as JSON integers.
+nlohmann::json ProtoToJson(const google::protobuf::Message& m);
+// The lower-case name of an enum value as ProtoToJson writes it, and its inverse (nullopt if the
+// name is unknown).
+std::string EnumValueName(const google::protobuf::EnumValueDescriptor* v);
+std::optional<int> EnumValueFromName(const google::protobuf::EnumDescriptor* e,
+                                     std::string_view name);
+
 std::string ReceiptCodeName(pb::ReceiptCode code);
 std::string HexOf(const std::string& bytes);
 

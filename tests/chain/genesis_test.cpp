@@ -109,3 +109,44 @@ TEST_CASE("ids allow only a safe character set") {
   CHECK_FALSE(IsValidId("中文"));
   CHECK_FALSE(IsValidId(std::string(129, 'a')));
 }
+
+TEST_CASE("genesis methodologies: the bundled dev network files six, parsed strictly") {
+  auto g = LoadGenesisFile(std::string(PUHUI_SOURCE_DIR) + "/genesis/dev.json");
+  REQUIRE_MESSAGE(g.ok(), g.status().ToString());
+  REQUIRE(g->methodologies.size() == 6);
+  CHECK(g->methodologies[0].id() == "SH-METRO");
+  CHECK(g->methodologies[0].status() == pb::REVIEW_STATUS_APPROVED);
+  CHECK(g->methodologies[0].formula().factors(0).value() == 468);
+
+  auto with = [](const std::string& methodology) {
+    return ParseGenesis(R"({"chain_id": "c", "genesis_time": "2026-01-01T00:00:00Z",
+      "regions": [{"code": "SH", "name": "Shanghai"}],
+      "validators": [{"name": "v", "region": "SH", "power": 1, "pub_key": ")" +
+                        Addr("validator") + R"("}],
+      "methodologies": [)" +
+                        methodology + "]}");
+  };
+  const std::string ok =
+      R"({"id": "PV", "version": 1, "title": "PV", "category": "project", "region": "SH",
+       "document_hash": ")" +
+      std::string(64, 'a') + R"(", "formula": {"inputs": [{"name": "kwh", "unit": "kWh",
+       "max_value": 10}], "factors": [{"name": "g", "value": 5366, "decimals": 1, "unit": "g/kWh",
+       "source": "MEE"}], "baseline": [{"input": "kwh", "factors": ["g"]}]}})";
+  CHECK(with(ok).ok());
+  auto replace = [&](const std::string& from, const std::string& to) {
+    std::string s = ok;
+    s.replace(s.find(from), from.size(), to);
+    return with(s).status().message();
+  };
+  CHECK(replace(R"("title": "PV")", R"("title": "PV", "colour": "red")")
+            .find("unknown field 'colour'") != std::string::npos);
+  CHECK(replace(R"("unit": "kWh")", R"("unit": "kWh", "min": 1)").find("unknown field 'min'") !=
+        std::string::npos);
+  CHECK(replace(R"("region": "SH")", R"("region": "XX")").find("unknown region 'XX'") !=
+        std::string::npos);
+  CHECK(replace(R"("category": "project")", R"("category": "both")").find("category") !=
+        std::string::npos);
+  CHECK(replace(R"("version": 1)", R"("version": 2)").find("listed before v1") !=
+        std::string::npos);
+  CHECK(replace(R"("decimals": 1)", R"("decimals": "1")").find("'decimals'") != std::string::npos);
+}

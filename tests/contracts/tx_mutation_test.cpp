@@ -8,6 +8,7 @@
 #include "chain/signing.h"
 #include "contracts/tx.h"
 #include "mutation.h"
+#include "registry_fixture.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -41,8 +42,13 @@ std::vector<Original> Originals() {
   revoke.mutable_revoke_role()->set_account(RawAddr("alice"));
   revoke.mutable_revoke_role()->set_role(pb::ROLE_MERCHANT);
   revoke.mutable_revoke_role()->set_region("JS");
+  // Registry actions with nested messages: a methodology with its formula, a report.
+  pb::TxBody file = Body("sh-op", 3);
+  Registry::File("PV", 1)(file);
+  pb::TxBody report = Body("owner", 2);
+  Registry::Report("P1", 20250101, 20250331, 1000, 536600)(report);
   return {Make(TransferBody("owner", "alice", 5, 0), "owner"), Make(with_memo, "sh-auth"),
-          Make(revoke, "js-auth")};
+          Make(revoke, "js-auth"), Make(file, "sh-op"), Make(report, "owner")};
 }
 
 std::string Envelope(std::string_view body, std::string_view signature) {

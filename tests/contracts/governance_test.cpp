@@ -1,0 +1,100 @@
+// Network governance: proposals pass with more than 2/3 of the regions' authorities (one vote per
+// region) before their expiry height, and are enacted by the passing vote.
+#include <doctest/doctest.h>
+
+#include "registry_fixture.h"
+
+using namespace puhui;
+using namespace puhui::testing;
+
+namespace {
+
+std::function<void(pb::TxBody&)> ProposeRegion(const std::string& id, const std::string& code,
+                                               const std::string& by_region, uint64_t expiry) {
+  return [=](pb::TxBody& b) {
+    auto* a = b.mutable_submit_proposal();
+    a->set_id(id);
+    a->set_region(by_region);
+    a->set_expiry_height(expiry);
+    a->mutable_add_region()->set_code(code);
+    a->mutable_add_region()->set_name("Anhui");
+    a->mutable_add_region()->set_authority(RawAddr("ah-auth"));
+  };
+}
+std::function<void(pb::TxBody&)> Vote(const std::string& id, const std::string& region,
+                                      bool approve) {
+  return [=](pb::TxBody& b) {
+    b.mutable_vote_proposal()->set_id(id);
+    b.mutable_vote_proposal()->set_region(region);
+    b.mutable_vote_proposal()->set_approve(approve);
+  };
+}
+
+}  // namespace
+
+TEST_CASE("adding a region passes with more than 2/3 of the regions and is enacted") {
+  Registry r;  // SH and JS: both must vote yes
+  r.Ok("sh-auth", ProposeRegion("add-ah", "AH", "SH", 100));
+  auto p = r.Read<pb::GovernanceProposal>(registry_keys::Proposal("add-ah"));
+  CHECK(p->status() == pb::PROPOSAL_STATUS_OPEN);
+  CHECK(p->regions_at_submission() == 2);
+  CHECK_FALSE(*RegionExists(r.state, "AH"));
+  r.Refused("sh-auth", Vote("add-ah", "SH", true), pb::RECEIPT_ALREADY_VOTED,
+            "one vote per region");
+  r.Refused("sh-auth", Vote("add-ah", "JS", true), pb::RECEIPT_PERMISSION_DENIED,
+            "not an authority of region 'JS'");
+  r.Ok("js-auth", Vote("add-ah", "JS", true));
+  CHECK(r.Read<pb::GovernanceProposal>(registry_keys::Proposal("add-ah"))->status() ==
+        pb::PROPOSAL_STATUS_PASSED);
+  CHECK(*RegionExists(r.state, "AH"));
+  CHECK(*HasRole(r.state, "AH", pb::ROLE_AUTHORITY, KeyOf("ah-auth").Public()));
+  CHECK(*ReadU64(r.state, registry_keys::RegionCount()) == 3);
+  CHECK(*r.state.Get(registry_keys::Index(kKindRegion, 3)) == state_keys::Region("AH"));
+  r.Refused("js-auth", Vote("add-ah", "JS", true), pb::RECEIPT_PROPOSAL_CLOSED, "passed already");
+  // The new authority governs its region.
+  r.Ok("ah-auth", [](pb::TxBody& b) {
+    b.mutable_grant_role()->set_account(RawAddr("ah-op"));
+    b.mutable_grant_role()->set_role(pb::ROLE_OPERATOR);
+    b.mutable_grant_role()->set_region("AH");
+  });
+}
+
+TEST_CASE("proposal rules: authorities only, unique ids, future expiry, votes before expiry") {
+  Registry r;
+  r.Refused("sh-op", ProposeRegion("p", "AH", "SH", 100), pb::RECEIPT_PERMISSION_DENIED,
+            "not an authority of region 'SH'");
+  r.Refused("sh-auth", ProposeRegion("p", "AH", "SH", 1), pb::RECEIPT_EXPIRY_IN_PAST,
+            "below the current height");
+  r.Refused("sh-auth", ProposeRegion("p", "JS", "SH", 100), pb::RECEIPT_REGION_EXISTS,
+            "region 'JS' exists already");
+  r.Ok("sh-auth", ProposeRegion("p", "AH", "SH", r.height + 1));
+  r.Refused("sh-auth", ProposeRegion("p", "AH", "SH", 100), pb::RECEIPT_ALREADY_EXISTS,
+            "exists already");
+  r.Refused("js-auth", Vote("q", "JS", true), pb::RECEIPT_PROPOSAL_NOT_FOUND, "does not exist");
+  r.Refused("js-auth", Vote("p", "JS", true), pb::RECEIPT_PROPOSAL_EXPIRED, "expired at height");
+  CHECK_FALSE(*RegionExists(r.state, "AH"));
+}
+
+TEST_CASE("a proposal is rejected once it can no longer pass") {
+  Registry r;
+  r.Ok("sh-auth", ProposeRegion("p", "AH", "SH", 100));
+  r.Ok("js-auth", Vote("p", "JS", false));
+  CHECK(r.Read<pb::GovernanceProposal>(registry_keys::Proposal("p"))->status() ==
+        pb::PROPOSAL_STATUS_REJECTED);
+  CHECK_FALSE(*RegionExists(r.state, "AH"));
+}
+
+TEST_CASE("a governed parameter changes the default review threshold") {
+  Registry r;
+  r.Ok("sh-auth", [](pb::TxBody& b) {
+    auto* a = b.mutable_submit_proposal();
+    a->set_id("k3");
+    a->set_region("SH");
+    a->set_expiry_height(100);
+    a->mutable_set_parameter()->set_name("default_review_threshold");
+    a->mutable_set_parameter()->set_value(3);
+  });
+  r.Ok("js-auth", Vote("k3", "JS", true));
+  r.Ok("sh-op", Registry::File("PV", 1));
+  CHECK(r.Methodology("PV", 1).threshold() == 3);
+}
