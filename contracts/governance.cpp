@@ -14,6 +14,7 @@
 #include "contracts/registry_keys.h"
 #include "contracts/review.h"
 #include "contracts/state_keys.h"
+#include "contracts/validator_changes.h"
 
 namespace puhui {
 
@@ -37,6 +38,19 @@ std::string_view ProposalStatusName(pb::ProposalStatus s) {
 Result<std::optional<ActionOutcome>> RefuseChange(const StateReader& state,
                                                   const pb::GovernanceProposal& p) {
   using R = std::optional<ActionOutcome>;
+  if (p.has_change_validator()) {
+    PUHUI_TRY(exists, RegionExists(state, p.change_validator().region()));
+    if (!exists && p.change_validator().power() != 0) {
+      return R(ActionOutcome::Fail(
+          pb::RECEIPT_NOT_FOUND,
+          fmt::format("region '{}' does not exist", p.change_validator().region())));
+    }
+    auto next = NextValidatorSet(state, p.submitted_height(), p.change_validator());
+    if (!next.ok()) {
+      if (next.status().code() != StatusCode::kInvalidArgument) return next.status();
+      return R(ActionOutcome::Fail(pb::RECEIPT_VALIDATOR_SET_INVALID, next.status().message()));
+    }
+  }
   if (p.has_add_region()) {
     PUHUI_TRY(exists, RegionExists(state, p.add_region().code()));
     if (exists) {
@@ -65,6 +79,12 @@ Status Enact(StateOverlay& state, const TxContext& ctx, const pb::GovernanceProp
     case pb::GovernanceProposal::kSetParameter:
       WriteU64(state, registry_keys::Param(p.set_parameter().name()), p.set_parameter().value());
       return Status::Ok();
+    case pb::GovernanceProposal::kChangeValidator: {
+      auto next = NextValidatorSet(state, ctx.block.height, p.change_validator());
+      if (!next.ok()) return next.status();  // RefuseChange checked it in this very transaction
+      auto effective = ScheduleValidatorChange(state, ctx.block.height, *next);
+      return effective.ok() ? Status::Ok() : effective.status();
+    }
     case pb::GovernanceProposal::CHANGE_NOT_SET: break;
   }
   return Corruption("a governance proposal without a change");
@@ -115,6 +135,7 @@ Result<ActionOutcome> ApplySubmitProposal(StateOverlay& state, const TxContext& 
   p.set_expiry_height(a.expiry_height());
   if (a.has_add_region()) *p.mutable_add_region() = a.add_region();
   if (a.has_set_parameter()) *p.mutable_set_parameter() = a.set_parameter();
+  if (a.has_change_validator()) *p.mutable_change_validator() = a.change_validator();
   p.set_status(pb::PROPOSAL_STATUS_OPEN);
   p.set_submitted_height(ctx.block.height);
   p.set_regions_at_submission(static_cast<uint32_t>(regions));

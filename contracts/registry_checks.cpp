@@ -132,9 +132,25 @@ Status CheckProposal(const pb::SubmitProposal& a, const PublicKey& sender) {
       }
       return InvalidArgument("set_parameter names no governed parameter (see docs/registry.md)");
     }
+    case pb::SubmitProposal::kChangeValidator: {
+      const auto& v = a.change_validator();
+      if (!ParsePublicKey(AsBytes(v.pub_key())).ok()) {
+        return InvalidArgument("change_validator: pub_key is not a 32-byte x-only key");
+      }
+      if (v.power() > (uint64_t{1} << 40)) {
+        return InvalidArgument("change_validator: power is 0 (remove) or 1..2^40");
+      }
+      if (!v.node_key().empty() && !ParsePublicKey(AsBytes(v.node_key())).ok()) {
+        return InvalidArgument("change_validator: node_key is empty or a 32-byte x-only key");
+      }
+      if (v.power() == 0) return Status::Ok();  // removal names the key only
+      PUHUI_RETURN_IF_ERROR(Region(v.region()));
+      return Text(v.name(), "validator name", kMaxIdBytes);
+    }
     case pb::SubmitProposal::CHANGE_NOT_SET: break;
   }
-  return InvalidArgument("a proposal needs a change: add_region or set_parameter");
+  return InvalidArgument(
+      "a proposal needs a change: add_region, set_parameter or change_validator");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "contracts/state_keys.h"
 
 namespace puhui {
@@ -64,6 +66,62 @@ Result<uint64_t> ScheduleValidatorChange(StateOverlay& state, uint64_t decided_a
   const uint64_t effective = decided_at + kValidatorChangeDelay;
   WriteProto(state, state_keys::ValidatorsPending(effective), next);
   return effective;
+}
+
+Result<pb::ValidatorSet> NextValidatorSet(const StateReader& state, uint64_t decided_at,
+                                          const pb::ChangeValidator& change) {
+  std::optional<pb::ValidatorSet> base;
+  // A change decided at h is pending for h + kValidatorChangeDelay, so any set still pending was
+  // decided in the last kValidatorChangeDelay blocks; the latest of them includes the others.
+  for (uint64_t h = decided_at + kValidatorChangeDelay; h > decided_at && !base; --h) {
+    auto pending = ReadSet(state, state_keys::ValidatorsPending(h));
+    if (!pending.ok()) return pending.status();
+    base = *pending;
+  }
+  if (!base) {
+    auto current = ReadSet(state, state_keys::ValidatorsCurrent());
+    if (!current.ok()) return current.status();
+    if (!current->has_value()) return Corruption("no validator set in state");
+    base = *current;
+  }
+  pb::ValidatorSet next;
+  bool found = false;
+  bool inserted = change.power() == 0;
+  auto add_changed = [&] {
+    pb::Validator* v = next.add_validators();
+    v->set_pub_key(change.pub_key());
+    v->set_power(change.power());
+    v->set_region(change.region());
+    v->set_name(change.name());
+    v->set_node_key(change.node_key());
+  };
+  for (const pb::Validator& v : base->validators()) {
+    if (!inserted && change.pub_key() < v.pub_key()) {
+      add_changed();
+      inserted = true;
+    }
+    if (v.pub_key() == change.pub_key()) {
+      found = true;
+      if (change.power() != 0 && !inserted) {
+        add_changed();
+        inserted = true;
+      }
+      continue;  // replaced or removed
+    }
+    *next.add_validators() = v;
+  }
+  if (!inserted) add_changed();
+  if (change.power() == 0 && !found) {
+    return InvalidArgument("the validator to remove is not in the set");
+  }
+  PUHUI_RETURN_IF_ERROR(CheckValidatorSet(next));
+  std::set<std::string> node_keys;
+  for (const pb::Validator& v : next.validators()) {
+    if (!v.node_key().empty() && !node_keys.insert(v.node_key()).second) {
+      return InvalidArgument("two validators would share a node key");
+    }
+  }
+  return next;
 }
 
 Status ApplyValidatorChanges(StateOverlay& state, uint64_t height) {

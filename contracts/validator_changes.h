@@ -41,6 +41,13 @@ Status CheckValidatorSet(const pb::ValidatorSet& set);
 Result<uint64_t> ScheduleValidatorChange(StateOverlay& state, uint64_t decided_at,
                                          const pb::ValidatorSet& next);
 
+// The set that `change` would make, decided at height `decided_at`: applied to the latest set
+// already pending (a change decided in the last kValidatorChangeDelay blocks) or else the current
+// one. kInvalidArgument if the validator to remove is not in it, or the result is no valid set
+// (CheckValidatorSet, and node keys unique).
+Result<pb::ValidatorSet> NextValidatorSet(const StateReader& state, uint64_t decided_at,
+                                          const pb::ChangeValidator& change);
+
 // End of block `height`: a set pending for height + 1 becomes current.
 Status ApplyValidatorChanges(StateOverlay& state, uint64_t height);
 

@@ -41,7 +41,9 @@ registry transactions (tx KIND --key FILE ...; docs/registry.md has a worked exa
                         --reason double_counting|issuance_error|holder_request|reversal|other
   propose               --id ID --region CODE --vote-until HEIGHT
                         (--add-region CODE --region-name NAME --authority ADDRESS |
-                         --set-param NAME --value N)
+                         --set-param NAME --value N |
+                         --validator KEY --power N [--validator-region CODE
+                          --validator-name NAME --node-key KEY]   (power 0 removes))
   vote                  --id ID --region CODE --decision approve|reject
   Document, comment and opinion texts are hashed (SHA-256) on the client; pass --location-hash HEX
   (and so on: --comment-hash, --opinion-hash, --boundary-hash, --baseline-hash) to give the hash.
@@ -189,8 +191,19 @@ void FillProposal(Reader& r, const Flags& flags, pb::TxBody& body) {
   } else if (flags.count("set-param")) {
     a->mutable_set_parameter()->set_name(r.Text("set-param"));
     a->mutable_set_parameter()->set_value(r.U64("value"));
+  } else if (flags.count("validator")) {
+    auto* v = a->mutable_change_validator();
+    v->set_pub_key(r.Address("validator"));
+    v->set_power(r.U64("power"));
+    if (v->power() != 0) {
+      v->set_region(r.Text("validator-region"));
+      v->set_name(r.Text("validator-name"));
+      if (flags.count("node-key")) v->set_node_key(r.Address("node-key"));
+    }
   } else {
-    r.Fail("propose needs --add-region CODE ... or --set-param NAME --value N");
+    r.Fail(
+        "propose needs --add-region CODE ..., --set-param NAME --value N or --validator KEY "
+        "--power N ...");
   }
 }
 
