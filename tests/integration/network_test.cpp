@@ -245,3 +245,64 @@ TEST_CASE("a validator that signs two votes in one slot is caught and its eviden
   io.stop();
   runner.join();
 }
+
+TEST_CASE("the regions' authorities vote an observer in as a validator and it starts to sign") {
+  Network net(4, 1);
+  net.StartAll();
+  auto observer_key = ReadKeyFile(net.home(kObserver) + "/validator_key");
+  auto observer_node = ReadKeyFile(net.home(kObserver) + "/node_key");
+  REQUIRE(observer_key.ok());
+  REQUIRE(observer_node.ok());
+  REQUIRE(net.WaitHeight(0, 1));
+  const std::string before = net.Call(0, "block_get", {{"height", 1}})["header"]["validators_hash"];
+
+  // The Shanghai authority proposes (its yes vote counts), Jiangsu's approves: 2 of 2 regions.
+  pb::TxBody propose = Body("sh-auth", 0, 10'000);
+  auto* p = propose.mutable_submit_proposal();
+  p->set_id("add-observer");
+  p->set_region("SH");
+  p->set_expiry_height(10'000);
+  auto* change = p->mutable_change_validator();
+  change->set_pub_key(ToString(observer_key->Public().bytes));
+  change->set_power(10);
+  change->set_region("JS");
+  change->set_name("jiangsu-validator-2");
+  change->set_node_key(ToString(observer_node->Public().bytes));
+  REQUIRE(net.WaitCommitted(0, net.Submit(0, Signed(propose, "sh-auth"))) > 0);
+  pb::TxBody vote = Body("js-auth", 0, 10'000);
+  vote.mutable_vote_proposal()->set_id("add-observer");
+  vote.mutable_vote_proposal()->set_region("JS");
+  vote.mutable_vote_proposal()->set_approve(true);
+  const std::string vote_hash = net.Submit(1, Signed(vote, "js-auth"));
+  const uint64_t decided = net.WaitCommitted(kObserver, vote_hash);
+  REQUIRE(decided > 0);
+  json receipt = net.Call(kObserver, "tx_get", {{"hash", vote_hash}})["receipt"];
+  REQUIRE_MESSAGE(receipt["code"] == "ok", receipt.dump());
+
+  // From decided + 4 on, five validators sign; the observer's node now says so.
+  bool promoted = false;
+  for (int i = 0; i < 200 && !promoted; ++i) {
+    net.Submit(2, Transfer(static_cast<uint64_t>(i)));  // keep blocks coming
+    promoted = net.Call(kObserver, "node_status", json::object())["role"] == "validator";
+    if (!promoted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE_MESSAGE(promoted, net.Log(kObserver));
+  const uint64_t effective = decided + 4;
+  REQUIRE(net.WaitHeight(0, effective));
+  CHECK(net.Call(0, "block_get", {{"height", effective}})["header"]["validators_hash"] != before);
+  CHECK(net.Call(0, "block_get", {{"height", effective - 1}})["header"]["validators_hash"] ==
+        before);
+
+  // With one original validator down, 40 of 50 remain only if the new one votes: commits go on.
+  net.Kill(3);
+  const uint64_t nonce = net.Call(0, "account_get", {{"address", Addr("owner")}})["pending_nonce"];
+  std::string hash = net.Submit(0, Transfer(nonce));
+  const uint64_t h = net.WaitCommitted(0, hash, 60);
+  REQUIRE_MESSAGE(h > 0, "no progress without validator 3\n", net.Log(kObserver));
+  bool signed_by_new = false;
+  const json certified = net.Call(0, "block_get", {{"height", h}});
+  for (const json& pc : certified["commit"]["precommits"]) {
+    signed_by_new |= pc["validator"] == Hex(observer_key->Public().bytes);
+  }
+  CHECK_MESSAGE(signed_by_new, certified.dump(1));
+}
