@@ -242,16 +242,23 @@ void ConsensusDriver::PublishStatus() {
 
 bool ConsensusDriver::ReadyToStart() const {
   const uint64_t now = Now();
-  if (now < start_not_before_ms_ || now < listen_until_ms_) return false;
+  if (now < listen_until_ms_) return false;
+  // A full block waiting starts the next height at once: under load, blocks follow each other
+  // as fast as they are agreed.
+  const uint64_t max_txs = ledger_.genesis().params.max_block_txs;
+  auto nonce_of = [&](const PublicKey& k) { return ledger_.CommittedNonce(k); };
+  if (Votes() && mempool_.size() >= max_txs && mempool_.HasIncludable(nonce_of)) return true;
+  if (now < start_not_before_ms_) return false;
   if (next_height_seen_ || !Votes()) return true;
   const uint64_t interval = ledger_.genesis().params.block_interval_ms;
   if (now >= last_commit_ms_ + interval * options_.idle_intervals) return true;
   // Transactions stuck behind a nonce gap do not count: they cannot go into a block.
-  return mempool_.HasIncludable([&](const PublicKey& k) { return ledger_.CommittedNonce(k); });
+  return mempool_.HasIncludable(nonce_of);
 }
 
 Status ConsensusDriver::StartHeight() {
   const pb::ChainMeta tip = ledger_.Tip();
+  height_started_ms_ = Now();
   waiting_to_start_ = false;
   next_height_seen_ = false;
   executed_.clear();
@@ -429,7 +436,8 @@ void ConsensusDriver::AfterCommit(uint64_t height) {
   waiting_to_start_ = true;
   next_height_seen_ = false;
   last_commit_ms_ = Now();
-  start_not_before_ms_ = last_commit_ms_ + ledger_.genesis().params.block_interval_ms;
+  // Heights start every block interval: the time spent agreeing and committing counts towards it.
+  start_not_before_ms_ = height_started_ms_ + ledger_.genesis().params.block_interval_ms;
 }
 
 // ---------------------------------------------------------------- block sync

@@ -6,9 +6,10 @@
 // certificate verifies against its validator set, without checking transaction signatures again
 // (the validators that signed the certificate did).
 //
-// Pacing: the next height starts no sooner than the genesis block interval after a commit, and
-// only when transactions wait, when a peer has already moved on, or after `idle_intervals`
-// intervals (an empty block keeps the chain's clock moving).
+// Pacing: a height starts no sooner than the genesis block interval after the previous one
+// started, and only when transactions wait, when a peer has already moved on, or after
+// `idle_intervals` intervals (an empty block keeps the chain's clock moving); a full block's worth
+// of waiting transactions starts it at once.
 //
 // An observer (no validator key in the set) runs the same loop without signing: it follows votes
 // and commits, and syncs.
@@ -147,6 +148,7 @@ class ConsensusDriver {
   uint64_t start_not_before_ms_ = 0;
   uint64_t listen_until_ms_ = 0;  // no signing before (DriverOptions::startup_listen_ms)
   uint64_t last_commit_ms_ = 0;
+  uint64_t height_started_ms_ = 0;
   bool next_height_seen_ = false;
   uint64_t next_status_ms_ = 0;
   uint64_t last_progress_ms_ = 0;
