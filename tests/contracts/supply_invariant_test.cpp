@@ -35,7 +35,7 @@ void CheckSupply(Registry& r, const std::vector<std::string>& serials) {
 
 }  // namespace
 
-TEST_CASE("issued = held + locked + retired + cancelled through 3000 random operations") {
+TEST_CASE("issued = held + locked + retired + cancelled through 20000 random operations") {
   const uint32_t seed = 20260101;
   INFO("seed ", seed);
   std::mt19937 rng(seed);
@@ -57,7 +57,7 @@ TEST_CASE("issued = held + locked + retired + cancelled through 3000 random oper
   std::vector<std::string> open_pledges;
   uint64_t pledges = 0, ok = 0;
   auto pick = [&](const auto& v) { return v[rng() % v.size()]; };
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; i < 20000; ++i) {
     const std::string serial = pick(serials);
     const std::string who = pick(holders);
     const uint64_t grams = 1 + rng() % 20'000;
