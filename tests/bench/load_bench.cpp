@@ -311,6 +311,7 @@ struct BlockSeen {
   double t = 0;  // when the poller first saw it
   size_t txs = 0;
   size_t bench_txs = 0;
+  size_t mempool = 0;  // the polled node's mempool when it was seen
 };
 
 PrivateKey AccountKey(uint64_t seed, size_t i) {
@@ -519,6 +520,9 @@ int Run(const Options& o) {
 
   // ---- phases 3 and 4: submit and observe
   std::vector<int> pids = o.pids.empty() ? FindPuhuidProcesses() : o.pids;
+  // The load generator's own share of the machine is sampled too, as the last entry.
+  std::vector<int> sampled = pids;
+  sampled.push_back(::getpid());
   std::vector<TxTimes> times(o.txs);
   std::vector<BlockSeen> blocks;
   std::vector<ProcSample> samples;
@@ -538,7 +542,7 @@ int Run(const Options& o) {
     while (!stop.load()) {
       ProcSample s;
       s.t = Seconds(Clock::now() - t0);
-      for (int pid : pids) {
+      for (int pid : sampled) {
         s.cpu_s.push_back(CpuSeconds(pid).value_or(0));
         s.rss_kb.push_back(StatusKb(pid, "VmRSS"));
       }
@@ -559,7 +563,7 @@ int Run(const Options& o) {
         for (uint64_t h = seen + 1; h <= tip; ++h) {
           auto b = c.Call("block_get", {{"height", h}});
           if (!b.ok()) break;
-          BlockSeen bs{h, now, (*b)["txs"].size(), 0};
+          BlockSeen bs{h, now, (*b)["txs"].size(), 0, (*st)["mempool"].value("txs", size_t{0})};
           for (const auto& tx : (*b)["txs"]) {
             auto it = by_id.find(tx["hash"].get<std::string>());
             if (it != by_id.end() && times[it->second].committed < 0) {
@@ -669,6 +673,25 @@ int Run(const Options& o) {
   const double blocks_per_s = window_ok ? window_blocks / window_len : 0;
   const double txs_per_block = window_blocks > 0 ? window_txs / window_blocks : 0;
   const double overall_tps = static_cast<double>(committed) / std::max(1e-9, span_end);
+  // Commit rate while transfers were still being submitted, and after (the drain): the first is
+  // the sustained rate with admission competing for the cores, the second commits alone.
+  auto rate_between = [&](double from, double to) {
+    const BlockSeen* a = nullptr;
+    const BlockSeen* z = nullptr;
+    double n = 0;
+    for (const auto& b : load) {
+      if (b.t < from || b.t > to) continue;
+      if (!a) {
+        a = &b;
+      } else {
+        n += static_cast<double>(b.bench_txs);
+      }
+      z = &b;
+    }
+    return a && z->t > a->t ? n / (z->t - a->t) : 0.0;
+  };
+  const double tps_submitting = rate_between(0, submit_end.load());
+  const double tps_draining = rate_between(submit_end.load(), end);
 
   // CPU over the window: the samples closest to its ends.
   auto sample_at = [&](double t) -> const ProcSample* {
@@ -692,6 +715,10 @@ int Run(const Options& o) {
     node_rows.emplace_back(pids[k], cpu, peak_kb / 1024.0);
     nodes_json.push_back(
         {{"pid", pids[k]}, {"cpu_percent", cpu}, {"peak_rss_mib", peak_kb / 1024}});
+  }
+  double bench_cpu = 0;
+  if (s0 && s1 && s1->t > s0->t) {
+    bench_cpu = 100.0 * (s1->cpu_s.back() - s0->cpu_s.back()) / (s1->t - s0->t);
   }
   double peak_rss_mib = 0;
   for (const auto& r : node_rows) peak_rss_mib = std::max(peak_rss_mib, std::get<2>(r));
@@ -723,6 +750,8 @@ int Run(const Options& o) {
                                    window_ok ? load[wi].t : 0, window_ok ? load[wj].t : 0));
   row("**committed tx/s (steady window)**", fmt::format("**{:.0f}**", tps));
   row("committed tx/s (whole run, incl. ramp-up and drain)", fmt::format("{:.0f}", overall_tps));
+  row("committed tx/s while submitting / after (drain)",
+      fmt::format("{:.0f} / {:.0f}", tps_submitting, tps_draining));
   row("commit latency p50 / p95 / p99 / max",
       fmt::format("{:.2f} / {:.2f} / {:.2f} / {:.2f} s", p50, p95, p99, pmax));
   row("blocks/s (steady window)", fmt::format("{:.2f}", blocks_per_s));
@@ -732,6 +761,7 @@ int Run(const Options& o) {
     row(fmt::format("node pid {}: CPU / peak RSS", pid),
         fmt::format("{:.0f} % / {:.0f} MiB", cpu, rss));
   }
+  row("load generator CPU (steady window)", fmt::format("{:.0f} %", bench_cpu));
   row("BIP340 verify /s (one core)", fmt::format("{:.0f}", ceil.verify_per_s));
   row("SHA-256 /s (64 B, one core)", fmt::format("{:.0f}", ceil.sha256_per_s));
   row("LevelDB synced batches /s", fmt::format("{:.0f}", ceil.leveldb_synced_batches_per_s));
@@ -739,6 +769,8 @@ int Run(const Options& o) {
       fmt::format("{:.0f} tx/s", verify_bound));
   row("**committed tx/s / verification bound**", fmt::format("**{:.2f}**", tps / verify_bound));
 
+  json timeline = json::array();  // per block: seconds, height, transactions, polled mempool
+  for (const auto& b : blocks) timeline.push_back({b.t, b.height, b.txs, b.mempool});
   if (!o.json_path.empty()) {
     json out = {
         {"scenario", "transfers"},
@@ -762,6 +794,10 @@ int Run(const Options& o) {
         {"window", {{"start_s", window_ok ? load[wi].t : 0}, {"seconds", window_len}}},
         {"committed_tps", tps},
         {"committed_tps_overall", overall_tps},
+        {"committed_tps_while_submitting", tps_submitting},
+        {"committed_tps_draining", tps_draining},
+        {"load_generator_cpu_percent", bench_cpu},
+        {"timeline", timeline},
         {"latency_s", {{"p50", p50}, {"p95", p95}, {"p99", p99}, {"max", pmax}}},
         {"blocks_per_s", blocks_per_s},
         {"txs_per_block", txs_per_block},
