@@ -198,6 +198,7 @@ double PerSecond(double seconds, Op op) {
 struct Ceilings {
   double verify_per_s = 0;
   double sha256_per_s = 0;
+  double key_parse_per_s = 0;  // x-only public key decoding (a square root), as DecodeTx does
   double leveldb_synced_batches_per_s = 0;
 };
 
@@ -216,6 +217,12 @@ Ceilings MeasureCeilings(double seconds) {
   c.verify_per_s = PerSecond(seconds, [&](uint64_t i) {
     g_sink ^= VerifySchnorr(pub, msgs[i % 64], sigs[i % 64]) ? 1 : 0;
   });
+  std::vector<Hash32> pubs;
+  for (int i = 0; i < 64; ++i) {
+    pubs.push_back(PrivateKey::FromBytes(Sha256(fmt::format("parse {}", i)))->Public().bytes);
+  }
+  c.key_parse_per_s = PerSecond(
+      seconds, [&](uint64_t i) { g_sink ^= ParsePublicKey(ByteView(pubs[i % 64])).ok() ? 1 : 0; });
   std::vector<uint8_t> input(64, 0x5a);
   c.sha256_per_s = PerSecond(seconds, [&](uint64_t i) {
     input[0] = static_cast<uint8_t>(i);
@@ -763,6 +770,7 @@ int Run(const Options& o) {
   }
   row("load generator CPU (steady window)", fmt::format("{:.0f} %", bench_cpu));
   row("BIP340 verify /s (one core)", fmt::format("{:.0f}", ceil.verify_per_s));
+  row("x-only public key parse /s (one core)", fmt::format("{:.0f}", ceil.key_parse_per_s));
   row("SHA-256 /s (64 B, one core)", fmt::format("{:.0f}", ceil.sha256_per_s));
   row("LevelDB synced batches /s", fmt::format("{:.0f}", ceil.leveldb_synced_batches_per_s));
   row(fmt::format("verification bound ({} cores x verify/s / {} validators)", cores, o.validators),
@@ -808,6 +816,7 @@ int Run(const Options& o) {
         {"ceilings",
          {{"bip340_verify_per_s", ceil.verify_per_s},
           {"sha256_per_s", ceil.sha256_per_s},
+          {"xonly_key_parse_per_s", ceil.key_parse_per_s},
           {"leveldb_synced_batches_per_s", ceil.leveldb_synced_batches_per_s}}},
         {"verification_bound_tps", verify_bound},
         {"ratio_to_verification_bound", tps / verify_bound},
