@@ -646,21 +646,32 @@ int Run(const Options& o) {
   }
   if (committed == 0) Die("no transfer committed");
 
-  // The steady window: blocks from the first to the last that carried bench transfers, less the
-  // ramp-up and the drain. Rates count the transactions of the blocks after the window's first
-  // block up to its last, over the time between those two blocks.
+  // The steady window: commits while the load is still being submitted (input and output at
+  // once, the sustained state), less the ramp-up (the first 10 % of it, at most 5 s). What commits
+  // after submission ends is the drain, reported apart. If submission was too short to hold two
+  // blocks (everything fitted in the mempools at once), the window is the middle 80 % of the whole
+  // commit span instead. Rates count the transactions of the blocks after the window's first block
+  // up to its last, over the time between those two blocks.
   std::vector<BlockSeen> load;
   for (const auto& b : blocks) {
     if (b.bench_txs > 0) load.push_back(b);
   }
   const double span_start = load.front().t;
   const double span_end = load.back().t;
-  const double span = span_end - span_start;
-  double want_start = span_start + 0.1 * span;
-  double want_end = span_end - 0.1 * span;
-  if (o.window_s > 0 && o.window_s < want_end - want_start) {
-    want_end = want_start + o.window_s;
+  const double loaded_end = std::min(span_end, submit_end.load());
+  double want_start = span_start + std::min(5.0, 0.1 * (loaded_end - span_start));
+  double want_end = loaded_end;
+  std::string window_kind = "while submitting";
+  auto blocks_in = [&](double from, double to) {
+    return std::count_if(load.begin(), load.end(),
+                         [&](const BlockSeen& b) { return b.t >= from && b.t <= to; });
+  };
+  if (blocks_in(want_start, want_end) < 2) {
+    window_kind = "whole commit span (submission too short)";
+    want_start = span_start + 0.1 * (span_end - span_start);
+    want_end = span_end - 0.1 * (span_end - span_start);
   }
+  if (o.window_s > 0 && o.window_s < want_end - want_start) want_end = want_start + o.window_s;
   size_t wi = 0, wj = load.size() - 1;
   while (wi + 1 < load.size() && load[wi].t < want_start) ++wi;
   while (wj > wi && load[wj].t > want_end) --wj;
@@ -753,8 +764,9 @@ int Run(const Options& o) {
   row("refusals (retried)", fmt::format("{}", refused_total));
   for (const auto& [code, n] : refused)
     row(fmt::format("&nbsp;&nbsp;code {} {}", code, CodeName(code)), fmt::format("{}", n));
-  row("steady window", fmt::format("{:.1f} s (t = {:.1f}..{:.1f} s)", window_len,
-                                   window_ok ? load[wi].t : 0, window_ok ? load[wj].t : 0));
+  row("steady window",
+      fmt::format("{:.1f} s (t = {:.1f}..{:.1f} s), {}", window_len, window_ok ? load[wi].t : 0,
+                  window_ok ? load[wj].t : 0, window_kind));
   row("**committed tx/s (steady window)**", fmt::format("**{:.0f}**", tps));
   row("committed tx/s (whole run, incl. ramp-up and drain)", fmt::format("{:.0f}", overall_tps));
   row("committed tx/s while submitting / after (drain)",
@@ -799,7 +811,8 @@ int Run(const Options& o) {
         {"submit_seconds", submit_end.load()},
         {"refusals", refused_json},
         {"refusals_total", refused_total},
-        {"window", {{"start_s", window_ok ? load[wi].t : 0}, {"seconds", window_len}}},
+        {"window",
+         {{"start_s", window_ok ? load[wi].t : 0}, {"seconds", window_len}, {"kind", window_kind}}},
         {"committed_tps", tps},
         {"committed_tps_overall", overall_tps},
         {"committed_tps_while_submitting", tps_submitting},
