@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test suite's smoke run of the benchmark harness: scripts/bench --smoke against the binaries
+# of this build directory; passes if it exits 0 and its JSON carries every figure.
+#   tests/bench/smoke_test.sh SOURCE_DIR BINARY_DIR
+set -euo pipefail
+src=$1
+bin=$2
+out=$(mktemp "${TMPDIR:-/tmp}/puhui-bench-smoke.XXXXXX.json")
+trap 'rm -f "$out"' EXIT
+"$src/scripts/bench" --smoke --bin "$bin" --json "$out"
+missing=0
+for field in committed_tps committed_tps_overall latency_s p50 p95 p99 blocks_per_s txs_per_block \
+  refusals nodes cpu_percent peak_rss_mib ceilings bip340_verify_per_s sha256_per_s \
+  leveldb_synced_batches_per_s verification_bound_tps ratio_to_verification_bound; do
+  grep -q "\"$field\"" "$out" || { echo "the JSON has no \"$field\"" >&2; missing=1; }
+done
+grep -q '"committed": 400,' "$out" || { echo "not every smoke transfer committed" >&2; missing=1; }
+exit $missing
