@@ -142,6 +142,15 @@ Result<DecodedTx> DecodeTx(std::string_view chain_id, std::string_view envelope_
   return tx;
 }
 
+std::optional<Hash32> PeekTxId(std::string_view envelope_bytes) {
+  if (envelope_bytes.size() > kMaxTxBytes) return std::nullopt;
+  pb::TxEnvelope envelope;
+  if (!envelope.ParseFromArray(envelope_bytes.data(), static_cast<int>(envelope_bytes.size()))) {
+    return std::nullopt;
+  }
+  return TxId(AsBytes(envelope.body()));
+}
+
 bool VerifyTxSignature(const DecodedTx& tx) {
   return VerifySchnorr(tx.sender, tx.signing_hash, tx.signature);
 }

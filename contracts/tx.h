@@ -4,6 +4,7 @@
 // once and cache the outcome; stateful checks (nonce, expiry, roles) happen at execution.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,10 @@ struct DecodedTx {
 // Fails with kInvalidArgument (malformed), kResourceExhausted (too large) or kFailedPrecondition
 // (another chain's transaction), with a message naming the field at fault.
 Result<DecodedTx> DecodeTx(std::string_view chain_id, std::string_view envelope_bytes);
+
+// The id a transaction would have, from the envelope alone (no checks, no key parsing): cheap
+// enough to drop a copy already held before decoding it. nullopt if the envelope does not parse.
+std::optional<Hash32> PeekTxId(std::string_view envelope_bytes);
 
 bool VerifyTxSignature(const DecodedTx& tx);
 

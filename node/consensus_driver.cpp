@@ -344,7 +344,8 @@ Status ConsensusDriver::Carry(std::vector<Action> actions, const PublicKey* from
       PUHUI_CHECK(pending != nullptr, "a block check outside Step");
       bool valid = executed_.count(check->block_hash) > 0;
       if (!valid) {
-        auto block = ledger_.Validate(check->block, verifier_);
+        auto block = ledger_.Validate(check->block, verifier_, /*check_signatures=*/true,
+                                      [this](const Hash32& id) { return mempool_.Get(id); });
         if (!block.ok()) {
           if (IsFatal(block.status())) return block.status();
           log::Warn("proposed block {} at height {} is invalid: {}", Short(check->block_hash),

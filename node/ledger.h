@@ -4,8 +4,10 @@
 // Commit run on one thread, the consensus loop (node/consensus_driver.h).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,8 +68,11 @@ class Ledger {
   // Checks a complete block for the next height — header fields against the tip, every
   // transaction's format and signature — and executes it. `check_signatures` may be false only
   // for a block whose commit certificate was verified: the validators that signed it checked them.
+  // `known` may supply already decoded transactions by id (the mempool's), saving the decode;
+  // one is used only if its envelope is byte-for-byte the block's.
+  using TxLookup = std::function<std::optional<DecodedTx>(const Hash32& id)>;
   Result<ExecutedBlock> Validate(const std::string& block_bytes, VerifierPool& verifier,
-                                 bool check_signatures = true) const;
+                                 bool check_signatures = true, const TxLookup& known = {}) const;
 
   // The agreed time of the block after `tip` that carries `last_commit`: the weighted median of
   // its precommit times, at least 1 ms after the tip (genesis time + 1 ms for block 1).

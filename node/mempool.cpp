@@ -125,6 +125,22 @@ bool Mempool::HasIncludable(
   return false;
 }
 
+std::optional<DecodedTx> Mempool::Get(const Hash32& id) const {
+  std::lock_guard lock(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  auto sender = senders_.find(it->second.first);
+  if (sender == senders_.end()) return std::nullopt;
+  auto tx = sender->second.by_nonce.find(it->second.second);
+  if (tx == sender->second.by_nonce.end()) return std::nullopt;
+  return tx->second;
+}
+
+bool Mempool::Full() const {
+  std::lock_guard lock(mu_);
+  return by_id_.size() >= limits_.max_txs || bytes_ >= limits_.max_bytes;
+}
+
 bool Mempool::Contains(const Hash32& id) const {
   std::lock_guard lock(mu_);
   return by_id_.count(id) != 0;

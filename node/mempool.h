@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "chain/status.h"
@@ -51,6 +52,11 @@ class Mempool {
   bool HasIncludable(const std::function<uint64_t(const PublicKey&)>& committed_nonce) const;
 
   bool Contains(const Hash32& id) const;
+  // A copy of a waiting transaction, if there is one with this id.
+  std::optional<DecodedTx> Get(const Hash32& id) const;
+  // True when another transaction would be refused for lack of room (entries or bytes): callers
+  // can refuse before spending a decode and a signature check on it.
+  bool Full() const;
   // The nonce a sender should use next, counting its consecutive pending transactions.
   uint64_t PendingNonce(const PublicKey& sender, uint64_t committed_nonce) const;
   size_t size() const;

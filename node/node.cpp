@@ -98,7 +98,7 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
       return false;
     };
     node->peers_ = std::make_unique<PeerSet>(
-        node->io_, *node_key, std::move(pc),
+        node->p2p_io_, *node_key, std::move(pc),
         [self](const PublicKey& peer, pb::P2pMessage m) {
           self->OnPeerMessage(peer, std::move(m));
         },
@@ -130,7 +130,7 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
 
 Node::~Node() {
   Stop();
-  peers_.reset();  // its timers belong to io_, which goes first otherwise
+  peers_.reset();  // its timers belong to p2p_io_, which goes first otherwise
 }
 
 uint16_t Node::rpc_port() const { return http_ ? http_->port() : 0; }
@@ -159,7 +159,14 @@ Status Node::Start() {
       io_.run();
     });
   }
-  if (peers_) PUHUI_RETURN_IF_ERROR(peers_->Start());
+  if (peers_) {
+    PUHUI_RETURN_IF_ERROR(peers_->Start());
+    p2p_thread_ = std::thread([this] {
+      auto work = boost::asio::make_work_guard(p2p_io_);
+      p2p_io_.run();
+    });
+    relay_thread_ = std::jthread([this](std::stop_token stop) { RelayAdmitLoop(stop); });
+  }
   consensus_thread_ = std::jthread([this](std::stop_token stop) {
     Status s = driver_->Run(stop);
     if (!s.ok()) log::Error("consensus stopped: {}", s.ToString());
@@ -187,6 +194,10 @@ void Node::Stop() {
   consensus_thread_.request_stop();
   if (consensus_thread_.joinable()) consensus_thread_.join();
   if (peers_) peers_->Stop();
+  relay_thread_.request_stop();
+  if (relay_thread_.joinable()) relay_thread_.join();
+  p2p_io_.stop();
+  if (p2p_thread_.joinable()) p2p_thread_.join();
   if (http_) http_->Stop();
   io_.stop();
   for (auto& t : io_threads_) t.join();
@@ -211,6 +222,23 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
   std::vector<size_t> where;
   decoded.reserve(envelopes.size());
   for (size_t i = 0; i < envelopes.size(); ++i) {
+    // Cheap refusals first: a copy already held, or no room, costs no decode and no signature.
+    if (auto id = PeekTxId(envelopes[i])) {
+      if (mempool_->Contains(*id)) {
+        results[i] = AlreadyExists(fmt::format("transaction {} is already waiting", Hex(*id)));
+        continue;
+      }
+      if (ledger_->store().GetTxLocation(*id)) {
+        results[i] = AlreadyExists(fmt::format("transaction {} is already committed", Hex(*id)));
+        continue;
+      }
+    }
+    if (mempool_->Full()) {
+      results[i] = ResourceExhausted(fmt::format(
+          "the mempool is full ({} transactions, {} bytes); retry after the next blocks",
+          mempool_->size(), mempool_->bytes()));
+      continue;
+    }
     auto tx = DecodeTx(ledger_->chain_id(), envelopes[i]);
     if (!tx.ok()) {
       results[i] = tx.status();
@@ -283,15 +311,7 @@ void Node::OnPeerMessage(const PublicKey& peer, pb::P2pMessage message) {
         peers_->Misbehaved(peer, PeerSetConfig::kDefaultBanScore, "oversized transaction batch");
         return;
       }
-      std::vector<std::string> envelopes(txs.begin(), txs.end());
-      auto results = Admit(envelopes, &peer);
-      for (const auto& r : results) {
-        if (!r.ok() && (r.status().code() == StatusCode::kInvalidArgument ||
-                        r.status().code() == StatusCode::kUnauthenticated)) {
-          // A malformed or forged transaction is the relaying peer's fault: it admitted it.
-          peers_->Misbehaved(peer, 5, "relayed an invalid transaction: " + r.status().message());
-        }
-      }
+      QueueRelayed(peer, std::vector<std::string>(txs.begin(), txs.end()));
       return;
     }
     case pb::P2pMessage::kBlockRequest: return ServeBlocks(peer, message.block_request());
@@ -306,6 +326,38 @@ void Node::OnPeerMessage(const PublicKey& peer, pb::P2pMessage message) {
     case pb::P2pMessage::kStatus:
     case pb::P2pMessage::kBlock: return driver_->OnPeerMessage(peer, std::move(message));
     default: peers_->Misbehaved(peer, 20, "unknown p2p message kind");
+  }
+}
+
+void Node::QueueRelayed(const PublicKey& peer, std::vector<std::string> envelopes) {
+  std::lock_guard lock(relay_mu_);
+  if (relay_queue_.size() >= kMaxQueuedRelayBatches) {
+    log::Debug("relayed transactions dropped: {} batches wait for admission", relay_queue_.size());
+    return;
+  }
+  relay_queue_.emplace_back(peer, std::move(envelopes));
+  relay_cv_.notify_one();
+}
+
+void Node::RelayAdmitLoop(std::stop_token stop) {
+  while (true) {
+    std::pair<PublicKey, std::vector<std::string>> batch;
+    {
+      std::unique_lock lock(relay_mu_);
+      relay_cv_.wait(lock, stop, [&] { return !relay_queue_.empty(); });
+      if (stop.stop_requested()) return;
+      batch = std::move(relay_queue_.front());
+      relay_queue_.pop_front();
+    }
+    auto results = Admit(batch.second, &batch.first);
+    for (const auto& r : results) {
+      if (!r.ok() && (r.status().code() == StatusCode::kInvalidArgument ||
+                      r.status().code() == StatusCode::kUnauthenticated)) {
+        // A malformed or forged transaction is the relaying peer's fault: it admitted it.
+        peers_->Misbehaved(batch.first, 5,
+                           "relayed an invalid transaction: " + r.status().message());
+      }
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ namespace puhui {
 
 // A relayed batch with more transactions than this is refused and its sender scored.
 inline constexpr size_t kMaxTxsPerRelay = 20'000;
+// Relayed batches waiting for admission; beyond this new ones are dropped (the node is overloaded,
+// and whoever sent them keeps them in its own mempool).
+inline constexpr size_t kMaxQueuedRelayBatches = 256;
 
 class Node {
  public:
@@ -70,6 +74,9 @@ class Node {
   void OnPeerMessage(const PublicKey& peer, pb::P2pMessage message);
   void ServeBlocks(const PublicKey& peer, const pb::BlockRequest& request);
   void Relay(const std::vector<std::string>& envelopes, const PublicKey* from);
+  // Admits transaction batches relayed by peers, off the p2p threads (RelayAdmitLoop's thread).
+  void QueueRelayed(const PublicKey& peer, std::vector<std::string> envelopes);
+  void RelayAdmitLoop(std::stop_token stop);
 
   NodeConfig config_;
   HomePaths paths_;
@@ -80,7 +87,14 @@ class Node {
   PublicKey validator_pub_;
   PublicKey node_pub_;
   std::unique_ptr<ConsensusDriver> driver_;
+  // Peers run on an io_context of their own: a burst of RPC work never delays a vote.
+  boost::asio::io_context p2p_io_;
+  std::thread p2p_thread_;
   std::unique_ptr<PeerSet> peers_;
+  std::mutex relay_mu_;
+  std::condition_variable_any relay_cv_;
+  std::deque<std::pair<PublicKey, std::vector<std::string>>> relay_queue_;
+  std::jthread relay_thread_;
   std::vector<PublicKey> observers_;  // configured observers' node keys
   rpc::Dispatcher dispatcher_;
   boost::asio::io_context io_;

@@ -102,7 +102,9 @@ void P2pConnection::StartOnStrand() {
 void P2pConnection::Send(const pb::P2pMessage& message) {
   std::string bytes = message.SerializeAsString();
   PUHUI_CHECK(bytes.size() + kSealOverheadBytes <= kMaxFrameBytes, "P2pMessage above frame limit");
-  net::dispatch(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes)] {
+  const bool urgent = !message.has_txs() && !message.has_tx();
+  net::dispatch(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes),
+                                         urgent]() mutable {
     if (self->closed_) return;
     if (!self->established_) {
       if (self->pending_.size() >= self->config_.limits.max_send_queue_frames) {
@@ -111,7 +113,7 @@ void P2pConnection::Send(const pb::P2pMessage& message) {
       self->pending_.push_back(std::move(bytes));
       return;
     }
-    self->SealAndQueue(bytes);
+    self->Enqueue(std::move(bytes), urgent);
   });
 }
 
@@ -130,6 +132,8 @@ void P2pConnection::CloseNow(Status reason) {
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   write_queue_.clear();
+  urgent_.clear();
+  bulk_.clear();
   pending_.clear();
   // Dropping the callbacks breaks any cycle through captures of this connection.
   P2pCallbacks callbacks = std::move(callbacks_);
@@ -177,7 +181,7 @@ void P2pConnection::HandleFrame(std::string payload) {
   decoder_.set_max_frame_bytes(config_.limits.max_frame_bytes);
   if (callbacks_.on_established) callbacks_.on_established(shared_from_this(), peer_key_);
   while (!pending_.empty() && !closed_) {
-    SealAndQueue(pending_.front());
+    Enqueue(std::move(pending_.front()), /*urgent=*/true);
     pending_.pop_front();
   }
 }
@@ -225,10 +229,15 @@ void P2pConnection::HandleMessage(std::string payload) {
   if (callbacks_.on_message) callbacks_.on_message(peer_key_, std::move(message));
 }
 
-void P2pConnection::SealAndQueue(const std::string& plaintext) {
-  Result<std::string> sealed = sealer_->Seal(AsBytes(plaintext));
-  if (!sealed.ok()) return CloseNow(sealed.status());
-  QueueWire(EncodeFrame(*sealed));
+void P2pConnection::Enqueue(std::string plaintext, bool urgent) {
+  if (closed_) return;
+  const size_t queued = write_queue_.size() + urgent_.size() + bulk_.size();
+  if (queued >= config_.limits.max_send_queue_frames) {
+    return CloseNow(ResourceExhausted(
+        fmt::format("peer is not reading: {} frames waiting to be sent", queued)));
+  }
+  (urgent ? urgent_ : bulk_).push_back(std::move(plaintext));
+  DoWrite();
 }
 
 void P2pConnection::QueueWire(std::string wire) {
@@ -242,7 +251,17 @@ void P2pConnection::QueueWire(std::string wire) {
 }
 
 void P2pConnection::DoWrite() {
-  if (writing_ || write_queue_.empty() || closed_) return;
+  if (writing_ || closed_) return;
+  if (write_queue_.empty()) {
+    // Frames are sealed in the order they are written (the nonce counts frames), so the choice of
+    // what goes next, consensus before bulk transactions, is made here.
+    std::deque<std::string>& from = !urgent_.empty() ? urgent_ : bulk_;
+    if (from.empty()) return;
+    Result<std::string> sealed = sealer_->Seal(AsBytes(from.front()));
+    from.pop_front();
+    if (!sealed.ok()) return CloseNow(sealed.status());
+    write_queue_.push_back(EncodeFrame(*sealed));
+  }
   writing_ = true;
   net::async_write(socket_, net::buffer(write_queue_.front()),
                    [self = shared_from_this()](error_code ec, size_t) {
@@ -266,11 +285,11 @@ void P2pConnection::ArmTick() {
       return self->CloseNow(IoError(fmt::format("peer sent nothing for {} ms (idle timeout)",
                                                 self->config_.limits.idle_timeout.count())));
     }
-    if (self->established_ && self->write_queue_.empty() &&
-        now - self->last_sent_ >= self->config_.limits.idle_timeout / 3) {
+    if (self->established_ && self->write_queue_.empty() && self->urgent_.empty() &&
+        self->bulk_.empty() && now - self->last_sent_ >= self->config_.limits.idle_timeout / 3) {
       pb::P2pMessage keepalive;
       keepalive.set_keepalive(1);
-      self->SealAndQueue(keepalive.SerializeAsString());
+      self->Enqueue(keepalive.SerializeAsString(), /*urgent=*/true);
     }
     if (!self->closed_) self->ArmTick();
   });

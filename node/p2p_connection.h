@@ -107,7 +107,9 @@ class P2pConnection : public std::enable_shared_from_this<P2pConnection> {
   void HandleFrame(std::string payload);
   void HandleMessage(std::string payload);
   bool TakeToken();
-  void SealAndQueue(const std::string& plaintext);
+  // Queues a serialised message for sealing and sending: urgent ones (consensus, sync) go before
+  // bulk ones (relayed transactions).
+  void Enqueue(std::string plaintext, bool urgent);
   void QueueWire(std::string wire);
   void DoWrite();
   void ArmTick();
@@ -128,7 +130,9 @@ class P2pConnection : public std::enable_shared_from_this<P2pConnection> {
   bool closed_ = false;
   FrameDecoder decoder_{kMaxHandshakeFrameBytes};
   std::vector<uint8_t> read_buffer_ = std::vector<uint8_t>(64 * 1024);
-  std::deque<std::string> write_queue_;  // whole wire frames
+  std::deque<std::string> write_queue_;  // whole wire frames (handshake, or the one being sent)
+  std::deque<std::string> urgent_;       // messages to seal, before bulk_
+  std::deque<std::string> bulk_;
   bool writing_ = false;
   std::deque<std::string> pending_;  // serialised messages waiting for the handshake
 
