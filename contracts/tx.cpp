@@ -48,8 +48,9 @@ Status CheckRoleChange(const std::string& account, pb::Role role, const std::str
   return AccountField(account, "account").status();
 }
 
-// The checks of an action that need no state. Done once per transaction at admission (in
-// parallel, before a block is built), so execution does not repeat the costly ones, such as
+// The checks of an action that need no state. Done when a transaction is decoded — at admission,
+// and for a proposed block only for transactions the mempool does not hold already — so execution
+// does not repeat the costly ones, such as
 // checking that a recipient key is a point on the curve.
 Status CheckAction(const pb::TxBody& body, const PublicKey& sender) {
   switch (body.action_case()) {
