@@ -92,7 +92,7 @@ TEST_CASE("granting a held role or in an unknown region is refused") {
         pb::RECEIPT_NOT_FOUND);
 }
 
-TEST_CASE("revoking removes a role; revoking a role not held is refused") {
+TEST_CASE("revoking removes a role, revoking a role not held is refused") {
   Fixture f;
   f.Run(GrantBody("sh-auth", "op", pb::ROLE_VERIFIER, "SH", 0), "sh-auth");
   pb::TxBody revoke = Body("sh-auth", 1);

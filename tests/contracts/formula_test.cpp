@@ -255,7 +255,7 @@ TEST_CASE("an unknown activity name that is not an id is not echoed") {
   CHECK(r.status().message().size() < 200);
 }
 
-TEST_CASE("an activity above its input's maximum is refused; the maximum itself is accepted") {
+TEST_CASE("an activity above its input's maximum is refused, the maximum itself is accepted") {
   auto over = EvaluateFormula(MetroFormula(), {{"metro_pkm", 1001}});
   REQUIRE_FALSE(over.ok());
   CHECK(over.status().code() == StatusCode::kInvalidArgument);

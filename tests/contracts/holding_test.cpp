@@ -81,7 +81,7 @@ std::function<void(pb::TxBody&)> Cancel(const std::string& batch, const std::str
 
 }  // namespace
 
-TEST_CASE("a pledge locks grams that only the pledgee releases; locked grams do not move") {
+TEST_CASE("a pledge locks grams that only the pledgee releases, locked grams do not move") {
   Registry r;
   r.Ok("owner", Pledge(kBatch, 400'000, "ver2"));
   CHECK(r.Balance(kBatch, "owner") == 600'000);
@@ -132,7 +132,7 @@ TEST_CASE("an authority sets an obligation for a compliance entity of its region
   CHECK(o->cap_grams() == 500'000);  // 5 % of 10 t
 }
 
-TEST_CASE("an offset retires eligible credits within the cap; the rules refuse the rest") {
+TEST_CASE("an offset retires eligible credits within the cap, the rules refuse the rest") {
   Registry r;
   const std::string serial = r.IssuedBatch();
   r.Ok("owner", Transfer(serial, "ent", 536'600));

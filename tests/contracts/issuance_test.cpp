@@ -9,7 +9,7 @@
 using namespace puhui;
 using namespace puhui::testing;
 
-TEST_CASE("a project owner registers a project under a filed methodology; experts approve it") {
+TEST_CASE("a project owner registers a project under a filed methodology, experts approve it") {
   Registry r;
   r.FiledMethodology();
   r.Ok("owner", Registry::Register("P1"));
@@ -87,7 +87,7 @@ TEST_CASE("project review: the owner may not review its own project") {
   CHECK(r.Project("P3").status() == pb::REVIEW_STATUS_REJECTED);
 }
 
-TEST_CASE("a report's grams are computed from the filed formula; a differing claim names both") {
+TEST_CASE("a report's grams are computed from the filed formula, a differing claim names both") {
   Registry r;
   r.FiledMethodology();
   r.ApprovedProject();

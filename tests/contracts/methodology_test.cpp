@@ -29,7 +29,7 @@ TEST_CASE("filing needs an operator or authority of the region, and an existing 
   r.Ok("sh-auth", Registry::File("PV", 1));
 }
 
-TEST_CASE("versions follow one another; a revision stays in its region; old versions stay") {
+TEST_CASE("versions follow one another, a revision stays in its region, old versions stay") {
   Registry r;
   r.Refused("sh-op", Registry::File("PV", 2), pb::RECEIPT_METHODOLOGY_VERSION_GAP,
             "the next version must be v1");
@@ -81,7 +81,7 @@ TEST_CASE("review rules: experts of the region only, once each, never one's own 
             "NOPE v1 does not exist");
 }
 
-TEST_CASE("the region's authority sets the review threshold; new filings use it") {
+TEST_CASE("the region's authority sets the review threshold, new filings use it") {
   Registry r;
   auto set = [](uint32_t k) {
     return [=](pb::TxBody& b) {

@@ -319,7 +319,7 @@ TEST_CASE("a peer that never finishes the handshake is disconnected at the timeo
   CHECK(raw.SeesClose());
 }
 
-TEST_CASE("a silent peer is dropped at the idle timeout; keepalives keep a quiet link up") {
+TEST_CASE("a silent peer is dropped at the idle timeout, keepalives keep a quiet link up") {
   net::io_context io;
   Peer server, client, server2;
   IoRunner runner(io);
