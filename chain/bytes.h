@@ -36,6 +36,11 @@ inline std::string Hex(const Hash32& h) { return Hex(ByteView(h)); }
 std::optional<Bytes> FromHex(std::string_view hex);
 // As FromHex, but requires exactly 32 bytes.
 std::optional<Hash32> Hash32FromHex(std::string_view hex);
+// Appends the low `bytes` bytes of `v`, most significant first (keys that sort by number).
+inline void AppendBigEndian(Bytes& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
 // Copies a 32-byte view into a Hash32; nullopt if the size differs.
 std::optional<Hash32> ToHash32(ByteView b);
 

@@ -27,8 +27,8 @@ Bytes Balance(std::string_view serial, const PublicKey& holder) {
 namespace puhui {
 
 Bytes EncodeU64(uint64_t v) {
-  Bytes out(8);
-  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<uint8_t>(v & 0xff);
+  Bytes out;
+  AppendBigEndian(out, v, 8);
   return out;
 }
 

@@ -18,7 +18,7 @@ Bytes ValidatorsPrevious() { return Key("vset/previous"); }
 Bytes ValidatorsChangedAt() { return Key("vset/changed_at"); }
 Bytes ValidatorsPending(uint64_t height) {
   Bytes k = Key("vset/pending/");
-  for (int i = 7; i >= 0; --i) k.push_back(static_cast<uint8_t>(height >> (8 * i)));
+  AppendBigEndian(k, height, 8);
   return k;
 }
 }  // namespace state_keys

@@ -7,22 +7,14 @@
 
 namespace puhui {
 
-namespace {
-
-void PutBigEndian(Bytes& out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
-}  // namespace
-
 Bytes EvidenceKey(const pb::Vote& vote) {
   Bytes key;
   key.reserve(64);
   for (char c : std::string_view(kEvidencePrefix)) key.push_back(static_cast<uint8_t>(c));
   key.insert(key.end(), vote.validator().begin(), vote.validator().end());
-  PutBigEndian(key, vote.height(), 8);
-  PutBigEndian(key, vote.round(), 4);
-  PutBigEndian(key, static_cast<uint64_t>(vote.type()), 1);
+  AppendBigEndian(key, vote.height(), 8);
+  AppendBigEndian(key, vote.round(), 4);
+  AppendBigEndian(key, static_cast<uint64_t>(vote.type()), 1);
   return key;
 }
 
