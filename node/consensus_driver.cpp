@@ -202,9 +202,9 @@ Status ConsensusDriver::Run(std::stop_token stop) {
 Status ConsensusDriver::TickAll() {
   const uint64_t now = Now();
   while (!timers_.empty() && timers_.begin()->first <= now) {
-    Timer t = timers_.begin()->second;
+    TimeoutFired fired = timers_.begin()->second;
     timers_.erase(timers_.begin());
-    PUHUI_RETURN_IF_ERROR(Step(TimeoutFired{t.height, t.round, t.step}));
+    PUHUI_RETURN_IF_ERROR(Step(fired));
   }
   if (waiting_to_start_ && ReadyToStart()) PUHUI_RETURN_IF_ERROR(StartHeight());
   if (now >= next_status_ms_) {
@@ -234,7 +234,6 @@ void ConsensusDriver::PublishStatus() {
       engine_->started() && !waiting_to_start_ ? engine_->height() : ledger_.Tip().height() + 1;
   status_.round = engine_->round();
   status_.step = waiting_to_start_ ? "waiting" : RoundStepName(engine_->step());
-  status_.validator = Votes();
   uint64_t best = 0;
   for (const auto& [peer, height] : peer_heights_) best = std::max(best, height);
   status_.best_peer_height = best;
@@ -360,7 +359,7 @@ Status ConsensusDriver::Carry(std::vector<Action> actions, const PublicKey* from
       pending->push_back(BlockValidated{check->block_hash, valid});
     } else if (auto* timeout = std::get_if<ScheduleTimeout>(&action)) {
       timers_.emplace(Now() + timeout->duration_ms,
-                      Timer{timeout->height, timeout->round, timeout->step});
+                      TimeoutFired{timeout->height, timeout->round, timeout->step});
     } else if (auto* decided = std::get_if<CommitBlock>(&action)) {
       PUHUI_RETURN_IF_ERROR(CommitDecided(*decided));
     } else if (auto* evidence = std::get_if<consensus::Evidence>(&action)) {

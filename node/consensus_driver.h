@@ -67,7 +67,6 @@ struct ConsensusStatus {
   uint64_t height = 0;  // the height being decided
   uint32_t round = 0;
   std::string step;
-  bool validator = false;
   uint64_t best_peer_height = 0;
   uint64_t evidence_seen = 0;
 };
@@ -102,11 +101,6 @@ class ConsensusDriver {
   struct Input {
     PublicKey peer;
     pb::P2pMessage message;
-  };
-  struct Timer {
-    uint64_t height = 0;
-    uint32_t round = 0;
-    consensus::RoundStep step = consensus::RoundStep::kPropose;
   };
 
   uint64_t Now() const { return options_.clock_ms(); }
@@ -143,7 +137,7 @@ class ConsensusDriver {
 
   // Loop state (the loop thread only).
   std::map<Hash32, ExecutedBlock> executed_;  // blocks of the current height, checked or built
-  std::multimap<uint64_t, Timer> timers_;     // by deadline
+  std::multimap<uint64_t, consensus::TimeoutFired> timers_;  // by deadline
   bool waiting_to_start_ = true;
   uint64_t start_not_before_ms_ = 0;
   uint64_t listen_until_ms_ = 0;  // no signing before (DriverOptions::startup_listen_ms)

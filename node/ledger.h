@@ -41,11 +41,10 @@ class Ledger {
 
   const GenesisDoc& genesis() const { return genesis_; }
   const std::string& chain_id() const { return genesis_.chain_id; }
-  // The set that signs the next block (tip + 1) and the one that signed the tip; they differ right
-  // after a validator-set change (contracts/validator_changes.h). References are for the thread
-  // that commits; other threads take a copy with CurrentValidators().
+  // The set that signs the next block (tip + 1); the ledger also keeps the one that signed the tip
+  // (they differ right after a validator-set change, contracts/validator_changes.h). The reference
+  // is for the thread that commits; other threads take a copy with CurrentValidators().
   const ValidatorSet& validators() const { return validators_; }
-  const ValidatorSet& tip_validators() const { return tip_validators_; }
   ValidatorSet CurrentValidators() const;
   const BlockStore& store() const { return *store_; }
   pb::ChainMeta Tip() const;

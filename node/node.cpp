@@ -239,13 +239,10 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
           mempool_->size(), mempool_->bytes()));
       continue;
     }
+    // (An envelope PeekTxId cannot read does not decode either.)
     auto tx = DecodeTx(ledger_->chain_id(), envelopes[i]);
     if (!tx.ok()) {
       results[i] = tx.status();
-      continue;
-    }
-    if (ledger_->store().GetTxLocation(tx->id)) {
-      results[i] = AlreadyExists(fmt::format("transaction {} is already committed", Hex(tx->id)));
       continue;
     }
     decoded.push_back(std::move(*tx));

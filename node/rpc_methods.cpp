@@ -136,7 +136,7 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
             {"validator", {{"pub_key", Hex(node.validator().bytes)}, {"power", power.value_or(0)}}},
             {"mempool", {{"txs", node.mempool().size()}, {"bytes", node.mempool().bytes()}}},
             {"node_key", Hex(node.node_key().bytes)},
-            {"role", node.is_validator() ? "validator" : "observer"},
+            {"role", power ? "validator" : "observer"},
             {"consensus",
              {{"height", c.height},
               {"round", c.round},
