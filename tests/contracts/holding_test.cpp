@@ -33,22 +33,6 @@ std::function<void(pb::TxBody&)> Transfer(const std::string& batch, const std::s
     b.mutable_transfer()->set_grams(grams);
   };
 }
-std::function<void(pb::TxBody&)> Obligation(const std::string& region, uint64_t base,
-                                            uint32_t ratio_bp, uint32_t local_bp,
-                                            uint32_t from = 20250101, uint32_t to = 20251231) {
-  return [=](pb::TxBody& b) {
-    auto* a = b.mutable_set_obligation();
-    a->set_entity(RawAddr("ent"));
-    a->set_region(region);
-    a->set_period("2025");
-    a->set_cap_base(pb::CAP_BASE_VERIFIED_EMISSIONS);
-    a->set_cap_base_grams(base);
-    a->set_cap_ratio_bp(ratio_bp);
-    a->set_min_local_share_bp(local_bp);
-    a->set_vintage_from(from);
-    a->set_vintage_to(to);
-  };
-}
 std::function<void(pb::TxBody&)> Offset(const std::string& batch, uint64_t grams,
                                         const std::string& region) {
   return [=](pb::TxBody& b) {

@@ -241,4 +241,24 @@ struct Registry {
   }
 };
 
+// The authority's action that sets entity "ent"'s 2025 offset obligation in `region`: a cap of
+// `base` grams (of `cap_base`) × `ratio_bp` basis points, a minimum local share, a vintage window.
+inline std::function<void(pb::TxBody&)> Obligation(
+    const std::string& region, uint64_t base, uint32_t ratio_bp, uint32_t local_bp,
+    uint32_t from = 20250101, uint32_t to = 20251231,
+    pb::CapBase cap_base = pb::CAP_BASE_VERIFIED_EMISSIONS) {
+  return [=](pb::TxBody& b) {
+    auto* a = b.mutable_set_obligation();
+    a->set_entity(RawAddr("ent"));
+    a->set_region(region);
+    a->set_period("2025");
+    a->set_cap_base(cap_base);
+    a->set_cap_base_grams(base);
+    a->set_cap_ratio_bp(ratio_bp);
+    a->set_min_local_share_bp(local_bp);
+    a->set_vintage_from(from);
+    a->set_vintage_to(to);
+  };
+}
+
 }  // namespace puhui::testing

@@ -43,17 +43,8 @@ TEST_CASE("issued = held + locked + retired + cancelled through 20000 random ope
   const std::string issued = r.IssuedBatch();
   std::vector<std::string> serials = {kBatch, issued};
   const std::vector<std::string> holders = {"owner", "alice", "bob", "ent", "ver2"};
-  r.Ok("sh-auth", [](pb::TxBody& b) {
-    auto* a = b.mutable_set_obligation();
-    a->set_entity(RawAddr("ent"));
-    a->set_region("SH");
-    a->set_period("2025");
-    a->set_cap_base(pb::CAP_BASE_ALLOCATED_ALLOWANCES);
-    a->set_cap_base_grams(100'000'000);
-    a->set_cap_ratio_bp(500);
-    a->set_vintage_from(20250101);
-    a->set_vintage_to(20251231);
-  });
+  r.Ok("sh-auth", Obligation("SH", 100'000'000, 500, 0, 20250101, 20251231,
+                             pb::CAP_BASE_ALLOCATED_ALLOWANCES));
   std::vector<std::string> open_pledges;
   uint64_t pledges = 0, ok = 0;
   auto pick = [&](const auto& v) { return v[rng() % v.size()]; };
