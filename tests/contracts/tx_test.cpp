@@ -132,3 +132,14 @@ TEST_CASE("actions with malformed fields are refused before they can reach a blo
   bad_account.mutable_grant_role()->set_account("x");
   CHECK(error_of(bad_account).find("account") != std::string::npos);
 }
+
+TEST_CASE("a transaction's id can be read from its envelope without decoding it") {
+  const std::string envelope = Signed(TransferBody("owner", "alice", 5, 0), "owner");
+  auto decoded = DecodeTx(kChainId, envelope);
+  REQUIRE(decoded.ok());
+  auto peeked = PeekTxId(envelope);
+  REQUIRE(peeked.has_value());
+  CHECK(*peeked == decoded->id);
+  CHECK_FALSE(PeekTxId("\xff\xff\xff").has_value());
+  CHECK_FALSE(PeekTxId(std::string(kMaxTxBytes + 1, '\0')).has_value());
+}

@@ -56,6 +56,30 @@ TEST_CASE("each header carries the state root and receipts root of the block bef
   CHECK(b2.header.time_ms() > b1.header.time_ms());  // time never goes backwards
 }
 
+TEST_CASE(
+    "a block check takes already decoded transactions only if their envelope is the block's") {
+  Chain a;
+  Chain b;
+  DecodedTx tx = Decoded(TransferBody("owner", "alice", 5, 0), "owner");
+  auto proposed = a.ledger->Propose({tx}, KeyOf("validator").Public(), nullptr);
+  REQUIRE(proposed.ok());
+  const std::string block = proposed->block.SerializeAsString();
+  // A decoded copy whose signature field is spoilt: used, it fails the signature check.
+  DecodedTx spoilt = tx;
+  spoilt.signature[0] ^= 1;
+  auto lookup = [&](const Hash32& id) -> std::optional<DecodedTx> {
+    if (id == spoilt.id) return spoilt;
+    return std::nullopt;
+  };
+  auto used = b.ledger->Validate(block, b.verifier, true, lookup);
+  CHECK(used.status().code() == StatusCode::kUnauthenticated);
+  // The same copy under another envelope (its bytes differ) is not used: the block decodes its own.
+  spoilt.envelope_bytes += "x";
+  auto ignored = b.ledger->Validate(block, b.verifier, true, lookup);
+  REQUIRE_MESSAGE(ignored.ok(), ignored.status().ToString());
+  CHECK(ignored->hash == proposed->hash);
+}
+
 TEST_CASE("a proposal leaves out transactions that cannot be included, and says which") {
   Chain c;
   DecodedTx good = Decoded(TransferBody("owner", "alice", 5, 0), "owner");

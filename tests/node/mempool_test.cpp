@@ -150,3 +150,19 @@ TEST_CASE("an expiry too far ahead is refused, so nothing waits in the mempool f
   far.set_expiry_height(1 + 100);
   CHECK(m.Add(Decoded(far, "owner"), 0, 1).ok());
 }
+
+TEST_CASE("the mempool says when it is full, and hands out copies of what it holds") {
+  Mempool m({.max_txs = 2, .max_bytes = 1 << 20, .max_per_sender = 100});
+  DecodedTx a = Decoded(TransferBody("owner", "alice", 1, 0), "owner");
+  CHECK_FALSE(m.Get(a.id).has_value());
+  REQUIRE(m.Add(a, 0, 1).ok());
+  CHECK_FALSE(m.Full());
+  auto held = m.Get(a.id);
+  REQUIRE(held.has_value());
+  CHECK(held->envelope_bytes == a.envelope_bytes);
+  REQUIRE(m.Add(Decoded(TransferBody("owner", "alice", 1, 1), "owner"), 0, 1).ok());
+  CHECK(m.Full());
+  m.Remove(a.id);
+  CHECK_FALSE(m.Full());
+  CHECK_FALSE(m.Get(a.id).has_value());
+}
