@@ -70,8 +70,9 @@ void AddState(leveldb::WriteBatch& batch, const StateChanges& changes,
 
 }  // namespace
 
-Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir) {
+Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, bool durable) {
   std::unique_ptr<BlockStore> store(new BlockStore());
+  store->durable_ = durable;
   store->cache_.reset(leveldb::NewLRUCache(64 << 20));
   store->filter_.reset(leveldb::NewBloomFilterPolicy(10));
   leveldb::Options options;
@@ -139,7 +140,7 @@ Status BlockStore::InitGenesis(const Hash32& genesis_hash, const StateChanges& s
   batch.Put(kGenesisKey, ToSlice(genesis_hash));
   batch.Put(kMetaKey, meta.SerializeAsString());
   leveldb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = durable_;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError("writing genesis: " + s.ToString());
   std::lock_guard lock(meta_mu_);
@@ -171,7 +172,7 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   batch.Put(HeightKey(kRootPrefix, c.height), c.meta.state_root());
   batch.Put(kMetaKey, c.meta.SerializeAsString());
   leveldb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = durable_;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError(fmt::format("writing block {}: {}", c.height, s.ToString()));
   for (const auto& [hash, node] : c.smt_nodes) node_cache_.Put(hash, node);

@@ -45,7 +45,9 @@ struct BlockCommit {
 
 class BlockStore : public SmtNodeSource {
  public:
-  static Result<std::unique_ptr<BlockStore>> Open(const std::string& dir);
+  // `durable` = false skips the fsync of each commit: for scratch stores that are thrown away
+  // after use (an audit's replay), never for a node's own chain.
+  static Result<std::unique_ptr<BlockStore>> Open(const std::string& dir, bool durable = true);
   ~BlockStore() override;
 
   // The last whole block, or nullopt if the store has no genesis yet.
@@ -78,6 +80,7 @@ class BlockStore : public SmtNodeSource {
   BlockStore() = default;
   std::optional<std::string> GetRaw(const std::string& key) const;
 
+  bool durable_ = true;
   std::unique_ptr<leveldb::DB> db_;
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;

@@ -21,6 +21,11 @@ Bytes ValidatorsPending(uint64_t height) {
   AppendBigEndian(k, height, 8);
   return k;
 }
+Bytes ValidatorsHistory(uint64_t height) {
+  Bytes k = Key(kValidatorsHistoryPrefix);
+  AppendBigEndian(k, height, 8);
+  return k;
+}
 }  // namespace state_keys
 
 namespace {
@@ -133,6 +138,7 @@ Status ApplyValidatorChanges(StateOverlay& state, uint64_t height) {
   if (!current.ok()) return current.status();
   if (current->has_value()) state.Put(state_keys::ValidatorsPrevious(), **current);
   WriteProto(state, state_keys::ValidatorsCurrent(), **pending);
+  WriteProto(state, state_keys::ValidatorsHistory(height + 1), **pending);
   state.Put(state_keys::ValidatorsChangedAt(), EncodeU64(height + 1));
   state.Delete(pending_key);
   return Status::Ok();

@@ -6,6 +6,8 @@
 //   vset/previous           the set before the last change
 //   vset/changed_at         the first height signed by vset/current (8-byte big-endian)
 //   vset/pending/<h>        a set that becomes current at height h (8-byte big-endian h)
+//   vset/history/<h>        the set that became current at height h, kept for ever: the list of
+//                           every change, which proofs carry to a light client (node/proofs.h)
 //
 // At the end of block h, a set pending for h+1 becomes current. Headers carry the hash of the set
 // that signs them (validators_hash), so a node following the chain always knows which set must
@@ -14,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "chain/bytes.h"
 #include "chain/status.h"
@@ -30,6 +33,8 @@ Bytes ValidatorsCurrent();
 Bytes ValidatorsPrevious();
 Bytes ValidatorsChangedAt();
 Bytes ValidatorsPending(uint64_t height);
+Bytes ValidatorsHistory(uint64_t height);
+inline constexpr std::string_view kValidatorsHistoryPrefix = "vset/history/";
 }  // namespace state_keys
 
 // A set a chain can run on: 1..kMaxValidators validators sorted by 32-byte key without

@@ -11,6 +11,7 @@
 #include "chain/genesis.h"
 #include "chain/keys.h"
 #include "contracts/tx.h"
+#include "node/cli_audit.h"
 #include "node/cli_registry.h"
 #include "node/files.h"
 #include "node/rpc_client.h"
@@ -53,7 +54,7 @@ struct Args {
   std::map<std::string, std::string> flags;
 };
 
-bool IsBoolFlag(const std::string& f) { return f == "no-wait" || f == "sign-only"; }
+bool IsBoolFlag(const std::string& f) { return f == "no-wait" || f == "sign-only" || f == "quiet"; }
 
 bool Parse(int argc, char** argv, Args& out) {
   for (int i = 1; i < argc; ++i) {
@@ -81,7 +82,8 @@ int Fail(const std::string& msg) {
 }
 
 int Usage(const std::string& msg) {
-  fmt::print(stderr, "puhui-cli: {}\n\n{}{}", msg, kUsage, puhui::cli::kRegistryUsage);
+  fmt::print(stderr, "puhui-cli: {}\n\n{}{}{}", msg, kUsage, puhui::cli::kRegistryUsage,
+             puhui::cli::kAuditUsage);
   return 2;
 }
 
@@ -239,7 +241,7 @@ int main(int argc, char** argv) {
   Args a;
   if (!Parse(argc, argv, a)) return 2;
   if (a.positional.empty() || a.positional[0] == "help") {
-    fmt::print("{}{}", kUsage, puhui::cli::kRegistryUsage);
+    fmt::print("{}{}{}", kUsage, puhui::cli::kRegistryUsage, puhui::cli::kAuditUsage);
     return a.positional.empty() ? 2 : 0;
   }
   const std::string& cmd = a.positional[0];
@@ -248,6 +250,7 @@ int main(int argc, char** argv) {
   std::string url = "http://127.0.0.1:26657";
   if (const char* env = std::getenv("PUHUI_NODE")) url = env;
   if (auto n = Flag(a, "node")) url = *n;
+  if (int rc = puhui::cli::RunAuditCommand(a.positional, a.flags, url); rc >= 0) return rc;
   auto client = puhui::RpcClient::FromUrl(url);
   if (!client.ok()) return Usage(client.status().message());
   const auto& p = a.positional;

@@ -35,9 +35,10 @@ struct ExecutedBlock {
 class Ledger {
  public:
   // Opens (creating if needed) the store in `data_dir` and writes genesis state on first start.
-  // Fails if the store belongs to another genesis.
+  // Fails if the store belongs to another genesis. `durable` = false only for a scratch ledger
+  // that is thrown away after use (BlockStore::Open).
   static Result<std::unique_ptr<Ledger>> Open(const std::string& data_dir,
-                                              const GenesisDoc& genesis);
+                                              const GenesisDoc& genesis, bool durable = true);
 
   const GenesisDoc& genesis() const { return genesis_; }
   const std::string& chain_id() const { return genesis_.chain_id; }

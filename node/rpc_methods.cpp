@@ -9,6 +9,7 @@
 #include "contracts/state_keys.h"
 #include "node/evidence.h"
 #include "node/node.h"
+#include "node/rpc_proofs.h"
 #include "node/rpc_registry.h"
 #include "rpc/encode.h"
 #include "rpc/params.h"
@@ -288,6 +289,34 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "its bytes");
 
   d.Register(
+      "blocks_raw",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"from", "count"});
+        constexpr uint64_t kMaxBlocksPerCall = 64;
+        const uint64_t from = rpc::GetUint64(params, {"from", 0});
+        const uint64_t count = rpc::GetOptionalUint64(params, {"count", 1}).value_or(16);
+        if (from == 0) Throw(InvalidArgument("param 'from' must be at least 1, the first block"));
+        if (count == 0 || count > kMaxBlocksPerCall) {
+          throw rpc::RpcException(rpc::InvalidParams(
+              "count", fmt::format("param 'count' must be 1..{}", kMaxBlocksPerCall)));
+        }
+        const uint64_t tip = node.ledger().Tip().height();
+        if (from > tip) Throw(NotFound(fmt::format("no block {}; the tip is {}", from, tip)));
+        const BlockStore& store = node.ledger().store();
+        json blocks = json::array();
+        for (uint64_t h = from; h <= tip && h < from + count; ++h) {
+          auto block = store.GetBlock(h);
+          auto commit = store.GetCommit(h);
+          if (!block || !commit) Throw(Corruption(fmt::format("block {} is missing", h)));
+          blocks.push_back(
+              {{"height", h}, {"block", Hex(AsBytes(*block))}, {"commit", Hex(AsBytes(*commit))}});
+        }
+        return json{{"tip", tip}, {"blocks", std::move(blocks)}};
+      },
+      "up to 64 consecutive blocks from 'from' as stored (hex), each with the bytes of its commit "
+      "certificate, for auditors and tools that check the chain themselves");
+
+  d.Register(
       "state_get",
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {"key", "height"});
@@ -373,6 +402,7 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "the free balance in grams CO2e that an address holds of a batch");
 
   RegisterRegistryRpcMethods(d, node);
+  RegisterProofRpcMethods(d, node);
 }
 
 }  // namespace puhui

@@ -1,0 +1,227 @@
+#include "node/proofs.h"
+
+#include <fmt/format.h>
+
+#include "chain/smt.h"
+#include "contracts/registry_keys.h"
+#include "contracts/state_keys.h"
+#include "contracts/validator_changes.h"
+#include "rpc/encode.h"
+
+namespace puhui {
+namespace {
+
+using nlohmann::json;
+
+std::string Text(const json& subject, const char* field) {
+  auto it = subject.find(field);
+  if (it == subject.end() || !it->is_string() || it->get<std::string>().empty() ||
+      it->get<std::string>().size() > 128) {
+    throw std::invalid_argument(fmt::format("'{}' must be a non-empty string", field));
+  }
+  return it->get<std::string>();
+}
+
+Result<pb::BlockHeader> HeaderAt(const BlockStore& store, uint64_t height, std::string* bytes) {
+  auto raw = store.GetBlock(height);
+  pb::Block block;
+  pb::BlockHeader header;
+  if (!raw || !block.ParseFromString(*raw) || !header.ParseFromString(block.header()))
+    return Corruption(fmt::format("block {} is missing or does not parse", height));
+  *bytes = block.header();
+  return header;
+}
+
+// The header of `height` with its certificate, as hex.
+Result<json> CertifiedHeader(const BlockStore& store, uint64_t height) {
+  std::string header;
+  auto parsed = HeaderAt(store, height, &header);
+  if (!parsed.ok()) return parsed.status();
+  auto commit = store.GetCommit(height);
+  if (!commit) return Corruption(fmt::format("the certificate of block {} is missing", height));
+  return json{{"header", Hex(AsBytes(header))}, {"commit", Hex(AsBytes(*commit))}};
+}
+
+Result<SmtProof> ProveAt(const BlockStore& store, uint64_t height, ByteView key, json* value) {
+  auto root = store.StateRootAt(height);
+  if (!root) return NotFound(fmt::format("no state root stored for height {}", height));
+  auto v = SparseMerkleTree::Get(store, *root, key);
+  if (!v.ok()) return v.status();
+  *value = *v ? json(Hex(**v)) : json(nullptr);
+  return SparseMerkleTree::Prove(store, *root, key);
+}
+
+// Every validator-set change that takes effect at or before `up_to` (docs/audit.md): the new set,
+// the header of the block before it (signed by the old set) and a proof that the state that header
+// commits to holds the set as pending for that height.
+Result<json> ValidatorChanges(const BlockStore& store, uint64_t up_to) {
+  json out = json::array();
+  const Bytes prefix = ToBytes(state_keys::kValidatorsHistoryPrefix);
+  Bytes after = prefix;
+  for (;;) {
+    auto page = store.ScanState(prefix, after, 256);
+    if (!page.ok()) return page.status();
+    for (const auto& [key, set] : *page) {
+      uint64_t effective = 0;
+      for (size_t i = prefix.size(); i < key.size(); ++i) effective = effective << 8 | key[i];
+      if (effective > up_to) return out;
+      if (effective < 3) return Corruption("a validator-set change before height 3");
+      auto certified = CertifiedHeader(store, effective - 1);
+      if (!certified.ok()) return certified.status();
+      json pending;
+      auto proof =
+          ProveAt(store, effective - 2, state_keys::ValidatorsPending(effective), &pending);
+      if (!proof.ok()) return proof.status();
+      if (pending != json(Hex(set))) {
+        return Corruption(
+            fmt::format("the set pending for height {} is not the one recorded", effective));
+      }
+      json change = *certified;
+      change["effective_height"] = effective;
+      change["set"] = Hex(set);
+      change["pending_proof"] = rpc::SmtProofToJson(*proof);
+      out.push_back(std::move(change));
+    }
+    if (page->size() < 256) return out;
+    after = page->back().first;
+  }
+}
+
+json Decoded(const std::string& kind, const json& value_hex) {
+  if (value_hex.is_null()) return nullptr;
+  auto bytes = FromHex(value_hex.get<std::string>());
+  if (!bytes) return nullptr;
+  if (kind == "balance") {
+    auto v = DecodeU64(*bytes);
+    return v ? json(*v) : json(nullptr);
+  }
+  if (kind == "batch") {
+    pb::CreditBatch b;
+    if (b.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())))
+      return rpc::ProtoToJson(b);
+  }
+  if (kind == "retirement") {
+    pb::Retirement r;
+    if (r.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())))
+      return rpc::ProtoToJson(r);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<ProofSubject> MakeProofSubject(const std::string& kind, const json& subject) {
+  if (!subject.is_object()) return InvalidArgument("a proof subject must be a JSON object");
+  try {
+    ProofSubject s{kind, json::object(), {}};
+    if (kind == "batch") {
+      s.subject["serial"] = Text(subject, "serial");
+      s.key = state_keys::Batch(s.subject["serial"].get<std::string>());
+    } else if (kind == "balance") {
+      s.subject["serial"] = Text(subject, "serial");
+      s.subject["address"] = Text(subject, "address");
+      auto address = Hash32FromHex(s.subject["address"].get<std::string>());
+      if (!address) throw std::invalid_argument("'address' must be 64 hex characters");
+      s.key = state_keys::Balance(s.subject["serial"].get<std::string>(), PublicKey{*address});
+    } else if (kind == "retirement") {
+      s.subject["id"] = Text(subject, "id");
+      s.key = registry_keys::Retirement(s.subject["id"].get<std::string>());
+    } else {
+      return InvalidArgument(
+          fmt::format("unknown proof kind '{}'; use batch, balance or retirement", kind));
+    }
+    return s;
+  } catch (const std::invalid_argument& e) {
+    return InvalidArgument(fmt::format("{} proof: {}", kind, e.what()));
+  }
+}
+
+Result<json> BuildProof(const BlockStore& store, const GenesisDoc& genesis, uint64_t height,
+                        const std::vector<ProofSubject>& subjects) {
+  auto tip = store.Meta();
+  if (!tip) return FailedPrecondition("the store holds no chain");
+  if (height >= tip->height()) {
+    return FailedPrecondition(fmt::format(
+        "the state after block {} is certified by block {}, which is not committed yet (tip {})",
+        height, height + 1, tip->height()));
+  }
+  auto certified = CertifiedHeader(store, height + 1);
+  if (!certified.ok()) return certified.status();
+  auto changes = ValidatorChanges(store, height + 1);
+  if (!changes.ok()) return changes.status();
+  json entries = json::array();
+  for (const auto& s : subjects) {
+    json value;
+    auto proof = ProveAt(store, height, s.key, &value);
+    if (!proof.ok()) return proof.status();
+    entries.push_back({{"kind", s.kind},
+                       {"subject", s.subject},
+                       {"key", Hex(s.key)},
+                       {"value", value},
+                       {"record", Decoded(s.kind, value)},
+                       {"smt_proof", rpc::SmtProofToJson(*proof)}});
+  }
+  return json{{"format", kProofFormat},
+              {"chain_id", genesis.chain_id},
+              {"genesis_hash", Hex(genesis.doc_hash)},
+              {"height", height},
+              {"state_root", Hex(*store.StateRootAt(height))},
+              {"header", (*certified)["header"]},
+              {"commit", (*certified)["commit"]},
+              {"validator_changes", std::move(*changes)},
+              {"entries", std::move(entries)}};
+}
+
+Result<json> BuildCertificate(const BlockStore& store, const GenesisDoc& genesis,
+                              const std::string& id) {
+  auto subject = MakeProofSubject("retirement", {{"id", id}});
+  if (!subject.ok()) return subject.status();
+  auto raw = store.GetState(subject->key);
+  if (!raw.ok()) return raw.status();
+  if (!*raw) return NotFound(fmt::format("no retirement '{}'", id));
+  pb::Retirement r;
+  if (!r.ParseFromArray((*raw)->data(), static_cast<int>((*raw)->size())))
+    return Corruption(fmt::format("retirement '{}' does not parse", id));
+  if (r.kind() == pb::RETIREMENT_KIND_CANCELLATION) {
+    return FailedPrecondition(
+        fmt::format("'{}' is a cancellation; certificates are for retirements and offsets", id));
+  }
+  auto batch = MakeProofSubject("batch", {{"serial", r.batch()}});
+  if (!batch.ok()) return batch.status();
+  auto proof = BuildProof(store, genesis, r.height(), {*subject, *batch});
+  if (!proof.ok()) return proof.status();
+  std::string header_bytes;
+  auto header = HeaderAt(store, r.height(), &header_bytes);
+  if (!header.ok()) return header.status();
+  json record = rpc::ProtoToJson(r);
+  const json& batch_record = (*proof)["entries"][1]["record"];
+  return json{{"format", kCertificateFormat},
+              {"chain_id", genesis.chain_id},
+              {"retirement",
+               {{"id", r.id()},
+                {"kind", record["kind"]},
+                {"retired_by", record["holder"]},
+                {"on_behalf_of", r.beneficiary()},
+                {"purpose", record["purpose"]},
+                {"purpose_text", r.purpose_text()},
+                {"region", r.region()},
+                {"period", r.period()},
+                {"batch", r.batch()},
+                {"grams", r.grams()},
+                {"height", r.height()},
+                {"time", FormatUtcTime(header->time_ms())},
+                {"time_ms", header->time_ms()},
+                {"tx_hash", record["tx_hash"]}}},
+              {"batch",
+               {{"serial", r.batch()},
+                {"region", batch_record.value("region", "")},
+                {"methodology", batch_record.value("methodology_id", "")},
+                {"methodology_version", batch_record.value("methodology_version", 0)},
+                {"project", batch_record.value("project", "")},
+                {"vintage_start", batch_record.value("vintage_start", 0)},
+                {"vintage_end", batch_record.value("vintage_end", 0)}}},
+              {"block_header", Hex(AsBytes(header_bytes))},
+              {"proof", std::move(*proof)}};
+}
+
+}  // namespace puhui

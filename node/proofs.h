@@ -1,0 +1,43 @@
+// Proofs for auditors and light clients (docs/audit.md, format "puhui.proof/1"): state values with
+// their sparse-Merkle proofs to the state root after block H, the header of block H+1 that commits
+// to that root with its commit certificate, and every validator-set change from genesis up to it —
+// so that someone who knows only the genesis file can check the values offline
+// (node/proof_verify.h). Retirement certificates ("puhui.retirement-certificate/1") wrap such a
+// proof of a retirement record and its batch with the readable facts a holder shows to others.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "chain/block_store.h"
+#include "chain/genesis.h"
+#include "chain/status.h"
+
+namespace puhui {
+
+inline constexpr char kProofFormat[] = "puhui.proof/1";
+inline constexpr char kCertificateFormat[] = "puhui.retirement-certificate/1";
+
+// What a proof entry is about: its kind and the ids that name it, from which the state key is
+// derived (by the builder and again by the verifier, so an entry cannot claim another key).
+//   batch {serial} · balance {serial, address} · retirement {id}
+struct ProofSubject {
+  std::string kind;
+  nlohmann::json subject;
+  Bytes key;
+};
+Result<ProofSubject> MakeProofSubject(const std::string& kind, const nlohmann::json& subject);
+
+// A proof of `subjects` in the state after block `height` (< the tip: the header of height + 1
+// and its certificate must be stored).
+Result<nlohmann::json> BuildProof(const BlockStore& store, const GenesisDoc& genesis,
+                                  uint64_t height, const std::vector<ProofSubject>& subjects);
+
+// The certificate of retirement `id` (a voluntary retirement or an offset), proven at the height
+// it was recorded; kFailedPrecondition until the next block is committed.
+Result<nlohmann::json> BuildCertificate(const BlockStore& store, const GenesisDoc& genesis,
+                                        const std::string& id);
+
+}  // namespace puhui

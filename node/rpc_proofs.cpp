@@ -1,0 +1,55 @@
+#include "node/rpc_proofs.h"
+
+#include <fmt/format.h>
+
+#include "node/node.h"
+#include "node/proofs.h"
+#include "rpc/params.h"
+
+namespace puhui {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void Throw(const Status& s) { throw rpc::RpcException(rpc::StatusToRpcError(s)); }
+
+template <typename T>
+T OrThrow(Result<T> r) {
+  if (!r.ok()) Throw(r.status());
+  return std::move(*r);
+}
+
+}  // namespace
+
+void RegisterProofRpcMethods(rpc::Dispatcher& d, Node& node) {
+  d.Register(
+      "proof_get",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"kind", "serial", "address", "id", "height"});
+        const std::string kind = rpc::GetString(params, {"kind", 0});
+        json subject = json::object();
+        for (const char* field : {"serial", "address", "id"}) {
+          if (params.is_object() && params.contains(field)) subject[field] = params[field];
+        }
+        ProofSubject s = OrThrow(MakeProofSubject(kind, subject));
+        const uint64_t tip = node.ledger().Tip().height();
+        if (tip == 0) Throw(FailedPrecondition("no block is committed yet; nothing to prove"));
+        const uint64_t height = rpc::GetOptionalUint64(params, {"height", 5}).value_or(tip - 1);
+        return OrThrow(BuildProof(node.ledger().store(), node.ledger().genesis(), height, {s}));
+      },
+      "a batch, balance or retirement record after a height (default: the latest certified one) "
+      "with its Merkle proof, the header that commits to it with its commit certificate, and "
+      "every validator-set change since genesis: checkable offline (puhui-cli verify-proof)");
+
+  d.Register(
+      "certificate_get",
+      [&node](const json& params) -> rpc::RpcResult {
+        rpc::ExpectOnly(params, {"id"});
+        const std::string id = rpc::GetString(params, {"id", 0});
+        return OrThrow(BuildCertificate(node.ledger().store(), node.ledger().genesis(), id));
+      },
+      "the self-contained certificate of a voluntary retirement or offset (RT-…), with its proof; "
+      "available once the block after the retirement is committed");
+}
+
+}  // namespace puhui
