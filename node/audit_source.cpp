@@ -119,16 +119,20 @@ class RpcSource : public AuditSource {
 Result<std::unique_ptr<AuditSource>> OpenDataDirSource(const std::string& data_dir,
                                                        const std::string& scratch_dir) {
   std::error_code ec;
-  if (!fs::is_directory(data_dir, ec) || !fs::exists(fs::path(data_dir) / "CURRENT", ec)) {
+  // A node keeps its store in <home>/data/chain; accept the home's data/ as well.
+  fs::path store_dir = data_dir;
+  if (!fs::exists(store_dir / "CURRENT", ec)) store_dir /= "chain";
+  if (!fs::exists(store_dir / "CURRENT", ec)) {
     return NotFound(fmt::format(
-        "'{}' is not a node's data directory (no LevelDB CURRENT file); pass <home>/data",
+        "'{}' is not a node's data directory (no LevelDB store in it or in its chain/); pass "
+        "<home>/data",
         data_dir));
   }
   const fs::path copy = fs::path(scratch_dir) / "source";
   fs::remove_all(copy, ec);
   fs::create_directories(copy, ec);
   if (ec) return IoError(fmt::format("cannot create '{}': {}", copy.string(), ec.message()));
-  for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
+  for (const auto& entry : fs::directory_iterator(store_dir, ec)) {
     if (entry.path().filename() == "LOCK" || !entry.is_regular_file()) continue;
     fs::copy_file(entry.path(), copy / entry.path().filename(), ec);
     if (ec)

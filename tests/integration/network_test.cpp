@@ -14,7 +14,9 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "consensus/validator_set.h"
+#include "node/audit.h"
 #include "node/p2p_connection.h"
+#include "node/proof_verify.h"
 
 using namespace puhui;
 using namespace puhui::testing;
@@ -305,4 +307,37 @@ TEST_CASE("the regions' authorities vote an observer in as a validator and it st
     signed_by_new |= pc["validator"] == Hex(observer_key->Public().bytes);
   }
   CHECK_MESSAGE(signed_by_new, certified.dump(1));
+
+  // A light client that knows only the genesis file follows the change in a proof; an auditor
+  // replaying the chain follows it too.
+  auto genesis = LoadGenesisFile(net.home(0) + "/genesis.json");
+  REQUIRE(genesis.ok());
+  REQUIRE(net.WaitHeight(0, h + 1));
+  json proof = net.Call(
+      0, "proof_get",
+      {{"kind", "balance"}, {"serial", kBatch}, {"address", Addr("alice")}, {"height", h}});
+  REQUIRE(proof["validator_changes"].size() == 1);
+  CHECK(proof["validator_changes"][0]["effective_height"] == effective);
+  Status valid = VerifyProof(*genesis, proof);
+  CHECK_MESSAGE(valid.ok(), valid.message());
+  json without = proof;
+  without["validator_changes"] = json::array();
+  CHECK(VerifyProof(*genesis, without).message().find("a change is missing or forged") !=
+        std::string::npos);
+  json other_set = proof;
+  pb::ValidatorSet set;
+  REQUIRE(set.ParseFromString(
+      ToString(*FromHex(other_set["validator_changes"][0]["set"].get<std::string>()))));
+  set.mutable_validators(0)->set_power(set.validators(0).power() + 1);
+  other_set["validator_changes"][0]["set"] = Hex(AsBytes(set.SerializeAsString()));
+  CHECK(VerifyProof(*genesis, other_set).message().find("not the one the chain had decided") !=
+        std::string::npos);
+
+  TempDir scratch;
+  auto source = OpenRpcSource("http://127.0.0.1:" + net.Client(0).port());
+  REQUIRE(source.ok());
+  auto audit = RunAudit(*genesis, **source, scratch.path(), AuditOptions{});
+  REQUIRE_MESSAGE(audit.ok(), audit.status().ToString());
+  CHECK_MESSAGE(!audit->fault.has_value(), (audit->fault ? audit->fault->reason : ""));
+  CHECK(audit->validator_set_changes == 1);
 }
