@@ -114,7 +114,7 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
                                     [&decoded](const Hash32& id) -> std::optional<DecodedTx> {
                                       auto it = decoded.find(id);
                                       if (it == decoded.end()) return std::nullopt;
-                                      return it->second;
+                                      return std::move(it->second);  // each is asked for once
                                     });
     if (!executed.ok()) return fault_at(h, executed.status().message());
     StoreStateReader state_before(ledger.store());

@@ -5,34 +5,19 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "chain/hash.h"
-#include "consensus/validator_set.h"
-#include "node/ledger.h"
+#include "bench_chain.h"
 
 using namespace puhui;
+using namespace puhui::bench;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-PrivateKey Key(const std::string& name) {
-  return *PrivateKey::FromBytes(Sha256("bench key: " + name));
-}
-
-uint64_t Flag(int argc, char** argv, const char* name, uint64_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return std::strtoull(argv[i + 1], nullptr, 10);
-  }
-  return fallback;
-}
 
 }  // namespace
 
@@ -41,54 +26,14 @@ int main(int argc, char** argv) {
   const uint64_t senders = Flag(argc, argv, "--senders", 2'000);
   const uint64_t block_size = Flag(argc, argv, "--block", 5'000);
   const uint64_t recipients = std::max<uint64_t>(1, Flag(argc, argv, "--recipients", 100'000));
-  const std::string chain_id = "puhui-bench";
-
-  // Genesis: every sender owns a batch of its own; transfers go to many distinct recipients.
-  std::string accounts, batches;
-  std::vector<PrivateKey> keys;
-  for (uint64_t i = 0; i < senders; ++i) {
-    keys.push_back(Key("sender " + std::to_string(i)));
-    batches += fmt::format(
-        "{}{{\"serial\": \"B-{}\", \"region\": \"SH\", \"owner\": \"{}\", \"grams\": "
-        "1000000000000}}",
-        i ? "," : "", i, Hex(keys.back().Public().bytes));
-  }
-  PrivateKey validator = Key("validator");
-  std::string genesis_json = fmt::format(
-      R"({{"chain_id": "{}", "genesis_time": "2026-01-01T00:00:00Z", "regions": [{{"code": "SH", "name": "Shanghai"}}],
-      "validators": [{{"name": "v", "region": "SH", "power": 1, "pub_key": "{}"}}], "credit_batches": [{}],
-      "params": {{"block_interval_ms": 1000, "max_block_txs": 10000}}}})",
-      chain_id, Hex(validator.Public().bytes), batches);
-  auto genesis = ParseGenesis(genesis_json);
+  auto genesis = BenchGenesis(senders);
   if (!genesis.ok()) {
     fmt::print(stderr, "{}\n", genesis.status().ToString());
     return 1;
   }
-
   fmt::print("signing and decoding {} transfers from {} senders...\n", total, senders);
-  std::vector<DecodedTx> txs(total);
-  {
-    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        for (uint64_t n = t; n < total; n += threads) {
-          uint64_t s = n % senders;
-          pb::TxBody body;
-          body.set_chain_id(chain_id);
-          body.set_sender(ToString(keys[s].Public().bytes));
-          body.set_nonce(n / senders);
-          body.set_expiry_height(1'000'000);
-          body.mutable_transfer()->set_batch("B-" + std::to_string(s));
-          body.mutable_transfer()->set_to(
-              ToString(Key("recipient " + std::to_string(n % recipients)).Public().bytes));
-          body.mutable_transfer()->set_grams(1 + n % 1000);
-          txs[n] = *DecodeTx(chain_id, SignTx(body, keys[s]));
-        }
-      });
-    }
-    for (auto& t : pool) t.join();
-  }
+  std::vector<DecodedTx> txs = SignedTransfers(0, total, senders, recipients);
+  const PrivateKey validator = Key("validator");
 
   std::string dir =
       (std::filesystem::temp_directory_path() / fmt::format("puhui-bench-apply-{}", ::getpid()))
@@ -115,17 +60,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "{}\n", block.status().ToString());
       return 1;
     }
-    pb::Vote v;
-    v.set_chain_id(chain_id);
-    v.set_type(pb::VOTE_PRECOMMIT);
-    v.set_height(block->header.height());
-    v.set_block_hash(ToString(block->hash));
-    v.set_validator(ToString(validator.Public().bytes));
-    pb::Commit c;
-    c.set_height(block->header.height());
-    c.set_block_hash(ToString(block->hash));
-    *c.add_precommits() = SignVote(v, chain_id, validator);
-    Status s = l.Commit(*block, c);
+    Status s = l.Commit(*block, CertifyBlock(*block));
     auto t2 = Clock::now();
     if (!s.ok()) {
       fmt::print(stderr, "{}\n", s.ToString());

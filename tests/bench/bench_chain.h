@@ -1,0 +1,98 @@
+// What the single-node benchmarks share: a genesis where every sender owns a batch of its own,
+// pre-signed transfers from those senders to many recipients, and a commit certificate from the
+// one validator.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chain/genesis.h"
+#include "chain/hash.h"
+#include "consensus/validator_set.h"
+#include "node/ledger.h"
+
+namespace puhui::bench {
+
+inline constexpr char kChainId[] = "puhui-bench";
+
+inline PrivateKey Key(const std::string& name) {
+  return *PrivateKey::FromBytes(Sha256("bench key: " + name));
+}
+
+inline uint64_t Flag(int argc, char** argv, const char* name, uint64_t fallback) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return std::strtoull(argv[i + 1], nullptr, 10);
+  }
+  return fallback;
+}
+
+// Genesis with one validator (Key("validator")) and `senders` batches B-<i> owned by
+// Key("sender <i>").
+inline Result<GenesisDoc> BenchGenesis(uint64_t senders) {
+  std::string batches;
+  for (uint64_t i = 0; i < senders; ++i) {
+    batches += fmt::format(
+        "{}{{\"serial\": \"B-{}\", \"region\": \"SH\", \"owner\": \"{}\", \"grams\": "
+        "1000000000000}}",
+        i ? "," : "", i, Hex(Key("sender " + std::to_string(i)).Public().bytes));
+  }
+  return ParseGenesis(fmt::format(
+      R"({{"chain_id": "{}", "genesis_time": "2026-01-01T00:00:00Z", "regions": [{{"code": "SH", "name": "Shanghai"}}],
+      "validators": [{{"name": "v", "region": "SH", "power": 1, "pub_key": "{}"}}], "credit_batches": [{}],
+      "params": {{"block_interval_ms": 1000, "max_block_txs": 10000}}}})",
+      kChainId, Hex(Key("validator").Public().bytes), batches));
+}
+
+// Signed and decoded transfers number `first` .. `first + count - 1` of a sequence where transfer n
+// comes from sender n % senders with nonce n / senders; signed on every core.
+inline std::vector<DecodedTx> SignedTransfers(uint64_t first, uint64_t count, uint64_t senders,
+                                              uint64_t recipients) {
+  std::vector<PrivateKey> keys;
+  for (uint64_t i = 0; i < senders; ++i) keys.push_back(Key("sender " + std::to_string(i)));
+  std::vector<DecodedTx> txs(count);
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (uint64_t i = t; i < count; i += threads) {
+        const uint64_t n = first + i;
+        const uint64_t s = n % senders;
+        pb::TxBody body;
+        body.set_chain_id(kChainId);
+        body.set_sender(ToString(keys[s].Public().bytes));
+        body.set_nonce(n / senders);
+        body.set_expiry_height(1'000'000);
+        body.mutable_transfer()->set_batch("B-" + std::to_string(s));
+        body.mutable_transfer()->set_to(
+            ToString(Key("recipient " + std::to_string(n % recipients)).Public().bytes));
+        body.mutable_transfer()->set_grams(1 + n % 1000);
+        txs[i] = *DecodeTx(kChainId, SignTx(body, keys[s]));
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  return txs;
+}
+
+// The validator's certificate for an executed block.
+inline pb::Commit CertifyBlock(const ExecutedBlock& block) {
+  const PrivateKey validator = Key("validator");
+  pb::Vote v;
+  v.set_chain_id(kChainId);
+  v.set_type(pb::VOTE_PRECOMMIT);
+  v.set_height(block.header.height());
+  v.set_block_hash(ToString(block.hash));
+  v.set_validator(ToString(validator.Public().bytes));
+  pb::Commit c;
+  c.set_height(block.header.height());
+  c.set_block_hash(ToString(block.hash));
+  *c.add_precommits() = SignVote(v, kChainId, validator);
+  return c;
+}
+
+}  // namespace puhui::bench
