@@ -149,13 +149,17 @@ std::string ReportTables(const AuditReport& report) {
   const auto& rs = report.retirements;
   out += "\nRetirements\n";
   Table(out, "by kind", "kind", SumBy(rs, [](const auto& r) { return r.kind; }));
-  Table(out, "by purpose (voluntary)", "purpose",
-        SumBy(rs, [](const auto& r) { return r.purpose; }));
+  std::vector<RetirementRow> voluntary;
+  for (const auto& r : rs) {
+    if (r.kind == "voluntary") voluntary.push_back(r);
+  }
+  Table(out, "voluntary, by purpose", "purpose",
+        SumBy(voluntary, [](const auto& r) { return r.purpose; }));
   Table(out, "by region", "region", SumBy(rs, [](const auto& r) { return r.region; }));
-  out += fmt::format("\nCancellations\n  {:<12} {:<40} {:<20} {:>14}\n", "id", "batch", "reason",
-                     "grams CO2e");
+  out += fmt::format("\nCancellations\n  {:<10} {:<20} {:>14}  {}\n", "id", "reason", "grams CO2e",
+                     "batch");
   for (const auto& c : report.cancellations)
-    out += fmt::format("  {:<12} {:<40} {:<20} {:>14}\n", c.id, c.batch, c.reason, c.grams);
+    out += fmt::format("  {:<10} {:<20} {:>14}  {}\n", c.id, c.reason, c.grams, c.batch);
   if (report.cancellations.empty()) out += "  (none)\n";
   return out;
 }

@@ -119,13 +119,16 @@ int RunProofCommand(const std::vector<std::string>& w, const Flags& flags,
       std::string what = "certificate";
       if (s.ok()) {
         const json& r = doc["retirement"];
-        what = fmt::format(
-            "certificate {}: {} g of {} retired ({}) by {} on behalf of '{}', "
-            "block {}, {}",
-            r["id"].get<std::string>(), r["grams"].get<uint64_t>(), r["batch"].get<std::string>(),
-            r["kind"].get<std::string>(), r["retired_by"].get<std::string>(),
-            r["on_behalf_of"].get<std::string>(), r["height"].get<uint64_t>(),
-            r["time"].get<std::string>());
+        const std::string why =
+            r["kind"] == "offset"
+                ? fmt::format("against its {} obligation for {}", r["region"].get<std::string>(),
+                              r["period"].get<std::string>())
+                : fmt::format("on behalf of '{}'", r["on_behalf_of"].get<std::string>());
+        what = fmt::format("certificate {}: {} g of {} retired ({}) by {} {}, block {}, {}",
+                           r["id"].get<std::string>(), r["grams"].get<uint64_t>(),
+                           r["batch"].get<std::string>(), r["kind"].get<std::string>(),
+                           r["retired_by"].get<std::string>(), why, r["height"].get<uint64_t>(),
+                           r["time"].get<std::string>());
       }
       return Answer(s, what);
     }
