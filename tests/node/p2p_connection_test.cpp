@@ -390,5 +390,52 @@ TEST_CASE("a dial to a closed port reports why") {
   CHECK(client.CloseReason().find("cannot connect") != std::string::npos);
 }
 
+TEST_CASE("a consensus message overtakes the relayed transactions queued before it") {
+  net::io_context io;
+  Peer client;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<bool> urgent_seen;  // per message received by bob, in order: was it the status?
+  IoRunner runner(io);
+  P2pLimits generous;
+  generous.frames_per_second = 1'000'000;
+  generous.burst_frames = 1'000'000;
+  P2pCallbacks server_callbacks{
+      .on_established = [](const std::shared_ptr<P2pConnection>&, const PublicKey&) {},
+      .on_message =
+          [&](const PublicKey&, pb::P2pMessage m) {
+            {
+              std::lock_guard lock(mu);
+              urgent_seen.push_back(m.has_status());
+            }
+            cv.notify_all();
+          },
+      .on_close = [](const Status&) {},
+  };
+  P2pListener listener(io, "127.0.0.1", 0, ConfigOf("bob", generous),
+                       [&](const tcp::endpoint&) { return server_callbacks; });
+  REQUIRE(listener.Start().ok());
+  constexpr int kBulk = 1500;
+  // Once connected, alice queues 1,500 transaction frames and then a status message, all on her
+  // connection's strand, before the first frame is even written.
+  auto conn = P2pConnection::Dial(io, Loopback(listener.port()), ConfigOf("alice", generous),
+                                  client.Callbacks([](P2pConnection& c) {
+                                    SendMany(c, "tx ", kBulk);
+                                    pb::P2pMessage status;
+                                    status.mutable_status()->set_height(7);
+                                    c.Send(status);
+                                  }));
+  {
+    std::unique_lock lock(mu);
+    REQUIRE(cv.wait_for(lock, kWait, [&] { return urgent_seen.size() >= kBulk + 1; }));
+    const auto at = std::find(urgent_seen.begin(), urgent_seen.end(), true) - urgent_seen.begin();
+    // The frame already being written goes first; the status goes next, ahead of the rest.
+    CHECK(at <= 1);
+  }
+  conn->Close(FailedPrecondition("test over"));
+  REQUIRE(client.WaitFor([](Peer& p) { return p.closed.has_value(); }));
+  listener.Stop();
+}
+
 }  // namespace
 }  // namespace puhui
