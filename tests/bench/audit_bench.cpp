@@ -3,6 +3,7 @@
 // verified, every block re-executed, every certificate and state root checked, invariants summed
 // at the end. Prints figures; asserts nothing.
 //   puhui-bench-audit [--txs N] [--senders S] [--recipients R] [--block B] [--threads T]
+//                     [--json FILE]
 #include <fmt/format.h>
 #include <sys/resource.h>
 
@@ -110,5 +111,14 @@ int main(int argc, char** argv) {
   fmt::print(
       "\nevery signature verified, every block re-executed, certificates and state roots "
       "checked, batch totals summed at the end\n");
+  WriteJsonFlag(argc, argv,
+                {{"scenario", "audit"},
+                 {"blocks", result->height},
+                 {"transactions", result->txs},
+                 {"replay_s", s},
+                 {"blocks_per_s", static_cast<double>(result->height) / s},
+                 {"transactions_per_s", static_cast<double>(result->txs) / s},
+                 {"verifier_threads", threads},
+                 {"peak_rss_mib", PeakRssMib()}});
   return 0;
 }

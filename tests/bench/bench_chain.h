@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +31,21 @@ inline uint64_t Flag(int argc, char** argv, const char* name, uint64_t fallback)
     if (std::strcmp(argv[i], name) == 0) return std::strtoull(argv[i + 1], nullptr, 10);
   }
   return fallback;
+}
+
+inline std::string StringFlag(int argc, char** argv, const char* name) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  }
+  return "";
+}
+
+// Writes `figures` to the file named by --json, if given.
+inline void WriteJsonFlag(int argc, char** argv, const nlohmann::json& figures) {
+  const std::string path = StringFlag(argc, argv, "--json");
+  if (path.empty()) return;
+  std::ofstream(path) << figures.dump(2) << "\n";
+  fmt::print("figures written to {}\n", path);
 }
 
 // Genesis with one validator (Key("validator")) and `senders` batches B-<i> owned by

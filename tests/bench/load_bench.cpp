@@ -4,10 +4,11 @@
 //   puhui-bench --nodes URL[,URL...] --funder-key FILE --batch SERIAL [--accounts A] [--txs N]
 //               [--rate R] [--submit-batch B] [--duration-s D] [--window-s W] [--json FILE]
 //               [--pids PID,...] [--validators V] [--seed S] [--drain-timeout-s T]
-//               [--ceiling-seconds C]
+//               [--ceiling-seconds C] [--scenario transfers|retirements]
 //
 // 1. fund: A accounts derived from the seed each receive enough grams from the funder;
-// 2. pre-sign N one-gram transfers between them (nonces interleaved across accounts; not timed);
+// 2. pre-sign N one-gram transfers between them, or with --scenario retirements N one-gram
+//    voluntary retirements (nonces interleaved across accounts; not timed);
 // 3. submit open-loop, one thread per node, at R tx/s (0: as fast as the nodes accept), in
 //    tx_submit_batch calls of B; refusals are counted by error code and retried;
 // 4. observe commits by polling the first node's blocks; report committed tx/s over a steady
@@ -76,6 +77,7 @@ struct Options {
   uint64_t seed = 1;
   double drain_timeout_s = 60;
   double ceiling_seconds = 1;
+  std::string scenario = "transfers";  // or "retirements"
 };
 
 [[noreturn]] void Die(const std::string& why) {
@@ -113,7 +115,8 @@ Options ParseArgs(int argc, char** argv) {
           "A]\n"
           "         [--txs N] [--rate R] [--submit-batch B] [--duration-s D] [--window-s W]\n"
           "         [--json FILE] [--pids PID,...] [--validators V] [--seed S]\n"
-          "         [--drain-timeout-s T] [--ceiling-seconds C]\n");
+          "         [--drain-timeout-s T] [--ceiling-seconds C]\n"
+          "         [--scenario transfers|retirements]\n");
       std::exit(0);
     }
     if (i + 1 >= argc) Die(fmt::format("{} needs a value (see --help)", flag));
@@ -148,6 +151,10 @@ Options ParseArgs(int argc, char** argv) {
       o.drain_timeout_s = number(flag, v);
     } else if (flag == "--ceiling-seconds") {
       o.ceiling_seconds = number(flag, v);
+    } else if (flag == "--scenario") {
+      if (v != "transfers" && v != "retirements")
+        Die("--scenario must be transfers or retirements");
+      o.scenario = v;
     } else {
       Die(fmt::format("unknown option {} (see --help)", flag));
     }
@@ -339,6 +346,22 @@ pb::TxBody TransferBody(const std::string& chain_id, const PublicKey& from, uint
   return b;
 }
 
+// A voluntary retirement of `grams` of `batch` by `from`, for an event.
+pb::TxBody RetireBody(const std::string& chain_id, const PublicKey& from, uint64_t nonce,
+                      uint64_t expiry, const std::string& batch, uint64_t grams) {
+  pb::TxBody b;
+  b.set_chain_id(chain_id);
+  b.set_sender(ToString(ByteView(from.bytes)));
+  b.set_nonce(nonce);
+  b.set_expiry_height(expiry);
+  auto* r = b.mutable_retire_voluntary();
+  r->set_batch(batch);
+  r->set_grams(grams);
+  r->set_beneficiary(fmt::format("bench event {}", nonce));
+  r->set_purpose(pb::RETIREMENT_PURPOSE_EVENT);
+  return b;
+}
+
 PreparedTx Prepare(const pb::TxBody& body, const PrivateKey& key) {
   std::string env = SignTx(body, key);
   return {Hex(AsBytes(env)), Hex(TxId(AsBytes(body.SerializeAsString())))};
@@ -514,11 +537,14 @@ int Run(const Options& o) {
       const size_t a = j % o.accounts;
       const size_t round = j / o.accounts;
       const size_t to = (a + 1 + round % (o.accounts - 1)) % o.accounts;
-      txs[j] = Prepare(
-          TransferBody(chain_id, addrs[a], base_nonce[a] + round, expiry, o.batch, addrs[to], 1),
-          keys[a]);
+      txs[j] =
+          Prepare(o.scenario == "retirements"
+                      ? RetireBody(chain_id, addrs[a], base_nonce[a] + round, expiry, o.batch, 1)
+                      : TransferBody(chain_id, addrs[a], base_nonce[a] + round, expiry, o.batch,
+                                     addrs[to], 1),
+                  keys[a]);
     });
-    fmt::print("signed {} transfers from {} accounts in {:.1f} s (not measured)\n", o.txs,
+    fmt::print("signed {} {} from {} accounts in {:.1f} s (not measured)\n", o.txs, o.scenario,
                o.accounts, Seconds(Clock::now() - start));
   }
   std::unordered_map<std::string, size_t> by_id;
@@ -756,7 +782,7 @@ int Run(const Options& o) {
   auto row = [](const std::string& what, const std::string& value) {
     fmt::print("| {} | {} |\n", what, value);
   };
-  row("transfers submitted / admitted / committed",
+  row(o.scenario + " submitted / admitted / committed",
       fmt::format("{} / {} / {}", o.txs, accepted, committed));
   row("submission", fmt::format("{:.1f} s, {} calls, {}", submit_end.load(), calls.load(),
                                 o.rate > 0 ? fmt::format("target {:.0f} tx/s", o.rate)
@@ -793,7 +819,7 @@ int Run(const Options& o) {
   for (const auto& b : blocks) timeline.push_back({b.t, b.height, b.txs, b.mempool});
   if (!o.json_path.empty()) {
     json out = {
-        {"scenario", "transfers"},
+        {"scenario", o.scenario},
         {"chain_id", chain_id},
         {"options",
          {{"nodes", o.nodes},
