@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <map>
 
 #include "consensus/validator_set.h"
@@ -14,6 +15,18 @@
 
 namespace puhui {
 namespace {
+
+// A block fetched, parsed and with its transactions decoded and their signatures checked, or the
+// fault or error that stopped it.
+struct PreparedBlock {
+  uint64_t height = 0;
+  SourceBlock fetched;
+  pb::Block block;
+  pb::BlockHeader header;
+  std::map<Hash32, DecodedTx> decoded;
+  std::optional<AuditFault> fault;
+  Status error = Status::Ok();
+};
 
 std::string HexOrNone(const std::string& bytes) {
   return bytes.empty() ? "(none)" : Hex(AsBytes(bytes));
@@ -63,20 +76,69 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
   std::vector<uint64_t> block_times{genesis.genesis_time_ms};
   std::string last_validators_hash = ledger.Tip().validators_hash();
 
-  for (uint64_t h = 1; h <= tip; ++h) {
+  // Fetching, decoding and verifying the signatures of block h + 1 runs while block h executes.
+  auto prepare = [&source, &genesis, &verifier](uint64_t h) {
+    PreparedBlock p;
+    p.height = h;
     auto fetched = source.Block(h);
     if (!fetched.ok()) {
-      if (fetched.status().code() == StatusCode::kCorruption)
-        return fault_at(h, fetched.status().message());
-      return fetched.status();
+      if (fetched.status().code() != StatusCode::kCorruption) {
+        p.error = fetched.status();
+      } else {
+        p.fault = AuditFault{h, std::nullopt, {}, fetched.status().message()};
+      }
+      return p;
     }
-    pb::Block block;
-    pb::BlockHeader header;
-    if (!block.ParseFromString(fetched->block) || !header.ParseFromString(block.header()))
-      return fault_at(h, "the block does not parse");
-    if (header.height() != h)
-      return fault_at(
-          h, fmt::format("the block stored at height {} says it is block {}", h, header.height()));
+    p.fetched = std::move(*fetched);
+    if (!p.block.ParseFromString(p.fetched.block) || !p.header.ParseFromString(p.block.header())) {
+      p.fault = AuditFault{h, std::nullopt, {}, "the block does not parse"};
+      return p;
+    }
+    if (p.header.height() != h) {
+      p.fault = AuditFault{
+          h,
+          std::nullopt,
+          {},
+          fmt::format("the block stored at height {} says it is block {}", h, p.header.height())};
+      return p;
+    }
+    // Decode and verify each transaction here, so that a fault names the transaction.
+    std::vector<const DecodedTx*> order;
+    for (int i = 0; i < p.block.txs_size(); ++i) {
+      auto tx = DecodeTx(genesis.chain_id, p.block.txs(i));
+      if (!tx.ok()) {
+        auto id = PeekTxId(p.block.txs(i));
+        p.fault = AuditFault{h, static_cast<uint32_t>(i), id ? Hex(*id) : "",
+                             "the transaction does not decode: " + tx.status().message()};
+        return p;
+      }
+      auto it = p.decoded.emplace(tx->id, std::move(*tx)).first;
+      order.push_back(&it->second);
+    }
+    const std::vector<bool> signed_ok = verifier.Verify(order);
+    for (size_t i = 0; i < signed_ok.size(); ++i) {
+      if (!signed_ok[i]) {
+        p.fault = AuditFault{h, static_cast<uint32_t>(i), Hex(order[i]->id),
+                             "the sender's signature does not verify"};
+        return p;
+      }
+    }
+    return p;
+  };
+
+  std::future<PreparedBlock> next;
+  if (tip >= 1) next = std::async(std::launch::async, prepare, 1);
+  for (uint64_t h = 1; h <= tip; ++h) {
+    PreparedBlock ready = next.get();
+    if (h < tip && ready.error.ok() && !ready.fault) {
+      next = std::async(std::launch::async, prepare, h + 1);
+    }
+    if (!ready.error.ok()) return ready.error;
+    if (ready.fault) return finish(std::move(ready.fault));
+    const pb::BlockHeader& header = ready.header;
+    const pb::Block& block = ready.block;
+    const SourceBlock* fetched = &ready.fetched;
+    std::map<Hash32, DecodedTx>& decoded = ready.decoded;
     const pb::ChainMeta before = ledger.Tip();
     if (header.state_root() != before.state_root()) {
       return fault_at(h - 1, fmt::format("block {}'s header commits to state root {} after block "
@@ -89,26 +151,6 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
                                          "{}, but re-executing it gives {}",
                                          h, HexOrNone(header.receipts_root()), h - 1,
                                          Hex(AsBytes(before.receipts_root()))));
-    }
-    // Decode and verify each transaction here, so that a fault names the transaction.
-    std::map<Hash32, DecodedTx> decoded;
-    std::vector<const DecodedTx*> order;
-    for (int i = 0; i < block.txs_size(); ++i) {
-      auto tx = DecodeTx(genesis.chain_id, block.txs(i));
-      if (!tx.ok()) {
-        auto id = PeekTxId(block.txs(i));
-        return finish(AuditFault{h, static_cast<uint32_t>(i), id ? Hex(*id) : "",
-                                 "the transaction does not decode: " + tx.status().message()});
-      }
-      auto [it, fresh] = decoded.emplace(tx->id, std::move(*tx));
-      order.push_back(&it->second);
-    }
-    const std::vector<bool> signed_ok = verifier.Verify(order);
-    for (size_t i = 0; i < signed_ok.size(); ++i) {
-      if (!signed_ok[i]) {
-        return finish(AuditFault{h, static_cast<uint32_t>(i), Hex(order[i]->id),
-                                 "the sender's signature does not verify"});
-      }
     }
     auto executed = ledger.Validate(fetched->block, verifier, /*check_signatures=*/false,
                                     [&decoded](const Hash32& id) -> std::optional<DecodedTx> {
