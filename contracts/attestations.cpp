@@ -29,15 +29,18 @@ constexpr size_t kMaxListedIndexes = 32;
 
 struct ScenarioInfo {
   pb::Scenario scenario;
-  pb::MethodologyVersion methodology;  // unset for a points-only scenario
-  std::string input;                   // the methodology's one activity input
+  pb::MethodologyVersion methodology;            // unset for a points-only scenario
+  std::string input;                             // the methodology's one activity input
+  std::map<uint64_t, uint64_t> grams_by_amount;  // the formula's result, computed once per amount
   pb::ActivityStats stats;
 };
 
-// An account as the batch changes it: the record and its months by (scenario, month).
+// An account as the batch changes it: the record, its months by (scenario, month) and its cap
+// usage by (scenario, day).
 struct AccountWork {
   pb::PersonalAccount account;
   std::map<std::pair<std::string, uint32_t>, pb::AccountMonth> months;
+  std::map<std::pair<std::string, uint64_t>, uint64_t> days;
   bool is_new = false;
 };
 
@@ -103,7 +106,7 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
   std::vector<uint64_t> quantity(a.records_size());  // grams, or points for points-only
   for (int i = 0; i < a.records_size(); ++i) {
     const pb::BehaviourRecord& r = a.records(i);
-    const ScenarioInfo& info = scenarios.at(r.scenario());
+    ScenarioInfo& info = scenarios.at(r.scenario());
     const pb::Scenario& s = info.scenario;
     if (r.time_ms() > now_ms + kMaxRecordClockSkewMs) {
       return RecordFail(
@@ -133,15 +136,22 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
       quantity[i] = static_cast<uint64_t>(points);
       continue;
     }
+    if (auto known = info.grams_by_amount.find(r.amount()); known != info.grams_by_amount.end()) {
+      quantity[i] = known->second;
+      continue;
+    }
     auto result = EvaluateFormula(info.methodology.formula(), {{info.input, r.amount()}});
     if (!result.ok()) {
-      if (result.status().code() == StatusCode::kFailedPrecondition) continue;  // no reduction: 0
-      return RecordFail(
-          pb::RECEIPT_ACTIVITY_INVALID, i,
-          fmt::format("its amount does not fit methodology {} v{}: {}", info.methodology.id(),
-                      info.methodology.version(), result.status().message()));
+      if (result.status().code() != StatusCode::kFailedPrecondition) {
+        return RecordFail(
+            pb::RECEIPT_ACTIVITY_INVALID, i,
+            fmt::format("its amount does not fit methodology {} v{}: {}", info.methodology.id(),
+                        info.methodology.version(), result.status().message()));
+      }
+      result = FormulaResult{};  // a negative reduction earns nothing
     }
     quantity[i] = result->reduction_grams;
+    info.grams_by_amount.emplace(r.amount(), quantity[i]);
   }
 
   // 3. Count, cap and credit, in record order.
@@ -155,7 +165,6 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
   batch.set_height(ctx.block.height);
   batch.set_record_count(static_cast<uint32_t>(a.records_size()));
   std::map<std::string, AccountWork> accounts;
-  std::map<Bytes, uint64_t> day_used;  // pc/day/… → credited that day, as the batch leaves it
   std::vector<uint32_t> capped_at, duplicate_at;
   std::vector<Hash32> leaves;
   leaves.reserve(a.records_size());
@@ -188,7 +197,9 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
         for (auto& m : *w.account.mutable_months()) {
           w.months[{m.scenario(), m.month()}] = std::move(m);
         }
+        for (const auto& d : w.account.days()) w.days[{d.scenario(), d.day()}] = d.used();
         w.account.clear_months();
+        w.account.clear_days();
       } else {
         w.is_new = true;
         w.account.set_address(r.account());
@@ -196,17 +207,12 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
       }
     }
     const uint64_t day = r.time_ms() / kMsPerDay;
-    Bytes day_key = personal_keys::Day(AsBytes(r.account()), s.id(), day);
-    auto used_it = day_used.find(day_key);
-    if (used_it == day_used.end()) {
-      PUHUI_TRY(used, ReadU64(state, day_key));
-      used_it = day_used.emplace(std::move(day_key), used).first;
-    }
+    uint64_t& used = w.days[{s.id(), day}];
     const uint64_t cap = s.points_only() ? s.daily_cap_points() : s.daily_cap_grams();
-    const uint64_t room = cap > used_it->second ? cap - used_it->second : 0;
+    const uint64_t room = cap > used ? cap - used : 0;
     const uint64_t credit = std::min(quantity[i], room);
     const uint64_t excess = quantity[i] - credit;
-    used_it->second += credit;
+    used += credit;
 
     pb::AccountMonth& m = w.months[{s.id(), MonthOfDate(DateOfDay(day))}];
     m.set_scenario(s.id());
@@ -246,10 +252,17 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
   // 4. Write what changed, in key order.
   for (auto& [address, w] : accounts) {
     for (auto& [k, m] : w.months) *w.account.add_months() = std::move(m);
+    for (const auto& [k, used] : w.days) {
+      // A day before the longest claim window can take no more records: drop it.
+      if (k.second + kMaxClaimWindowDays < today || used == 0) continue;
+      pb::DayUsage* d = w.account.add_days();
+      d->set_scenario(k.first);
+      d->set_day(k.second);
+      d->set_used(used);
+    }
     WriteProto(state, personal_keys::Account(AsBytes(address)), w.account);
     if (w.is_new) totals.set_accounts(totals.accounts() + 1);
   }
-  for (const auto& [key, used] : day_used) WriteU64(state, key, used);
   for (auto& [id, info] : scenarios) {
     info.stats.set_batches(info.stats.batches() + 1);
     WriteProto(state, personal_keys::ScenarioStats(id), info.stats);

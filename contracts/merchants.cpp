@@ -89,6 +89,10 @@ Result<ActionOutcome> ApplyRedeemOffer(StateOverlay& state, const TxContext& ctx
   WriteProto(state, rd_key, rd);
   PUHUI_TRY(seq, AppendPersonalIndex(state, kKindRedemption, rd_key));
   (void)seq;
+  acct.add_recent_redemptions(rd.id());
+  if (acct.recent_redemptions_size() > kMaxRecentRedemptions) {
+    acct.mutable_recent_redemptions()->DeleteSubrange(0, 1);
+  }
   WriteProto(state, offer_key, *o);
   WriteProto(state, personal_keys::Account(AsBytes(acct.address())), acct);
   PUHUI_TRY(totals, ReadTotals(state));

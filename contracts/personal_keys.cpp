@@ -24,9 +24,6 @@ Bytes Account(ByteView address) { return Join({"pc/acct/", Raw(address)}); }
 Bytes Record(const PublicKey& provider, ByteView record_id) {
   return Join({"pc/rec/", Raw(ByteView(provider.bytes)), "/", Raw(record_id)});
 }
-Bytes Day(ByteView address, std::string_view scenario, uint64_t day) {
-  return Join({"pc/day/", Raw(address), "/", scenario, "/", fmt::format("{:08}", day)});
-}
 Bytes Batch(uint64_t seq) { return Join({"pc/batch/", fmt::format("{:020}", seq)}); }
 Bytes ScenarioStats(std::string_view id) { return Join({"pc/stat/s/", id}); }
 Bytes ProviderStats(const PublicKey& provider) {

@@ -4,7 +4,6 @@
 //   pc/scen/<id>                         Scenario
 //   pc/acct/<addr>                       PersonalAccount
 //   pc/rec/<provider>/<record id>        RecordRef: the record was counted (per provider, forever)
-//   pc/day/<addr>/<scenario>/<day>       u64 grams (or points) credited that UTC day (day number)
 //   pc/batch/<seq:020>                   AttestationBatch
 //   pc/stat/s/<scenario>                 ActivityStats of a scenario
 //   pc/stat/p/<provider>                 ActivityStats of a provider
@@ -42,6 +41,7 @@ inline constexpr uint32_t kMaxClaimWindowDays = 31;
 inline constexpr uint64_t kMaxRecordClockSkewMs = 10 * 60 * 1000;
 inline constexpr uint64_t kMsPerDay = 86'400'000;
 inline constexpr size_t kMaxActivityUnitBytes = 64;
+inline constexpr int kMaxRecentRedemptions = 20;  // redemption ids an account record lists
 
 inline constexpr std::string_view kKindScenario = "scenario";
 inline constexpr std::string_view kKindAttestation = "attestation";
@@ -55,7 +55,6 @@ namespace puhui::personal_keys {
 Bytes Scenario(std::string_view id);
 Bytes Account(ByteView address);
 Bytes Record(const PublicKey& provider, ByteView record_id);
-Bytes Day(ByteView address, std::string_view scenario, uint64_t day);
 Bytes Batch(uint64_t seq);
 Bytes ScenarioStats(std::string_view id);
 Bytes ProviderStats(const PublicKey& provider);

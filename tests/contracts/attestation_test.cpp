@@ -30,6 +30,10 @@ TEST_CASE("a batch credits reductions and points, caps the excess and counts dup
   CHECK(ann.months(0).scenario() == "TRIP");
   CHECK(ann.months(0).month() == 202512);
   CHECK(ann.months(0).records() == 3);
+  REQUIRE(ann.days_size() == 1);  // the cap's use on 2025-12-31 (day 20453)
+  CHECK(ann.days(0).scenario() == "TRIP");
+  CHECK(ann.days(0).day() == 20453);
+  CHECK(ann.days(0).used() == 1000);
   CHECK(p.Account("bob").points_earned() == 234);
 
   // The same records again: all duplicates, nothing credited. A new record for ann the same

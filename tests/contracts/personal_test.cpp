@@ -145,6 +145,8 @@ TEST_CASE("points are burnt on redemption, stock goes down, and every refusal ch
             "costs 200 points; the account has 168");
   pb::PersonalAccount ann = p.Account("ann");
   CHECK(ann.points_earned() - ann.points_redeemed() == 168);
+  REQUIRE(ann.recent_redemptions_size() == 1);
+  CHECK(ann.recent_redemptions(0) == "RD-1");
   pb::PersonalTotals t = p.Totals();
   CHECK(t.points_earned() == 468);
   CHECK(t.points_redeemed() == 300);
