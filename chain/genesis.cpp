@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "chain/genesis_methodology.h"
+#include "chain/genesis_scenario.h"
 #include "chain/hash.h"
 #include "chain/limits.h"
 
@@ -333,6 +334,9 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
 
   if (auto it = doc.find("methodologies"); it != doc.end()) {
     PUHUI_RETURN_IF_ERROR(ParseGenesisMethodologies(*it, region_codes, &g.methodologies));
+  }
+  if (auto it = doc.find("scenarios"); it != doc.end()) {
+    PUHUI_RETURN_IF_ERROR(ParseGenesisScenarios(*it, region_codes, &g.scenarios));
   }
 
   if (auto it = doc.find("params"); it != doc.end()) {

@@ -50,6 +50,7 @@ struct GenesisDoc {
   std::vector<GenesisAccount> accounts;
   std::vector<GenesisBatch> batches;
   std::vector<pb::MethodologyVersion> methodologies;  // filed at genesis (status approved)
+  std::vector<pb::RegisterScenario> scenarios;        // personal scenarios registered at genesis
   GenesisParams params;
   Hash32 doc_hash{};  // Sha256 of the file's bytes
 };

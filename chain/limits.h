@@ -7,7 +7,9 @@
 
 namespace puhui {
 
-inline constexpr size_t kMaxTxBytes = 64 * 1024;  // one serialised TxEnvelope
+// One serialised TxEnvelope: 256 KiB, so that an attestation batch of kMaxAttestRecords (2,048)
+// behaviour records travels under one signature; hex-encoded it still fits one RPC body (1 MiB).
+inline constexpr size_t kMaxTxBytes = 256 * 1024;
 inline constexpr size_t kMaxTxSignatures = 8;
 inline constexpr size_t kMaxMemoBytes = 256;
 inline constexpr size_t kMaxIdBytes = 128;  // serials, region codes, names

@@ -83,4 +83,21 @@ Result<ActionOutcome> ApplySubmitProposal(StateOverlay& state, const TxContext& 
 Result<ActionOutcome> ApplyVoteProposal(StateOverlay& state, const TxContext& ctx,
                                         const pb::VoteProposal& a);
 
+// Personal carbon accounts: scenarios.cpp, personal_accounts.cpp, attestations.cpp, merchants.cpp,
+// pooling.cpp (docs/personal.md).
+Result<ActionOutcome> ApplyRegisterScenario(StateOverlay& state, const TxContext& ctx,
+                                            const pb::RegisterScenario& a);
+Result<ActionOutcome> ApplyOpenPersonalAccount(StateOverlay& state, const TxContext& ctx,
+                                               const pb::OpenPersonalAccount& a);
+Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext& ctx,
+                                           const pb::AttestBehaviour& a);
+Result<ActionOutcome> ApplyPublishOffer(StateOverlay& state, const TxContext& ctx,
+                                        const pb::PublishOffer& a);
+Result<ActionOutcome> ApplyRedeemOffer(StateOverlay& state, const TxContext& ctx,
+                                       const pb::RedeemOffer& a);
+Result<ActionOutcome> ApplyConsignReductions(StateOverlay& state, const TxContext& ctx,
+                                             const pb::ConsignReductions& a);
+Result<ActionOutcome> ApplyIssuePooledCredits(StateOverlay& state, const TxContext& ctx,
+                                              const pb::IssuePooledCredits& a);
+
 }  // namespace puhui

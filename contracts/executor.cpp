@@ -45,6 +45,18 @@ Result<ActionOutcome> ApplyAction(StateOverlay& state, const TxContext& ctx) {
     case pb::TxBody::kSubmitProposal:
       return ApplySubmitProposal(state, ctx, body.submit_proposal());
     case pb::TxBody::kVoteProposal: return ApplyVoteProposal(state, ctx, body.vote_proposal());
+    case pb::TxBody::kRegisterScenario:
+      return ApplyRegisterScenario(state, ctx, body.register_scenario());
+    case pb::TxBody::kOpenPersonalAccount:
+      return ApplyOpenPersonalAccount(state, ctx, body.open_personal_account());
+    case pb::TxBody::kAttestBehaviour:
+      return ApplyAttestBehaviour(state, ctx, body.attest_behaviour());
+    case pb::TxBody::kPublishOffer: return ApplyPublishOffer(state, ctx, body.publish_offer());
+    case pb::TxBody::kRedeemOffer: return ApplyRedeemOffer(state, ctx, body.redeem_offer());
+    case pb::TxBody::kConsignReductions:
+      return ApplyConsignReductions(state, ctx, body.consign_reductions());
+    case pb::TxBody::kIssuePooledCredits:
+      return ApplyIssuePooledCredits(state, ctx, body.issue_pooled_credits());
     case pb::TxBody::ACTION_NOT_SET: break;
   }
   return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "transaction has no action");

@@ -5,6 +5,9 @@
 #include <map>
 
 #include "contracts/formula.h"
+#include "contracts/personal.h"
+#include "contracts/personal_keys.h"
+#include "contracts/registry_checks.h"
 #include "contracts/registry_keys.h"
 #include "contracts/state_keys.h"
 #include "contracts/validator_changes.h"
@@ -23,6 +26,43 @@ Status ValidateGenesisRegistry(const GenesisDoc& g) {
       return InvalidArgument(fmt::format(
           "genesis: methodology {} v{} needs a title of 1..{} bytes and at most {} params", m.id(),
           m.version(), kMaxTitleBytes, kMaxMethodologyParams));
+    }
+  }
+  for (const auto& r : g.scenarios) {
+    pb::TxBody body;
+    *body.mutable_register_scenario() = r;
+    Status c = CheckPersonalAction(body, PublicKey{});
+    if (!c.ok())
+      return InvalidArgument(fmt::format("genesis: scenario {}: {}", r.id(), c.message()));
+    if (!r.methodology_id().empty()) {
+      const pb::MethodologyVersion* m = nullptr;
+      for (const auto& x : g.methodologies) {
+        if (x.id() == r.methodology_id() && x.version() == r.methodology_version()) m = &x;
+      }
+      if (m == nullptr || m->region() != r.region()) {
+        return InvalidArgument(
+            fmt::format("genesis: scenario {} names methodology {} v{}, not filed in genesis in "
+                        "region {}",
+                        r.id(), r.methodology_id(), r.methodology_version(), r.region()));
+      }
+      if (auto problem = ScenarioMethodologyProblem(*m)) {
+        return InvalidArgument(fmt::format("genesis: scenario {}: {}", r.id(), *problem));
+      }
+    }
+    for (const auto& p : r.providers()) {
+      bool provider = false;
+      for (const auto& a : g.accounts) {
+        if (ToString(a.address.bytes) != p) continue;
+        for (const auto& grant : a.roles) {
+          provider =
+              provider || (grant.role == pb::ROLE_DATA_PROVIDER && grant.region == r.region());
+        }
+      }
+      if (!provider) {
+        return InvalidArgument(fmt::format(
+            "genesis: scenario {}: provider {} is not a data_provider account of region {}", r.id(),
+            Hex(AsBytes(p)), r.region()));
+      }
     }
   }
   return Status::Ok();
@@ -71,6 +111,13 @@ StateChanges GenesisState(const GenesisDoc& g) {
     out[registry_keys::Index(kKindMethodology, ++methodologies)] = key;
   }
   if (methodologies > 0) out[registry_keys::Seq(kKindMethodology)] = EncodeU64(methodologies);
+  uint64_t scenarios = 0;
+  for (const auto& r : g.scenarios) {
+    Bytes key = personal_keys::Scenario(r.id());
+    put(key, ScenarioFrom(r).SerializeAsString());
+    out[personal_keys::Index(kKindScenario, ++scenarios)] = key;
+  }
+  if (scenarios > 0) out[personal_keys::Seq(kKindScenario)] = EncodeU64(scenarios);
   return out;
 }
 

@@ -267,6 +267,13 @@ Status CheckRegistryAction(const pb::TxBody& body, const PublicKey& sender) {
       PUHUI_RETURN_IF_ERROR(Id(body.vote_proposal().id(), "proposal id"));
       return Region(body.vote_proposal().region());
     }
+    case pb::TxBody::kRegisterScenario:
+    case pb::TxBody::kOpenPersonalAccount:
+    case pb::TxBody::kAttestBehaviour:
+    case pb::TxBody::kPublishOffer:
+    case pb::TxBody::kRedeemOffer:
+    case pb::TxBody::kConsignReductions:
+    case pb::TxBody::kIssuePooledCredits:
     case pb::TxBody::kGrantRole:
     case pb::TxBody::kRevokeRole:
     case pb::TxBody::kTransfer:

@@ -12,4 +12,8 @@ namespace puhui {
 // Checks body's action if it is one of the registry's (fields 19 and up); Ok for the others.
 Status CheckRegistryAction(const pb::TxBody& body, const PublicKey& sender);
 
+// The same for personal carbon accounts' actions (fields 40 to 59; personal_checks.cpp): ids,
+// 32-byte addresses and hashes, dates, bounds, and no record id twice in one batch.
+Status CheckPersonalAction(const pb::TxBody& body, const PublicKey& sender);
+
 }  // namespace puhui

@@ -91,6 +91,13 @@ Status CheckAction(const pb::TxBody& body, const PublicKey& sender) {
     case pb::TxBody::kCancelCredits:
     case pb::TxBody::kSubmitProposal:
     case pb::TxBody::kVoteProposal: return CheckRegistryAction(body, sender);
+    case pb::TxBody::kRegisterScenario:
+    case pb::TxBody::kOpenPersonalAccount:
+    case pb::TxBody::kAttestBehaviour:
+    case pb::TxBody::kPublishOffer:
+    case pb::TxBody::kRedeemOffer:
+    case pb::TxBody::kConsignReductions:
+    case pb::TxBody::kIssuePooledCredits: return CheckPersonalAction(body, sender);
     case pb::TxBody::ACTION_NOT_SET: break;
   }
   return InvalidArgument("transaction has no action");

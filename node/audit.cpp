@@ -162,6 +162,8 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
     StoreStateReader state_before(ledger.store());
     if (Status s = CheckFinalRecordsUnchanged(state_before, executed->outcome.changes); !s.ok())
       return fault_at(h, s.message());
+    if (Status s = CheckPooledGramsOnce(state_before, executed->outcome.changes); !s.ok())
+      return fault_at(h, s.message());
 
     pb::Commit commit;
     if (!commit.ParseFromString(fetched->commit))
@@ -201,6 +203,7 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
   }
   if (Status s = CheckAllBatchesConserved(ledger.store()); !s.ok())
     return fault_at(tip, s.message());
+  if (Status s = CheckPersonalTotals(ledger.store()); !s.ok()) return fault_at(tip, s.message());
   auto report = BuildAuditReport(ledger.store(), block_times);
   if (!report.ok()) return report.status();
   result.report = std::move(*report);

@@ -2,8 +2,18 @@
 //   - for every batch, issued = held + locked + retired + cancelled, summed over the whole state
 //     (re-execution already checks each block's changes, contracts/supply.h; this is the total);
 //   - records that are final never change again: a retirement, offset or cancellation record
-//     (retire/<id>), so nothing retired or cancelled moves or is counted twice.
+//     (retire/<id>), a behaviour record once counted (pc/rec/…, per provider, for ever), an
+//     attestation batch and a redemption — so nothing retired or cancelled moves, and no behaviour
+//     record is counted twice;
+//   - pooled grams are counted once: in every pool bucket, consigned and issued grams never
+//     decrease and issued ≤ consigned; network-wide, pooled issued ≤ consigned and points
+//     redeemed ≤ points earned;
+//   - at the end, the personal accounts add up to the network totals (credited grams, consigned
+//     grams, points earned and redeemed), each account has consigned ≤ credited and redeemed ≤
+//     earned, and the pool buckets add up to the totals' consigned and pooled-issued grams.
 #pragma once
+
+#include <string_view>
 
 #include "chain/block_store.h"
 #include "chain/status.h"
@@ -11,8 +21,30 @@
 
 namespace puhui {
 
+// Calls visit(key, value) for every state entry under `prefix` in the store's latest state, in
+// key order, a page at a time; stops at the first error visit returns.
+template <typename F>
+Status ForEachState(const BlockStore& store, std::string_view prefix, F&& visit) {
+  constexpr size_t kPage = 1024;
+  const Bytes p = ToBytes(prefix);
+  Bytes after = p;
+  for (;;) {
+    auto page = store.ScanState(p, after, kPage);
+    if (!page.ok()) return page.status();
+    for (const auto& [key, value] : *page) PUHUI_RETURN_IF_ERROR(visit(key, value));
+    if (page->size() < kPage) return Status::Ok();
+    after = page->back().first;
+  }
+}
+
 // Fails (naming the key) if `changes` alter or delete a final record that `before` holds.
 Status CheckFinalRecordsUnchanged(const StateReader& before, const StateChanges& changes);
+
+// Fails if `changes` let a pool bucket or the personal totals count a gram or a point twice.
+Status CheckPooledGramsOnce(const StateReader& before, const StateChanges& changes);
+
+// Sums the personal accounts and pool buckets of the store's latest state against the totals.
+Status CheckPersonalTotals(const BlockStore& store);
 
 // Sums every batch's holdings in the store's latest state and checks the batch totals.
 Status CheckAllBatchesConserved(const BlockStore& store);

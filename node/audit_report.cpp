@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 
+#include "node/audit_invariants.h"
 #include "rpc/encode.h"
 
 namespace puhui {
@@ -22,21 +23,6 @@ template <typename E>
 std::string Name(const google::protobuf::EnumDescriptor* d, E value) {
   const auto* v = d->FindValueByNumber(static_cast<int>(value));
   return v ? rpc::EnumValueName(v) : fmt::format("{}", static_cast<int>(value));
-}
-
-// Pages through every state entry under `prefix`.
-template <typename F>
-Status ScanAll(const BlockStore& store, std::string_view prefix, F&& visit) {
-  constexpr size_t kPage = 1024;
-  const Bytes p = ToBytes(prefix);
-  Bytes after = p;
-  for (;;) {
-    auto page = store.ScanState(p, after, kPage);
-    if (!page.ok()) return page.status();
-    for (const auto& [key, value] : *page) PUHUI_RETURN_IF_ERROR(visit(key, value));
-    if (page->size() < kPage) return Status::Ok();
-    after = page->back().first;
-  }
 }
 
 uint64_t TimeAt(const std::vector<uint64_t>& times, uint64_t height) {
@@ -94,7 +80,7 @@ std::string Csv(const std::string& s) {
 Result<AuditReport> BuildAuditReport(const BlockStore& replayed,
                                      const std::vector<uint64_t>& block_times) {
   AuditReport report;
-  PUHUI_RETURN_IF_ERROR(ScanAll(replayed, "batch/", [&](const Bytes&, const Bytes& value) {
+  PUHUI_RETURN_IF_ERROR(ForEachState(replayed, "batch/", [&](const Bytes&, const Bytes& value) {
     pb::CreditBatch b;
     if (!b.ParseFromArray(value.data(), static_cast<int>(value.size())))
       return Corruption("a batch record does not parse");
@@ -112,7 +98,7 @@ Result<AuditReport> BuildAuditReport(const BlockStore& replayed,
     report.issuance.push_back(std::move(r));
     return Status::Ok();
   }));
-  PUHUI_RETURN_IF_ERROR(ScanAll(replayed, "retire/", [&](const Bytes&, const Bytes& value) {
+  PUHUI_RETURN_IF_ERROR(ForEachState(replayed, "retire/", [&](const Bytes&, const Bytes& value) {
     pb::Retirement t;
     if (!t.ParseFromArray(value.data(), static_cast<int>(value.size())))
       return Corruption("a retirement record does not parse");

@@ -12,6 +12,7 @@
 #include "chain/keys.h"
 #include "contracts/tx.h"
 #include "node/cli_audit.h"
+#include "node/cli_personal.h"
 #include "node/cli_registry.h"
 #include "node/files.h"
 #include "node/rpc_client.h"
@@ -82,8 +83,8 @@ int Fail(const std::string& msg) {
 }
 
 int Usage(const std::string& msg) {
-  fmt::print(stderr, "puhui-cli: {}\n\n{}{}{}", msg, kUsage, puhui::cli::kRegistryUsage,
-             puhui::cli::kAuditUsage);
+  fmt::print(stderr, "puhui-cli: {}\n\n{}{}{}{}", msg, kUsage, puhui::cli::kRegistryUsage,
+             puhui::cli::kPersonalUsage, puhui::cli::kAuditUsage);
   return 2;
 }
 
@@ -200,7 +201,11 @@ int BuildAndSend(puhui::RpcClient& client, const Args& a, const std::string& kin
     t->set_grams(grams);
   } else {
     std::string error;
-    switch (puhui::cli::FillRegistryAction(kind, a.flags, body, error)) {
+    puhui::cli::Fill fill = puhui::cli::FillRegistryAction(kind, a.flags, body, error);
+    if (fill == puhui::cli::Fill::kNotRegistry) {
+      fill = puhui::cli::FillPersonalAction(kind, a.flags, body, error);
+    }
+    switch (fill) {
       case puhui::cli::Fill::kOk: break;
       case puhui::cli::Fill::kError: return Usage(kind + ": " + error);
       case puhui::cli::Fill::kNotRegistry:
@@ -241,7 +246,8 @@ int main(int argc, char** argv) {
   Args a;
   if (!Parse(argc, argv, a)) return 2;
   if (a.positional.empty() || a.positional[0] == "help") {
-    fmt::print("{}{}{}", kUsage, puhui::cli::kRegistryUsage, puhui::cli::kAuditUsage);
+    fmt::print("{}{}{}{}", kUsage, puhui::cli::kRegistryUsage, puhui::cli::kPersonalUsage,
+               puhui::cli::kAuditUsage);
     return a.positional.empty() ? 2 : 0;
   }
   const std::string& cmd = a.positional[0];

@@ -9,6 +9,7 @@
 #include "contracts/state_keys.h"
 #include "node/evidence.h"
 #include "node/node.h"
+#include "node/rpc_personal.h"
 #include "node/rpc_proofs.h"
 #include "node/rpc_registry.h"
 #include "rpc/encode.h"
@@ -403,6 +404,7 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
 
   RegisterRegistryRpcMethods(d, node);
   RegisterProofRpcMethods(d, node);
+  RegisterPersonalRpcMethods(d, node);
 }
 
 }  // namespace puhui

@@ -89,8 +89,16 @@ json TxBodyToJson(const pb::TxBody& b) {
     case pb::TxBody::kRetireVoluntary:
     case pb::TxBody::kCancelCredits:
     case pb::TxBody::kSubmitProposal:
-    case pb::TxBody::kVoteProposal: {  // the registry's actions: the oneof field's name and its
-                                       // fields
+    case pb::TxBody::kVoteProposal:
+    case pb::TxBody::kRegisterScenario:
+    case pb::TxBody::kOpenPersonalAccount:
+    case pb::TxBody::kAttestBehaviour:
+    case pb::TxBody::kPublishOffer:
+    case pb::TxBody::kRedeemOffer:
+    case pb::TxBody::kConsignReductions:
+    case pb::TxBody::kIssuePooledCredits: {  // the registry's actions: the oneof field's name and
+                                             // its
+                                             // fields
       const auto* f = pb::TxBody::descriptor()->FindFieldByNumber(b.action_case());
       j["type"] = f->name();
       j["action"] = ProtoToJson(b.GetReflection()->GetMessage(b, f));

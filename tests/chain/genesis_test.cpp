@@ -110,10 +110,10 @@ TEST_CASE("ids allow only a safe character set") {
   CHECK_FALSE(IsValidId(std::string(129, 'a')));
 }
 
-TEST_CASE("genesis methodologies: the bundled dev network files six, parsed strictly") {
+TEST_CASE("genesis methodologies: the bundled dev network files nine, parsed strictly") {
   auto g = LoadGenesisFile(std::string(PUHUI_SOURCE_DIR) + "/genesis/dev.json");
   REQUIRE_MESSAGE(g.ok(), g.status().ToString());
-  REQUIRE(g->methodologies.size() == 6);
+  REQUIRE(g->methodologies.size() == 9);
   CHECK(g->methodologies[0].id() == "SH-METRO");
   CHECK(g->methodologies[0].status() == pb::REVIEW_STATUS_APPROVED);
   CHECK(g->methodologies[0].formula().factors(0).value() == 468);
@@ -149,4 +149,41 @@ TEST_CASE("genesis methodologies: the bundled dev network files six, parsed stri
   CHECK(replace(R"("version": 1)", R"("version": 2)").find("listed before v1") !=
         std::string::npos);
   CHECK(replace(R"("decimals": 1)", R"("decimals": "1")").find("'decimals'") != std::string::npos);
+}
+
+TEST_CASE("genesis scenarios: the bundled dev network registers eight, parsed strictly") {
+  auto g = LoadGenesisFile(std::string(PUHUI_SOURCE_DIR) + "/genesis/dev.json");
+  REQUIRE_MESSAGE(g.ok(), g.status().ToString());
+  REQUIRE(g->scenarios.size() == 8);
+  CHECK(g->scenarios[0].id() == "SH-METRO-TRIP");
+  CHECK(g->scenarios[0].daily_cap_grams() == 5000);
+  CHECK(g->scenarios[0].providers(0).size() == 32);
+  auto with = [](const std::string& scenario) {
+    return ParseGenesis(R"({"chain_id": "c", "genesis_time": "2026-01-01T00:00:00Z",
+      "regions": [{"code": "SH", "name": "Shanghai"}],
+      "validators": [{"name": "v", "region": "SH", "power": 1, "pub_key": ")" +
+                        Addr("validator") + R"("}],
+      "scenarios": [)" + scenario +
+                        "]}");
+  };
+  const std::string p = R"("providers": [")" + std::string(64, 'a') + R"("])";
+  CHECK(with(R"({"id": "S", "region": "SH", )" + p + "}").ok());
+  CHECK(with(R"({"id": "S", "region": "SH", "colour": "red"})")
+            .status()
+            .message()
+            .find("unknown field 'colour'") != std::string::npos);
+  CHECK(with(R"({"id": "S", "region": "XX"})").status().message().find("unknown region 'XX'") !=
+        std::string::npos);
+  CHECK(with(R"({"id": "S", "region": "SH", "daily_cap_grams": -1})")
+            .status()
+            .message()
+            .find("non-negative integer") != std::string::npos);
+  CHECK(with(R"({"id": "S", "region": "SH", "providers": ["zz"]})")
+            .status()
+            .message()
+            .find("64-hex-character") != std::string::npos);
+  CHECK(with(R"({"id": "S", "region": "SH"}, {"id": "S", "region": "SH"})")
+            .status()
+            .message()
+            .find("repeats id 'S'") != std::string::npos);
 }

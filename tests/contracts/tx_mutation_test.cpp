@@ -47,8 +47,22 @@ std::vector<Original> Originals() {
   Registry::File("PV", 1)(file);
   pb::TxBody report = Body("owner", 2);
   Registry::Report("P1", 20250101, 20250331, 1000, 536600)(report);
-  return {Make(TransferBody("owner", "alice", 5, 0), "owner"), Make(with_memo, "sh-auth"),
-          Make(revoke, "js-auth"), Make(file, "sh-op"), Make(report, "owner")};
+  // A personal-account attestation batch: repeated nested records.
+  pb::TxBody attest = Body("prov", 4);
+  for (int i = 0; i < 3; ++i) {
+    auto* r = attest.mutable_attest_behaviour()->add_records();
+    r->set_account(RawAddr("person " + std::to_string(i)));
+    r->set_record_id(HashOf("record " + std::to_string(i)));
+    r->set_scenario("SH-METRO-TRIP");
+    r->set_amount(12 + i);
+    r->set_time_ms(1'767'225'600'000 + i);
+  }
+  return {Make(TransferBody("owner", "alice", 5, 0), "owner"),
+          Make(with_memo, "sh-auth"),
+          Make(revoke, "js-auth"),
+          Make(file, "sh-op"),
+          Make(report, "owner"),
+          Make(attest, "prov")};
 }
 
 std::string Envelope(std::string_view body, std::string_view signature) {

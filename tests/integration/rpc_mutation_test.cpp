@@ -223,6 +223,22 @@ TEST_CASE(
       {"proposal_get", {{"id", R"("p1")"}}},
       {"proposal_list", {{"status", R"("open")"}, {"after", "0"}, {"limit", "10"}}},
       {"region_get", {{"code", R"("SH")"}}},
+      // Personal carbon accounts' queries (node/rpc_personal.cpp).
+      {"personal_account_get", {{"address", json(Addr("owner")).dump()}}},
+      {"personal_account_address",
+       {{"region", R"("SH")"}, {"external_id_hash", "\"" + std::string(64, '1') + "\""}}},
+      {"scenario_get", {{"id", R"("SH-METRO-TRIP")"}}},
+      {"scenario_list", {{"after", "0"}, {"limit", "10"}}},
+      {"provider_stats_get", {{"address", json(Addr("owner")).dump()}}},
+      {"attestation_get", {{"batch", "1"}}},
+      {"record_proof",
+       {{"provider", json(Addr("owner")).dump()},
+        {"record_id", "\"" + std::string(64, '2') + "\""}}},
+      {"offer_get", {{"id", R"("TEA")"}}},
+      {"offer_list", {{"after", "0"}, {"limit", "10"}}},
+      {"redemption_get", {{"id", R"("RD-1")"}}},
+      {"pool_get", {{"scenario", R"("SH-METRO-TRIP")"}, {"month", "202601"}}},
+      {"personal_totals", {}},
   };
   // The table must cover what the node serves.
   std::set<std::string> listed;

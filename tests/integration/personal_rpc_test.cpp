@@ -1,0 +1,65 @@
+// A day of a small city against a running puhuid on the dev genesis: scripts/personal-demo
+// attests, caps, refuses duplicates, redeems, pools and issues with puhui-cli and checks its own
+// totals; this test then reads the chain's totals over JSON-RPC and checks that they add up.
+#include <doctest/doctest.h>
+
+#include "process.h"
+
+using namespace puhui;
+using namespace puhui::testing;
+using nlohmann::json;
+
+TEST_CASE("scripts/personal-demo runs a day of a small city and its totals add up") {
+  TempDir dir;
+  const std::string home = dir / "home";
+  const std::string src = PUHUI_SOURCE_DIR;
+  auto [init_code, init_out] = RunCommand(
+      {BinaryPath("puhuid"), "init", "--home", home, "--genesis", src + "/genesis/dev.json",
+       "--validator-key", src + "/genesis/dev-keys/validator.key", "--moniker", "demo"});
+  REQUIRE_MESSAGE(init_code == 0, init_out);
+  NodeProcess node(home, dir / "node.log");
+  node.Start();
+  auto [code, out] = RunCommand({"/bin/bash", src + "/scripts/personal-demo", "--node", node.url(),
+                                 "--cli", BinaryPath("puhui-cli"), "--run", "test"});
+  CHECK_MESSAGE(code == 0, out, "\nnode log:\n", node.log());
+  CHECK(out.find("personal-demo: done") != std::string::npos);
+
+  auto client = RpcClient::FromUrl(node.url());
+  REQUIRE(client.ok());
+  auto totals = client->Call("personal_totals", json::object());
+  REQUIRE(totals.ok());
+  // Four batches of 8, 2, 5 and 8 records (the last all duplicates).
+  CHECK((*totals)["records"] == 23);
+  CHECK((*totals)["batches"] == 4);
+  CHECK((*totals)["credited_grams"] == 13248 + 14560 + 1609 + 320);
+  CHECK((*totals)["capped_grams"] == 616 + 40);
+  CHECK((*totals)["points_earned"] == 13248 + 14560 + 1609 + 320 + 35);
+  CHECK((*totals)["points_redeemed"] == 1000);
+  CHECK((*totals)["consigned_grams"] == 6000);
+  CHECK((*totals)["pooled_issued_grams"] == 6000);
+  CHECK((*totals)["accounts"] == 4);
+  // Per scenario and per provider, credited + capped + duplicate = records.
+  auto metro = client->Call("scenario_get", {{"id", "SH-METRO-TRIP"}});
+  REQUIRE(metro.ok());
+  const json& s = (*metro)["stats"];
+  CHECK(s["records"] == 10);
+  CHECK(s["credited_records"].get<int>() + s["capped_records"].get<int>() +
+            s["duplicate_records"].get<int>() ==
+        10);
+  auto transit = client->Call(
+      "provider_stats_get",
+      {{"address", "f93498f0e1d6aad17c7847c2feec4ea79ba3fd5e06081a95977852145002efd3"}});
+  REQUIRE(transit.ok());
+  CHECK((*transit)["records"] == 16);
+  CHECK((*transit)["duplicate_records"] == 8);
+  // Queries refuse what does not exist with stable codes.
+  CHECK_FALSE(client->Call("scenario_get", {{"id", "NOPE"}}).ok());
+  CHECK(client->last_error().code == 1002);
+  CHECK_FALSE(client
+                  ->Call("record_proof",
+                         {{"provider", std::string(64, '1')}, {"record_id", std::string(64, '2')}})
+                  .ok());
+  CHECK(client->last_error().code == 1002);
+  CHECK_FALSE(client->Call("personal_account_get", {{"address", "xyz"}}).ok());
+  CHECK(client->last_error().code == -32602);
+}
