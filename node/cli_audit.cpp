@@ -20,8 +20,8 @@ audit (docs/audit.md)
         Reads a node's data directory (copied first, never written) or, without --data, the node
         at --node URL.  [--to HEIGHT] [--json FILE] [--csv DIR] [--scratch DIR] [--quiet]
         exit 0: clean; 1: a fault (height, transaction, reason); 2: usage; 3: could not run
-  proof batch SERIAL | balance SERIAL ADDRESS | retirement ID   a value with its proof to a
-        certified header (JSON)  [--height H]
+  proof batch SERIAL | balance SERIAL ADDRESS | retirement ID | record PROVIDER RECORD_ID
+        a value with its proof to a certified header (JSON)  [--height H] [--out FILE]
   verify-proof FILE --genesis FILE    check a proof offline: valid, or exactly what fails
   certificate get RETIREMENT_ID [--out FILE]   a self-contained retirement certificate
   certificate verify FILE --genesis FILE       check a certificate offline

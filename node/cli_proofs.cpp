@@ -85,8 +85,12 @@ int RunProofCommand(const std::vector<std::string>& w, const Flags& flags,
       params = {{"kind", "balance"}, {"serial", w[2]}, {"address", w[3]}};
     } else if (w.size() == 3 && w[1] == "retirement") {
       params = {{"kind", "retirement"}, {"id", w[2]}};
+    } else if (w.size() == 4 && w[1] == "record") {
+      params = {{"kind", "record"}, {"provider", w[2]}, {"record_id", w[3]}};
     } else {
-      return Usage("proof batch SERIAL | proof balance SERIAL ADDRESS | proof retirement ID");
+      return Usage(
+          "proof batch SERIAL | balance SERIAL ADDRESS | retirement ID | record PROVIDER "
+          "RECORD_ID");
     }
     if (auto h = Get(flags, "height")) {
       char* end = nullptr;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "chain/merkle.h"
 #include "chain/signing.h"
 #include "chain/smt.h"
 #include "consensus/validator_set.h"
@@ -117,6 +118,52 @@ ValidatorSet SetAt(const GenesisDoc& genesis, const json& changes, uint64_t heig
   return set;
 }
 
+// A counted behaviour record (entry i, already matched to the state root): its record, by its
+// Merkle path, is in the records_root of the attestation batch its place names, whose entry the
+// proof must hold too.
+void CheckRecordInclusion(const json& entries, size_t i) {
+  const json& e = entries[i];
+  const std::string where = fmt::format("entry {} (record)", i);
+  pb::RecordRef ref;
+  if (!ref.ParseFromString(HexField(e, "value", where))) Fail(where + ": the value does not parse");
+  const json& inc = Field(e, "inclusion", where);
+  const std::string record_bytes = HexField(inc, "record", where + " inclusion");
+  pb::BehaviourRecord record;
+  if (!record.ParseFromString(record_bytes)) Fail(where + ": the included record does not parse");
+  if (record.record_id() != ToString(*FromHex(e["subject"]["record_id"].get<std::string>())))
+    Fail(where + ": the included record has another record id");
+  const json* batch_entry = nullptr;
+  for (const json& other : entries) {
+    if (other.value("kind", "") == "attestation" &&
+        other["subject"].value("seq", uint64_t{0}) == ref.batch())
+      batch_entry = &other;
+  }
+  if (!batch_entry) Fail(fmt::format("{}: the proof lacks its batch {}", where, ref.batch()));
+  pb::AttestationBatch batch;
+  if ((*batch_entry)["value"].is_null() ||
+      !batch.ParseFromString(HexField(*batch_entry, "value", where + " batch")))
+    Fail(fmt::format("{}: batch {} is not in the proven state", where, ref.batch()));
+  if (batch.provider() != ToString(*FromHex(e["subject"]["provider"].get<std::string>())))
+    Fail(where + ": the batch is another provider's");
+  MerkleProof path;
+  path.index = U64Field(inc, "index", where + " inclusion");
+  path.leaf_count = U64Field(inc, "leaf_count", where + " inclusion");
+  const json& hashes = Field(inc, "path", where + " inclusion");
+  if (!hashes.is_array() || hashes.size() > 64) Fail(where + ": the inclusion path is malformed");
+  for (const json& h : hashes) {
+    auto hash = h.is_string() ? Hash32FromHex(h.get<std::string>()) : std::nullopt;
+    if (!hash) Fail(where + ": the inclusion path is malformed");
+    path.path.push_back(*hash);
+  }
+  auto root = ToHash32(AsBytes(batch.records_root()));
+  if (path.index != ref.index() || !root ||
+      !MerkleVerify(*root, MerkleLeafHash(AsBytes(record_bytes)), path)) {
+    Fail(where +
+         ": the record is not in its batch's records_root (the record or its path was "
+         "altered)");
+  }
+}
+
 void CheckProof(const GenesisDoc& genesis, const json& proof, uint64_t* height_out) {
   if (!proof.is_object()) Fail("the proof is not a JSON object");
   if (proof.value("format", "") != kProofFormat)
@@ -150,6 +197,10 @@ void CheckProof(const GenesisDoc& genesis, const json& proof, uint64_t* height_o
     if (!VerifySmtProof(*root, subject->key, value, ProofField(e, "smt_proof", where)))
       Fail(where +
            ": the value does not match the state root (the value or its proof was altered)");
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].value("kind", "") == "record" && !entries[i]["value"].is_null())
+      CheckRecordInclusion(entries, i);
   }
   if (height_out) *height_out = height;
 }

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "chain/merkle.h"
 #include "chain/smt.h"
+#include "contracts/personal_keys.h"
 #include "contracts/registry_keys.h"
 #include "contracts/state_keys.h"
 #include "contracts/validator_changes.h"
@@ -105,7 +107,76 @@ json Decoded(const std::string& kind, const json& value_hex) {
     if (r.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())))
       return rpc::ProtoToJson(r);
   }
+  if (kind == "attestation") {
+    pb::AttestationBatch b;
+    if (b.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())))
+      return rpc::ProtoToJson(b);
+  }
+  if (kind == "record") {
+    pb::RecordRef r;
+    if (r.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())))
+      return rpc::ProtoToJson(r);
+  }
   return nullptr;
+}
+
+// For a counted record (its RecordRef as JSON): the record with its Merkle path to its batch's
+// records_root, and the subject of that batch's entry.
+Result<std::pair<json, ProofSubject>> RecordInclusion(const BlockStore& store, uint64_t height,
+                                                      const json& ref);
+
+}  // namespace
+
+Result<std::vector<pb::BehaviourRecord>> AttestedRecords(const BlockStore& store,
+                                                         const pb::AttestationBatch& batch) {
+  auto tx_hash = ToHash32(AsBytes(batch.tx_hash()));
+  auto loc = tx_hash ? store.GetTxLocation(*tx_hash) : std::nullopt;
+  auto block_bytes = loc ? store.GetBlock(loc->height()) : std::nullopt;
+  pb::Block block;
+  pb::TxEnvelope env;
+  pb::TxBody body;
+  if (!block_bytes || !block.ParseFromString(*block_bytes) ||
+      static_cast<int>(loc->index()) >= block.txs_size() ||
+      !env.ParseFromString(block.txs(static_cast<int>(loc->index()))) ||
+      !body.ParseFromString(env.body()) || !body.has_attest_behaviour()) {
+    return Corruption(fmt::format("attestation batch {}: its transaction is not in the block store",
+                                  batch.seq()));
+  }
+  const auto& records = body.attest_behaviour().records();
+  return std::vector<pb::BehaviourRecord>(records.begin(), records.end());
+}
+
+namespace {
+
+Result<std::pair<json, ProofSubject>> RecordInclusion(const BlockStore& store, uint64_t height,
+                                                      const json& ref) {
+  const uint64_t seq = ref.value("batch", uint64_t{0});
+  const uint64_t index = ref.value("index", uint64_t{0});
+  auto batch_subject = MakeProofSubject("attestation", {{"seq", seq}});
+  if (!batch_subject.ok()) return batch_subject.status();
+  auto root = store.StateRootAt(height);
+  if (!root) return NotFound(fmt::format("no state root stored for height {}", height));
+  auto raw = SparseMerkleTree::Get(store, *root, batch_subject->key);
+  if (!raw.ok()) return raw.status();
+  pb::AttestationBatch batch;
+  if (!*raw || !batch.ParseFromArray((*raw)->data(), static_cast<int>((*raw)->size())))
+    return Corruption(fmt::format("attestation batch {} is missing", seq));
+  auto records = AttestedRecords(store, batch);
+  if (!records.ok()) return records.status();
+  if (index >= records->size()) return Corruption("a record position is out of range");
+  std::vector<Hash32> leaves;
+  leaves.reserve(records->size());
+  for (const auto& r : *records) leaves.push_back(MerkleLeafHash(AsBytes(r.SerializeAsString())));
+  const MerkleProof path = MerkleProve(leaves, index);
+  json hashes = json::array();
+  for (const auto& h : path.path) hashes.push_back(Hex(h));
+  const pb::BehaviourRecord& record = (*records)[index];
+  return std::pair<json, ProofSubject>{json{{"record", Hex(AsBytes(record.SerializeAsString()))},
+                                            {"record_decoded", rpc::ProtoToJson(record)},
+                                            {"index", index},
+                                            {"leaf_count", path.leaf_count},
+                                            {"path", std::move(hashes)}},
+                                       std::move(*batch_subject)};
 }
 
 }  // namespace
@@ -126,9 +197,23 @@ Result<ProofSubject> MakeProofSubject(const std::string& kind, const json& subje
     } else if (kind == "retirement") {
       s.subject["id"] = Text(subject, "id");
       s.key = registry_keys::Retirement(s.subject["id"].get<std::string>());
+    } else if (kind == "attestation") {
+      auto it = subject.find("seq");
+      if (it == subject.end() || !it->is_number_unsigned() || it->get<uint64_t>() == 0)
+        throw std::invalid_argument("'seq' must be a positive integer");
+      s.subject["seq"] = it->get<uint64_t>();
+      s.key = personal_keys::Batch(it->get<uint64_t>());
+    } else if (kind == "record") {
+      s.subject["provider"] = Text(subject, "provider");
+      s.subject["record_id"] = Text(subject, "record_id");
+      auto provider = Hash32FromHex(s.subject["provider"].get<std::string>());
+      auto record_id = Hash32FromHex(s.subject["record_id"].get<std::string>());
+      if (!provider || !record_id)
+        throw std::invalid_argument("'provider' and 'record_id' must be 64 hex characters");
+      s.key = personal_keys::Record(PublicKey{*provider}, ByteView(*record_id));
     } else {
-      return InvalidArgument(
-          fmt::format("unknown proof kind '{}'; use batch, balance or retirement", kind));
+      return InvalidArgument(fmt::format(
+          "unknown proof kind '{}'; use batch, balance, retirement, attestation or record", kind));
     }
     return s;
   } catch (const std::invalid_argument& e) {
@@ -150,16 +235,25 @@ Result<json> BuildProof(const BlockStore& store, const GenesisDoc& genesis, uint
   auto changes = ValidatorChanges(store, height + 1);
   if (!changes.ok()) return changes.status();
   json entries = json::array();
-  for (const auto& s : subjects) {
+  std::vector<ProofSubject> all = subjects;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const ProofSubject s = all[i];
     json value;
     auto proof = ProveAt(store, height, s.key, &value);
     if (!proof.ok()) return proof.status();
-    entries.push_back({{"kind", s.kind},
-                       {"subject", s.subject},
-                       {"key", Hex(s.key)},
-                       {"value", value},
-                       {"record", Decoded(s.kind, value)},
-                       {"smt_proof", rpc::SmtProofToJson(*proof)}});
+    json entry = {{"kind", s.kind},
+                  {"subject", s.subject},
+                  {"key", Hex(s.key)},
+                  {"value", value},
+                  {"record", Decoded(s.kind, value)},
+                  {"smt_proof", rpc::SmtProofToJson(*proof)}};
+    if (s.kind == "record" && !value.is_null()) {
+      auto inclusion = RecordInclusion(store, height, entry["record"]);
+      if (!inclusion.ok()) return inclusion.status();
+      entry["inclusion"] = std::move(inclusion->first);
+      all.push_back(std::move(inclusion->second));  // the batch's entry follows
+    }
+    entries.push_back(std::move(entry));
   }
   return json{{"format", kProofFormat},
               {"chain_id", genesis.chain_id},

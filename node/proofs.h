@@ -22,13 +22,20 @@ inline constexpr char kCertificateFormat[] = "puhui.retirement-certificate/1";
 
 // What a proof entry is about: its kind and the ids that name it, from which the state key is
 // derived (by the builder and again by the verifier, so an entry cannot claim another key).
-//   batch {serial} · balance {serial, address} · retirement {id}
+//   batch {serial} · balance {serial, address} · retirement {id} · attestation {seq} (a data
+//   provider's batch) · record {provider, record_id} (a behaviour record counted: its place, and
+//   an entry `inclusion` with the record and its Merkle path to its batch's records_root; the
+//   proof then also holds the batch's attestation entry)
 struct ProofSubject {
   std::string kind;
   nlohmann::json subject;
   Bytes key;
 };
 Result<ProofSubject> MakeProofSubject(const std::string& kind, const nlohmann::json& subject);
+
+// The behaviour records of attestation batch `batch` (its transaction, from the block store).
+Result<std::vector<pb::BehaviourRecord>> AttestedRecords(const BlockStore& store,
+                                                         const pb::AttestationBatch& batch);
 
 // A proof of `subjects` in the state after block `height` (< the tip: the header of height + 1
 // and its certificate must be stored).

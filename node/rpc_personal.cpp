@@ -10,6 +10,7 @@
 #include "contracts/registry_keys.h"
 #include "contracts/state_keys.h"
 #include "node/node.h"
+#include "node/proofs.h"
 #include "rpc/encode.h"
 #include "rpc/params.h"
 
@@ -233,20 +234,8 @@ void RegisterPersonalRpcMethods(rpc::Dispatcher& d, Node& node) {
             fmt::format("a counted record {} of provider {}", Hex(record_id), Hex(provider)));
         auto batch = RecordOrThrow<pb::AttestationBatch>(state, personal_keys::Batch(ref.batch()),
                                                          "the record's batch");
-        const BlockStore& store = node.ledger().store();
-        auto tx_hash = ToHash32(AsBytes(batch.tx_hash()));
-        auto loc = tx_hash ? store.GetTxLocation(*tx_hash) : std::nullopt;
-        pb::Block block;
-        auto block_bytes = loc ? store.GetBlock(loc->height()) : std::nullopt;
-        pb::TxEnvelope env;
-        pb::TxBody body;
-        if (!block_bytes || !block.ParseFromString(*block_bytes) ||
-            static_cast<int>(loc->index()) >= block.txs_size() ||
-            !env.ParseFromString(block.txs(static_cast<int>(loc->index()))) ||
-            !body.ParseFromString(env.body()) || !body.has_attest_behaviour()) {
-          Throw(Corruption("the batch's transaction is not in the block store"));
-        }
-        const auto& records = body.attest_behaviour().records();
+        const std::vector<pb::BehaviourRecord> records =
+            OrThrow(AttestedRecords(node.ledger().store(), batch));
         std::vector<Hash32> leaves;
         leaves.reserve(records.size());
         for (const auto& r : records)
@@ -256,7 +245,7 @@ void RegisterPersonalRpcMethods(rpc::Dispatcher& d, Node& node) {
         auto root = ToHash32(AsBytes(batch.records_root()));
         json path = json::array();
         for (const auto& h : proof.path) path.push_back(Hex(h));
-        const auto& record = records[static_cast<int>(ref.index())];
+        const auto& record = records[ref.index()];
         return json{{"batch", ref.batch()},
                     {"index", ref.index()},
                     {"leaf_count", proof.leaf_count},

@@ -25,10 +25,11 @@ void RegisterProofRpcMethods(rpc::Dispatcher& d, Node& node) {
   d.Register(
       "proof_get",
       [&node](const json& params) -> rpc::RpcResult {
-        rpc::ExpectOnly(params, {"kind", "serial", "address", "id", "height"});
+        rpc::ExpectOnly(
+            params, {"kind", "serial", "address", "id", "height", "provider", "record_id", "seq"});
         const std::string kind = rpc::GetString(params, {"kind", 0});
         json subject = json::object();
-        for (const char* field : {"serial", "address", "id"}) {
+        for (const char* field : {"serial", "address", "id", "provider", "record_id", "seq"}) {
           if (params.is_object() && params.contains(field)) subject[field] = params[field];
         }
         ProofSubject s = OrThrow(MakeProofSubject(kind, subject));
@@ -37,7 +38,8 @@ void RegisterProofRpcMethods(rpc::Dispatcher& d, Node& node) {
         const uint64_t height = rpc::GetOptionalUint64(params, {"height", 5}).value_or(tip - 1);
         return OrThrow(BuildProof(node.ledger().store(), node.ledger().genesis(), height, {s}));
       },
-      "a batch, balance or retirement record after a height (default: the latest certified one) "
+      "a batch, balance, retirement, attestation batch or counted behaviour record after a height "
+      "(default: the latest certified one) "
       "with its Merkle proof, the header that commits to it with its commit certificate, and "
       "every validator-set change since genesis: checkable offline (puhui-cli verify-proof)");
 

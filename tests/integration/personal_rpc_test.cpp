@@ -3,6 +3,9 @@
 // totals; this test then reads the chain's totals over JSON-RPC and checks that they add up.
 #include <doctest/doctest.h>
 
+#include "chain/hash.h"
+#include "node/audit.h"
+#include "node/proof_verify.h"
 #include "process.h"
 
 using namespace puhui;
@@ -62,4 +65,33 @@ TEST_CASE("scripts/personal-demo runs a day of a small city and its totals add u
   CHECK(client->last_error().code == 1002);
   CHECK_FALSE(client->Call("personal_account_get", {{"address", "xyz"}}).ok());
   CHECK(client->last_error().code == -32602);
+
+  // A person's record, proven to a certified header: checkable offline from the genesis file.
+  auto genesis = LoadGenesisFile(home + "/genesis.json");
+  REQUIRE(genesis.ok());
+  const std::string provider = "f93498f0e1d6aad17c7847c2feec4ea79ba3fd5e06081a95977852145002efd3";
+  const std::string record_id = Hex(Sha256("demo test 3"));
+  auto proof = client->Call("proof_get",
+                            {{"kind", "record"}, {"provider", provider}, {"record_id", record_id}});
+  REQUIRE_MESSAGE(proof.ok(), proof.status().ToString());
+  REQUIRE((*proof)["entries"].size() == 2);
+  CHECK((*proof)["entries"][1]["kind"] == "attestation");
+  Status valid = VerifyProof(*genesis, *proof);
+  CHECK_MESSAGE(valid.ok(), valid.message());
+  json altered = *proof;  // the record claimed to be another amount
+  pb::BehaviourRecord record;
+  REQUIRE(record.ParseFromString(
+      ToString(*FromHex(altered["entries"][0]["inclusion"]["record"].get<std::string>()))));
+  record.set_amount(record.amount() + 1);
+  altered["entries"][0]["inclusion"]["record"] = Hex(AsBytes(record.SerializeAsString()));
+  CHECK(VerifyProof(*genesis, altered).message().find("not in its batch's records_root") !=
+        std::string::npos);
+
+  // The whole day audits clean: no record and no pooled gram counted twice, totals add up.
+  TempDir scratch;
+  auto source = OpenRpcSource(node.url());
+  REQUIRE(source.ok());
+  auto audit = RunAudit(*genesis, **source, scratch.path(), AuditOptions{});
+  REQUIRE_MESSAGE(audit.ok(), audit.status().ToString());
+  CHECK_MESSAGE(!audit->fault.has_value(), (audit->fault ? audit->fault->reason : ""));
 }
