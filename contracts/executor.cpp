@@ -45,6 +45,9 @@ Result<ActionOutcome> ApplyAction(StateOverlay& state, const TxContext& ctx) {
     case pb::TxBody::kSubmitProposal:
       return ApplySubmitProposal(state, ctx, body.submit_proposal());
     case pb::TxBody::kVoteProposal: return ApplyVoteProposal(state, ctx, body.vote_proposal());
+    case pb::TxBody::kSetAuthorisation:
+      return ApplySetAuthorisation(state, ctx, body.set_authorisation());
+    case pb::TxBody::kSettle: return ApplySettle(state, ctx, body.settle());
     case pb::TxBody::ACTION_NOT_SET: break;
   }
   return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "transaction has no action");

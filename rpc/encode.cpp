@@ -89,8 +89,10 @@ json TxBodyToJson(const pb::TxBody& b) {
     case pb::TxBody::kRetireVoluntary:
     case pb::TxBody::kCancelCredits:
     case pb::TxBody::kSubmitProposal:
-    case pb::TxBody::kVoteProposal: {  // the registry's actions: the oneof field's name and its
-                                       // fields
+    case pb::TxBody::kVoteProposal:
+    // Exchange settlement.
+    case pb::TxBody::kSetAuthorisation:
+    case pb::TxBody::kSettle: {  // the registry's actions: the oneof field's name and its fields
       const auto* f = pb::TxBody::descriptor()->FindFieldByNumber(b.action_case());
       j["type"] = f->name();
       j["action"] = ProtoToJson(b.GetReflection()->GetMessage(b, f));
