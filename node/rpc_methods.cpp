@@ -9,6 +9,7 @@
 #include "contracts/state_keys.h"
 #include "node/evidence.h"
 #include "node/node.h"
+#include "node/rpc_exchange.h"
 #include "node/rpc_registry.h"
 #include "rpc/encode.h"
 #include "rpc/params.h"
@@ -373,6 +374,7 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "the free balance in grams CO2e that an address holds of a batch");
 
   RegisterRegistryRpcMethods(d, node);
+  RegisterExchangeRpcMethods(d, node);
 }
 
 }  // namespace puhui
