@@ -151,8 +151,13 @@ Result<ActionOutcome> ApplySettle(StateOverlay& state, const TxContext& ctx, con
       if (retired.code != pb::RECEIPT_OK) return LegFail(i, retired.code, retired.reason);
       for (auto& e : retired.events) {
         rec.add_retirements(AttributeOf(e, "id"));
-        e.add_attributes()->set_key("settlement");
-        e.mutable_attributes(e.attributes_size() - 1)->set_value(a.id());
+        for (const auto& [k, v] :
+             {std::pair<std::string, std::string>{"exchange", Hex(exchange.bytes)},
+              {"settlement", a.id()}}) {
+          pb::Attribute* attr = e.add_attributes();
+          attr->set_key(k);
+          attr->set_value(v);
+        }
         ok.events.push_back(std::move(e));
       }
     }

@@ -124,9 +124,9 @@ TEST_CASE("exchange over RPC: submit, submit-and-wait, retried ids, get and list
   CHECK(retry == first);
 
   // A failing leg: the receipt names it; nothing moved.
-  json failed = n.Ok("settlement_submit_wait",
-                     {{"tx", x.Tx("exch", Settle("D1-0003", {Leg("owner", "bob", 1),
-                                                              Leg("carol", "bob", 1)}))}});
+  json failed = n.Ok(
+      "settlement_submit_wait",
+      {{"tx", x.Tx("exch", Settle("D1-0003", {Leg("owner", "bob", 1), Leg("carol", "bob", 1)}))}});
   CHECK(failed["receipt"]["ok"] == false);
   CHECK(failed["receipt"]["code"] == "not_authorised");
   CHECK(failed["receipt"]["reason"].get<std::string>().starts_with("leg 1:"));
@@ -162,8 +162,7 @@ TEST_CASE("exchange over RPC: submit, submit-and-wait, retried ids, get and list
   CHECK(events["events"][1]["attributes"]["legs"] == "10");
 
   // Bad input: stable codes.
-  CHECK(n.ErrorCode("settlement_submit", {{"tx", x.Tx("owner", Authorise("exch", 1))}}) ==
-        -32602);
+  CHECK(n.ErrorCode("settlement_submit", {{"tx", x.Tx("owner", Authorise("exch", 1))}}) == -32602);
   --x.nonces["owner"];
   CHECK(n.ErrorCode("settlement_submit", {{"tx", "zz"}}) == -32602);
   CHECK(n.ErrorCode("settlement_submit_wait", {{"tx", tx}, {"timeout_ms", 0}}) == -32602);
@@ -267,4 +266,18 @@ TEST_CASE("event stream: a subscriber disconnects mid-stream and resumes across 
   CHECK_FALSE(bad.ok());
   auto unknown = WsClient::Subscribe("127.0.0.1", port, {{"acounts", json::array()}}, wait);
   CHECK_FALSE(unknown.ok());
+}
+
+TEST_CASE("exchange-demo settles a day of trades and reconciles them from the event stream") {
+  RunningNode n;
+  const std::string authority = n.dir / "sh-auth.key", seller = n.dir / "owner.key";
+  REQUIRE(WriteKeyFile(authority, KeyOf("sh-auth")).ok());
+  REQUIRE(WriteKeyFile(seller, KeyOf("owner")).ok());
+  auto [code, out] =
+      RunCommand({BinaryPath("puhui-cli"), "--node", n.process.url(), "exchange-demo",
+                  "--authority", authority, "--seller", seller, "--batch", kBatch, "--trades", "24",
+                  "--legs", "10", "--run", "T"});
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(out.find("reconciled exactly: 24 settlements, 240 legs") != std::string::npos);
 }
