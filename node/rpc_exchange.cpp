@@ -98,13 +98,17 @@ void RefuseUsedId(const Node& node, const DecodedTx& tx) {
   throw rpc::RpcException(std::move(e));
 }
 
-// Admits the settlement; a copy already waiting or committed counts as submitted (a retry).
-Hash32 Submit(Node& node, const json& params, const DecodedTx& tx) {
+// Admits the settlement; the very same transaction already waiting or committed counts as
+// submitted (a retry). Another transaction on its nonce is refused like any conflict.
+Hash32 Submit(Node& node, const DecodedTx& tx) {
   auto results = node.SubmitTxs({tx.envelope_bytes});
-  if (!results[0].ok() && results[0].status().code() != StatusCode::kAlreadyExists) {
-    Throw(results[0].status());
+  if (!results[0].ok()) {
+    const bool same =
+        node.mempool().Contains(tx.id) || node.ledger().store().GetTxLocation(tx.id).has_value();
+    if (results[0].status().code() != StatusCode::kAlreadyExists || !same) {
+      Throw(results[0].status());
+    }
   }
-  (void)params;
   return tx.id;
 }
 
@@ -132,7 +136,7 @@ void RegisterExchangeRpcMethods(rpc::Dispatcher& d, Node& node) {
         rpc::ExpectOnly(params, {"tx"});
         DecodedTx tx = DecodeSettlement(node, params);
         RefuseUsedId(node, tx);
-        Hash32 id = Submit(node, params, tx);
+        Hash32 id = Submit(node, tx);
         return json{{"tx_hash", Hex(id)},
                     {"exchange", Hex(tx.sender.bytes)},
                     {"id", tx.body.settle().id()},
@@ -172,7 +176,7 @@ void RegisterExchangeRpcMethods(rpc::Dispatcher& d, Node& node) {
           std::atomic<uint32_t>& n;
           ~Leave() { n.fetch_sub(1); }
         } leave{*waiting};
-        Hash32 id = Submit(node, params, tx);
+        Hash32 id = Submit(node, tx);
         const uint64_t expiry = tx.body.expiry_height();
         bool expired = false;
         const bool committed = node.commits().WaitUntil(
