@@ -78,6 +78,10 @@ Result<ActionOutcome> ApplyRetireVoluntary(StateOverlay& state, const TxContext&
                                            const pb::RetireVoluntary& a);
 Result<ActionOutcome> ApplyCancelCredits(StateOverlay& state, const TxContext& ctx,
                                          const pb::CancelCredits& a);
+// Voluntary retirement of `holder`'s free grams (the sender's, or a buy-and-retire buyer's in a
+// settlement); the record is the same either way.
+Result<ActionOutcome> RetireVoluntaryOf(StateOverlay& state, const TxContext& ctx,
+                                        const PublicKey& holder, const pb::RetireVoluntary& a);
 Result<ActionOutcome> ApplySubmitProposal(StateOverlay& state, const TxContext& ctx,
                                           const pb::SubmitProposal& a);
 Result<ActionOutcome> ApplyVoteProposal(StateOverlay& state, const TxContext& ctx,
@@ -99,5 +103,9 @@ Result<ActionOutcome> ApplyConsignReductions(StateOverlay& state, const TxContex
                                              const pb::ConsignReductions& a);
 Result<ActionOutcome> ApplyIssuePooledCredits(StateOverlay& state, const TxContext& ctx,
                                               const pb::IssuePooledCredits& a);
+// authorisations.cpp, settlement.cpp: exchange settlement (docs/exchange.md)
+Result<ActionOutcome> ApplySetAuthorisation(StateOverlay& state, const TxContext& ctx,
+                                            const pb::SetAuthorisation& a);
+Result<ActionOutcome> ApplySettle(StateOverlay& state, const TxContext& ctx, const pb::Settle& a);
 
 }  // namespace puhui

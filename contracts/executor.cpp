@@ -57,6 +57,9 @@ Result<ActionOutcome> ApplyAction(StateOverlay& state, const TxContext& ctx) {
       return ApplyConsignReductions(state, ctx, body.consign_reductions());
     case pb::TxBody::kIssuePooledCredits:
       return ApplyIssuePooledCredits(state, ctx, body.issue_pooled_credits());
+    case pb::TxBody::kSetAuthorisation:
+      return ApplySetAuthorisation(state, ctx, body.set_authorisation());
+    case pb::TxBody::kSettle: return ApplySettle(state, ctx, body.settle());
     case pb::TxBody::ACTION_NOT_SET: break;
   }
   return ActionOutcome::Fail(pb::RECEIPT_INVALID_ARGUMENT, "transaction has no action");

@@ -68,6 +68,57 @@ Status Account(const std::string& v, const char* field, const PublicKey& sender,
   return Status::Ok();
 }
 
+Status Purpose(pb::RetirementPurpose p) {
+  if (p == pb::RETIREMENT_PURPOSE_UNSPECIFIED || !pb::RetirementPurpose_IsValid(p)) {
+    return InvalidArgument("purpose must be event, organisation, product, personal or other");
+  }
+  return Status::Ok();
+}
+
+Status CheckSetAuthorisation(const pb::SetAuthorisation& a, const PublicKey& sender) {
+  PUHUI_RETURN_IF_ERROR(Account(a.exchange(), "exchange", sender, false));
+  if (!a.batch().empty()) PUHUI_RETURN_IF_ERROR(Id(a.batch(), "batch", kMaxIdBytes));
+  if (a.grams() > 0 && a.expiry_height() == 0) {
+    return InvalidArgument("expiry_height must be set: the last height the exchange may use it");
+  }
+  return Status::Ok();
+}
+
+Status CheckSettle(const pb::Settle& a) {
+  PUHUI_RETURN_IF_ERROR(Id(a.id(), "settlement id", kMaxSettlementIdBytes));
+  PUHUI_RETURN_IF_ERROR(Text(a.payment_ref(), "payment_ref", kMaxPaymentRefBytes));
+  PUHUI_RETURN_IF_ERROR(Region(a.region()));
+  if (a.legs_size() == 0) return InvalidArgument("a settlement needs at least one leg");
+  if (static_cast<size_t>(a.legs_size()) > kMaxSettlementLegs) {
+    return InvalidArgument(fmt::format("a settlement has at most {} legs; this one has {}",
+                                       kMaxSettlementLegs, a.legs_size()));
+  }
+  for (int i = 0; i < a.legs_size(); ++i) {
+    const pb::SettlementLeg& leg = a.legs(i);
+    auto in_leg = [i](const Status& s) {
+      return InvalidArgument(fmt::format("leg {}: {}", i, s.message()));
+    };
+    auto from = ParsePublicKey(AsBytes(leg.from()));
+    auto to = ParsePublicKey(AsBytes(leg.to()));
+    if (!from.ok()) return in_leg(InvalidArgument("from must be a 32-byte x-only public key"));
+    if (!to.ok()) return in_leg(InvalidArgument("to must be a 32-byte x-only public key"));
+    if (*from == *to) return in_leg(InvalidArgument("from and to must differ"));
+    if (Status s = Id(leg.batch(), "batch", kMaxIdBytes); !s.ok()) return in_leg(s);
+    if (Status s = Positive(leg.grams(), "grams"); !s.ok()) return in_leg(s);
+    if (leg.retire()) {
+      if (Status s = Text(leg.beneficiary(), "beneficiary", kMaxBeneficiaryBytes); !s.ok())
+        return in_leg(s);
+      if (Status s = Purpose(leg.purpose()); !s.ok()) return in_leg(s);
+      if (Status s = Text(leg.purpose_text(), "purpose_text", kMaxPurposeTextBytes, false); !s.ok())
+        return in_leg(s);
+    } else if (!leg.beneficiary().empty() || leg.purpose() != pb::RETIREMENT_PURPOSE_UNSPECIFIED ||
+               !leg.purpose_text().empty()) {
+      return in_leg(InvalidArgument("beneficiary and purpose belong to a leg with retire set"));
+    }
+  }
+  return Status::Ok();
+}
+
 Status CheckFile(const pb::FileMethodology& a) {
   PUHUI_RETURN_IF_ERROR(Id(a.id(), "methodology id"));
   PUHUI_RETURN_IF_ERROR(Version(a.version()));
@@ -267,6 +318,10 @@ Status CheckRegistryAction(const pb::TxBody& body, const PublicKey& sender) {
       PUHUI_RETURN_IF_ERROR(Id(body.vote_proposal().id(), "proposal id"));
       return Region(body.vote_proposal().region());
     }
+    // Exchange settlement (docs/exchange.md).
+    case pb::TxBody::kSetAuthorisation:
+      return CheckSetAuthorisation(body.set_authorisation(), sender);
+    case pb::TxBody::kSettle: return CheckSettle(body.settle());
     case pb::TxBody::kRegisterScenario:
     case pb::TxBody::kOpenPersonalAccount:
     case pb::TxBody::kAttestBehaviour:

@@ -204,7 +204,12 @@ Result<ActionOutcome> ApplyRetireOffset(StateOverlay& state, const TxContext& ct
 
 Result<ActionOutcome> ApplyRetireVoluntary(StateOverlay& state, const TxContext& ctx,
                                            const pb::RetireVoluntary& a) {
-  PUHUI_TRY(held, ReadHolding(state, a.batch(), ctx.tx.sender, a.grams(), "retire"));
+  return RetireVoluntaryOf(state, ctx, ctx.tx.sender, a);
+}
+
+Result<ActionOutcome> RetireVoluntaryOf(StateOverlay& state, const TxContext& ctx,
+                                        const PublicKey& holder, const pb::RetireVoluntary& a) {
+  PUHUI_TRY(held, ReadHolding(state, a.batch(), holder, a.grams(), "retire"));
   if (auto* refused = std::get_if<ActionOutcome>(&held)) return std::move(*refused);
   Holding& h = std::get<Holding>(held);
   pb::Retirement rec;
@@ -214,7 +219,7 @@ Result<ActionOutcome> ApplyRetireVoluntary(StateOverlay& state, const TxContext&
   rec.set_beneficiary(a.beneficiary());
   rec.set_purpose(a.purpose());
   rec.set_purpose_text(a.purpose_text());
-  return Retire(state, ctx, h, ctx.tx.sender, std::move(rec), "credits_retired");
+  return Retire(state, ctx, h, holder, std::move(rec), "credits_retired");
 }
 
 Result<ActionOutcome> ApplyCancelCredits(StateOverlay& state, const TxContext& ctx,

@@ -90,7 +90,9 @@ Status CheckAction(const pb::TxBody& body, const PublicKey& sender) {
     case pb::TxBody::kRetireVoluntary:
     case pb::TxBody::kCancelCredits:
     case pb::TxBody::kSubmitProposal:
-    case pb::TxBody::kVoteProposal: return CheckRegistryAction(body, sender);
+    case pb::TxBody::kVoteProposal:
+    case pb::TxBody::kSetAuthorisation:
+    case pb::TxBody::kSettle: return CheckRegistryAction(body, sender);
     case pb::TxBody::kRegisterScenario:
     case pb::TxBody::kOpenPersonalAccount:
     case pb::TxBody::kAttestBehaviour:

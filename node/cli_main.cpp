@@ -12,6 +12,7 @@
 #include "chain/keys.h"
 #include "contracts/tx.h"
 #include "node/cli_audit.h"
+#include "node/cli_exchange.h"
 #include "node/cli_personal.h"
 #include "node/cli_registry.h"
 #include "node/files.h"
@@ -31,6 +32,10 @@ keys
 
 queries (JSON on stdout)
   status                         chain id, latest height, state root, mempool
+  exchange-demo --authority KEY --seller KEY --batch SERIAL [--region SH] [--trades 96]
+                [--legs 10] [--run ID]
+                                 an exchange's day: settle trades, follow the event stream,
+                                 reconcile exactly (docs/exchange.md)
   account ADDRESS                nonce and roles
   batch SERIAL                   a credit batch's totals
   balance SERIAL ADDRESS         free grams an address holds of a batch
@@ -262,6 +267,7 @@ int main(int argc, char** argv) {
   const auto& p = a.positional;
 
   if (cmd == "status" && p.size() == 1) return PrintCall(*client, "node_status", json::object());
+  if (cmd == "exchange-demo" && p.size() == 1) return puhui::cli::ExchangeDemo(url, a.flags);
   if (cmd == "account" && p.size() == 2)
     return PrintCall(*client, "account_get", {{"address", p[1]}});
   if (cmd == "batch" && p.size() == 2) return PrintCall(*client, "batch_get", {{"serial", p[1]}});

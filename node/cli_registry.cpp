@@ -46,6 +46,10 @@ registry transactions (tx KIND --key FILE ...; docs/registry.md has a worked exa
                          --validator KEY --power N [--validator-region CODE
                           --validator-name NAME --node-key KEY]   (power 0 removes))
   vote                  --id ID --region CODE --decision approve|reject
+  set-authorisation     --exchange ADDRESS [--batch SERIAL] --grams N --expiry-height H
+                        (a holder lets an exchange move up to N g; --grams 0 revokes;
+                         docs/exchange.md. Settlements are built and sent by the exchange's own
+                         integration, or puhui-cli exchange-demo)
   Document, comment and opinion texts are hashed (SHA-256) on the client; pass --location-hash HEX
   (and so on: --comment-hash, --opinion-hash, --boundary-hash, --baseline-hash) to give the hash.
 
@@ -222,6 +226,12 @@ Fill FillRegistryAction(const std::string& kind, const Flags& flags, pb::TxBody&
     a->set_purpose(
         static_cast<pb::RetirementPurpose>(r.Enum("purpose", pb::RetirementPurpose_descriptor())));
     a->set_purpose_text(r.Text("purpose-text", false));
+  } else if (kind == "set-authorisation") {
+    auto* a = body.mutable_set_authorisation();
+    a->set_exchange(r.Address("exchange"));
+    a->set_batch(r.Text("batch", false));
+    a->set_grams(r.U64("grams"));
+    a->set_expiry_height(a->grams() == 0 ? 0 : r.U64("expiry-height"));
   } else if (kind == "cancel") {
     auto* a = body.mutable_cancel_credits();
     a->set_batch(r.Text("batch"));

@@ -98,7 +98,8 @@ Result<NodeConfig> LoadConfig(const std::string& path) {
       doc,
       {"moniker", "rpc_address", "rpc_port", "rpc_threads", "rpc_max_body_bytes", "rpc_max_batch",
        "rpc_max_connections", "log_level", "verify_threads", "sig_cache_entries", "mempool",
-       "p2p_address", "p2p_port", "peers", "observers"},
+       "p2p_address", "p2p_port", "peers", "observers", "settle_wait_timeout_ms",
+       "rpc_max_subscribers", "ws_write_timeout_ms"},
       ""));
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "moniker", c.moniker));
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "rpc_address", c.rpc_address));
@@ -109,6 +110,10 @@ Result<NodeConfig> LoadConfig(const std::string& path) {
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_max_batch", c.rpc_max_batch, 1, 100'000));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_max_connections", c.rpc_max_connections, 1, 100'000));
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "log_level", c.log_level));
+  PUHUI_RETURN_IF_ERROR(
+      ReadUint(doc, "settle_wait_timeout_ms", c.settle_wait_timeout_ms, 100, 600'000));
+  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_max_subscribers", c.rpc_max_subscribers, 1, 100'000));
+  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "ws_write_timeout_ms", c.ws_write_timeout_ms, 100, 600'000));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "verify_threads", c.verify_threads, 0, 256));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "sig_cache_entries", c.sig_cache_entries, 1, 100'000'000));
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "p2p_address", c.p2p_address));
@@ -150,6 +155,9 @@ Status SaveConfig(const std::string& path, const NodeConfig& c) {
       {"rpc_max_body_bytes", c.rpc_max_body_bytes},
       {"rpc_max_batch", c.rpc_max_batch},
       {"rpc_max_connections", c.rpc_max_connections},
+      {"settle_wait_timeout_ms", c.settle_wait_timeout_ms},
+      {"rpc_max_subscribers", c.rpc_max_subscribers},
+      {"ws_write_timeout_ms", c.ws_write_timeout_ms},
       {"log_level", c.log_level},
       {"verify_threads", c.verify_threads},
       {"sig_cache_entries", c.sig_cache_entries},

@@ -22,6 +22,11 @@ struct NodeConfig {
   uint64_t rpc_max_body_bytes = 4u << 20;
   uint32_t rpc_max_batch = 1000;
   uint32_t rpc_max_connections = 256;
+  // Exchange settlement (docs/exchange.md): how long settlement_submit_wait waits for the commit,
+  // WebSocket subscribers at once, and how long one may take to read a message.
+  uint64_t settle_wait_timeout_ms = 10'000;
+  uint32_t rpc_max_subscribers = 64;
+  uint64_t ws_write_timeout_ms = 10'000;
   std::string log_level = "info";
   uint32_t verify_threads = 0;  // 0: one per core
   uint64_t sig_cache_entries = 500'000;

@@ -316,7 +316,9 @@ Status Ledger::Commit(const ExecutedBlock& b, const pb::Commit& commit) {
   c.meta.set_time_ms(b.header.time_ms());
   c.meta.set_validators_hash(b.header.validators_hash());
   PUHUI_RETURN_IF_ERROR(store_->CommitBlock(c));
-  return LoadValidators();
+  PUHUI_RETURN_IF_ERROR(LoadValidators());
+  if (on_commit_) on_commit_(c.height);
+  return Status::Ok();
 }
 
 }  // namespace puhui

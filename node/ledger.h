@@ -80,6 +80,8 @@ class Ledger {
 
   // Commits an executed block for the next height with its certificate.
   Status Commit(const ExecutedBlock& block, const pb::Commit& commit);
+  // Called with the height after each commit, on the committing thread; set before the node runs.
+  void SetOnCommit(std::function<void(uint64_t height)> f) { on_commit_ = std::move(f); }
 
  private:
   Ledger(GenesisDoc genesis, ValidatorSet validators, std::unique_ptr<BlockStore> store)
@@ -100,6 +102,7 @@ class Ledger {
   ValidatorSet validators_;
   ValidatorSet tip_validators_;
   std::unique_ptr<BlockStore> store_;
+  std::function<void(uint64_t)> on_commit_;
 };
 
 }  // namespace puhui

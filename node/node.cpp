@@ -123,6 +123,9 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   node->driver_ = std::make_unique<ConsensusDriver>(*node->ledger_, *node->mempool_,
                                                     *node->verifier_, &*node->guard_, *key,
                                                     std::move(network), std::move(options));
+  node->ledger_->SetOnCommit([self](uint64_t height) { self->commits_.Notify(height); });
+  node->feed_ = std::make_unique<NodeEventFeed>(
+      node->ledger_->store(), [self] { return self->ledger_->Tip().height(); }, node->commits_);
   PUHUI_RETURN_IF_ERROR(node->driver_->Recover());
   RegisterRpcMethods(node->dispatcher_, *node);
   return node;
@@ -150,8 +153,10 @@ Status Node::Start() {
   limits.max_body_bytes = config_.rpc_max_body_bytes;
   limits.max_batch = config_.rpc_max_batch;
   limits.max_connections = config_.rpc_max_connections;
+  limits.max_subscribers = config_.rpc_max_subscribers;
+  limits.ws_write_timeout = std::chrono::milliseconds(config_.ws_write_timeout_ms);
   http_ = std::make_unique<rpc::HttpServer>(io_, config_.rpc_address, config_.rpc_port, dispatcher_,
-                                            limits);
+                                            limits, feed_.get());
   PUHUI_RETURN_IF_ERROR(http_->Start());
   for (uint32_t i = 0; i < config_.rpc_threads; ++i) {
     io_threads_.emplace_back([this] {

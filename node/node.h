@@ -18,6 +18,7 @@
 
 #include "node/config.h"
 #include "node/consensus_driver.h"
+#include "node/events.h"
 #include "node/ledger.h"
 #include "node/mempool.h"
 #include "node/peer_set.h"
@@ -66,6 +67,8 @@ class Node {
   std::vector<pb::DuplicateVoteEvidence> pending_evidence() const {
     return driver_->PendingEvidence();
   }
+  // Wakes waiters after every commit (settlement_submit_wait, event subscribers).
+  CommitSignal& commits() { return commits_; }
 
  private:
   Node() = default;
@@ -96,6 +99,9 @@ class Node {
   std::deque<std::pair<PublicKey, std::vector<std::string>>> relay_queue_;
   std::jthread relay_thread_;
   std::vector<PublicKey> observers_;  // configured observers' node keys
+  // Before io_ and http_: subscribers hold watch handles until the io_context is gone.
+  CommitSignal commits_;
+  std::unique_ptr<NodeEventFeed> feed_;
   rpc::Dispatcher dispatcher_;
   boost::asio::io_context io_;
   std::unique_ptr<rpc::HttpServer> http_;

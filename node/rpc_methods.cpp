@@ -9,6 +9,7 @@
 #include "contracts/state_keys.h"
 #include "node/evidence.h"
 #include "node/node.h"
+#include "node/rpc_exchange.h"
 #include "node/rpc_personal.h"
 #include "node/rpc_proofs.h"
 #include "node/rpc_registry.h"
@@ -405,6 +406,7 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
   RegisterRegistryRpcMethods(d, node);
   RegisterProofRpcMethods(d, node);
   RegisterPersonalRpcMethods(d, node);
+  RegisterExchangeRpcMethods(d, node);
 }
 
 }  // namespace puhui

@@ -96,9 +96,9 @@ json TxBodyToJson(const pb::TxBody& b) {
     case pb::TxBody::kPublishOffer:
     case pb::TxBody::kRedeemOffer:
     case pb::TxBody::kConsignReductions:
-    case pb::TxBody::kIssuePooledCredits: {  // the registry's actions: the oneof field's name and
-                                             // its
-                                             // fields
+    case pb::TxBody::kIssuePooledCredits:
+    case pb::TxBody::kSetAuthorisation:
+    case pb::TxBody::kSettle: {  // the registry's actions: the oneof field's name and its fields
       const auto* f = pb::TxBody::descriptor()->FindFieldByNumber(b.action_case());
       j["type"] = f->name();
       j["action"] = ProtoToJson(b.GetReflection()->GetMessage(b, f));

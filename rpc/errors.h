@@ -39,6 +39,11 @@ inline constexpr int kStatusIoError = 1009;
 inline constexpr int kStatusInternal = 1010;
 // Codes 1011..1099 are free for future StatusCodes.
 
+// Application errors that are not a StatusCode (1100..).
+// settlement_submit_wait: the transaction was admitted (or was waiting already) but not committed
+// within the timeout. data: {"tx_hash"}; poll tx_get or settlement_get, or wait again.
+inline constexpr int kCommitWaitTimeout = 1100;
+
 // The application code for a StatusCode (table above).
 int RpcCodeForStatus(StatusCode code);
 

@@ -34,11 +34,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   enum class State { kNew, kRunning, kStopped };
 
   Impl(net::io_context& context, std::string address, uint16_t port, const Dispatcher& dispatcher,
-       RpcLimits limits)
+       RpcLimits limits, EventFeed* feed)
       : io(context),
         bind_address(address.empty() ? std::string(kDefaultRpcBindAddress) : std::move(address)),
         requested_port(port),
-        hub(std::make_shared<internal::SessionHub>(dispatcher, limits)),
+        hub(std::make_shared<internal::SessionHub>(dispatcher, limits, feed)),
         acceptor(context),
         retry_timer(context) {}
 
@@ -119,8 +119,8 @@ void HttpServer::Impl::Stop() {
 }
 
 HttpServer::HttpServer(net::io_context& io, std::string bind_address, uint16_t port,
-                       const Dispatcher& dispatcher, RpcLimits limits)
-    : impl_(std::make_shared<Impl>(io, std::move(bind_address), port, dispatcher, limits)) {}
+                       const Dispatcher& dispatcher, RpcLimits limits, EventFeed* feed)
+    : impl_(std::make_shared<Impl>(io, std::move(bind_address), port, dispatcher, limits, feed)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 

@@ -1,6 +1,7 @@
 // The node's JSON-RPC endpoint over HTTP/1.1: POST / carries JSON-RPC bodies to a Dispatcher,
-// GET /health answers liveness probes. Beast stays out of this header so that node code which
-// owns a server does not pay Beast's compile time.
+// GET /health answers liveness probes, GET /ws upgrades to a WebSocket stream of committed events
+// when the server has an EventFeed (ws_session.h). Beast stays out of this header so that node code
+// which owns a server does not pay Beast's compile time.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 
 #include "chain/status.h"
 #include "rpc/dispatcher.h"
+#include "rpc/event_feed.h"
 
 namespace boost::asio {
 class io_context;
@@ -38,6 +40,12 @@ struct RpcLimits {
   std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
   size_t max_header_bytes = kDefaultMaxHeaderBytes;  // larger → 431, then close
   size_t max_depth = kDefaultMaxDepth;               // JSON nesting; deeper → error -32600
+  // WebSocket subscribers (GET /ws): at most this many at once (more → 503), and one that does not
+  // take a message within ws_write_timeout is disconnected.
+  static constexpr size_t kDefaultMaxSubscribers = 64;
+  static constexpr std::chrono::milliseconds kDefaultWsWriteTimeout = std::chrono::seconds(10);
+  size_t max_subscribers = kDefaultMaxSubscribers;
+  std::chrono::milliseconds ws_write_timeout = kDefaultWsWriteTimeout;
 };
 
 // Serves one Dispatcher on one address. The caller owns and runs the io_context, on one thread
@@ -48,8 +56,9 @@ struct RpcLimits {
 // destructor) returns, the Dispatcher is not called again.
 class HttpServer {
  public:
+  // `feed`, if given, serves GET /ws and must outlive the server.
   HttpServer(boost::asio::io_context& io, std::string bind_address, uint16_t port,
-             const Dispatcher& dispatcher, RpcLimits limits = {});
+             const Dispatcher& dispatcher, RpcLimits limits = {}, EventFeed* feed = nullptr);
   ~HttpServer();  // Stop()s
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -8,12 +8,15 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <limits>
 #include <utility>
 #include <vector>
+
+#include "rpc/ws_session.h"
 
 namespace puhui::rpc::internal {
 namespace {
@@ -76,8 +79,31 @@ bool IsContinueExpected(std::string_view expect) {
 
 // ---- SessionHub ----
 
-SessionHub::SessionHub(const Dispatcher& dispatcher, RpcLimits limits)
-    : dispatcher_(dispatcher), limits_(limits) {}
+SessionHub::SessionHub(const Dispatcher& dispatcher, RpcLimits limits, EventFeed* feed)
+    : dispatcher_(dispatcher), limits_(limits), feed_(feed) {}
+
+bool SessionHub::AdmitWebSocket(tcp::socket socket, http::request<http::string_body> upgrade) {
+  std::shared_ptr<WsSession> session;  // outlives the lock: its destructor takes mu_
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || !feed_ || ws_sessions_.size() >= limits_.max_subscribers) return false;
+    session = std::make_shared<WsSession>(std::move(socket), shared_from_this(), *feed_,
+                                          limits_.ws_write_timeout);
+    ws_sessions_.emplace(session.get(), session);
+  }
+  session->Start(std::move(upgrade));
+  return true;
+}
+
+bool SessionHub::SubscriberRoom() const {
+  std::lock_guard lock(mu_);
+  return ws_sessions_.size() < limits_.max_subscribers;
+}
+
+void SessionHub::RemoveWebSocket(WsSession* session) {
+  std::lock_guard lock(mu_);
+  ws_sessions_.erase(session);
+}
 
 void SessionHub::Admit(tcp::socket socket) {
   std::shared_ptr<HttpSession> session;  // outlives the lock: its destructor takes mu_
@@ -133,16 +159,22 @@ std::optional<std::string> SessionHub::Dispatch(std::string_view body) {
 
 void SessionHub::StopAll() {
   std::vector<std::shared_ptr<HttpSession>> open;
+  std::vector<std::shared_ptr<WsSession>> subscribers;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
     for (const auto& [raw, weak] : sessions_) {
       if (auto session = weak.lock()) open.push_back(std::move(session));
     }
+    for (const auto& [raw, weak] : ws_sessions_) {
+      if (auto session = weak.lock()) subscribers.push_back(std::move(session));
+    }
   }
   for (const auto& session : open) session->Close();
+  for (const auto& session : subscribers) session->Close();
   // Released outside mu_: dropping the last reference runs ~HttpSession, which takes mu_.
   open.clear();
+  subscribers.clear();
 
   std::unique_lock lock(mu_);
   const size_t own = tls_dispatching_hub == this ? 1 : 0;
@@ -206,6 +238,27 @@ void HttpSession::OnHeader(error_code ec, size_t /*bytes*/) {
     }
     Prepare(200, std::string(kHealthy));
     return Send(reusable);
+  }
+  if (target == "/ws" && hub_->streams_events()) {
+    if (!boost::beast::websocket::is_upgrade(request)) {
+      Prepare(426, ShortError("upgrade required: /ws is a WebSocket endpoint"))
+          .set(http::field::upgrade, "websocket");
+      return Send(false);
+    }
+    if (!hub_->SubscriberRoom()) {
+      Prepare(503, ErrorResponseBody(
+                       RpcError{kServerBusy,
+                                fmt::format("server busy: {} subscribers already (max_subscribers)",
+                                            hub_->limits().max_subscribers),
+                                nullptr}))
+          .set(http::field::retry_after, "1");
+      return Send(false);
+    }
+    // The subscriber takes the socket over (or, refused by a race for the last place, closes
+    // it); this session ends here without a response.
+    closed_ = true;
+    hub_->AdmitWebSocket(stream_.release_socket(), request_->release());
+    return;
   }
   if (target != "/") {
     Prepare(404, ShortError("not found"));

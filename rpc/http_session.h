@@ -1,7 +1,9 @@
 // Internal to the HTTP server: one connection (HttpSession) and the state every connection of a
-// server shares (SessionHub). Only rpc/http_server.cpp and rpc/http_session.cpp include this.
+// server shares (SessionHub). Only rpc/http_server.cpp, rpc/http_session.cpp and
+// rpc/ws_session.cpp include this.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -23,13 +25,14 @@
 namespace puhui::rpc::internal {
 
 class HttpSession;
+class WsSession;
 
 // Owns the connection count, the list of open sessions (so Stop can close them) and the gate
 // that keeps the Dispatcher from being called once Stop has returned. Shared by the server and
 // every session, since sessions may outlive the HttpServer object by a few handlers.
 class SessionHub : public std::enable_shared_from_this<SessionHub> {
  public:
-  SessionHub(const Dispatcher& dispatcher, RpcLimits limits);
+  SessionHub(const Dispatcher& dispatcher, RpcLimits limits, EventFeed* feed = nullptr);
 
   const RpcLimits& limits() const { return limits_; }
 
@@ -38,6 +41,16 @@ class SessionHub : public std::enable_shared_from_this<SessionHub> {
   void Admit(boost::asio::ip::tcp::socket socket);
   // Called by ~HttpSession; `counted` says which budget the session used.
   void Remove(HttpSession* session, bool counted);
+
+  // WebSocket subscribers (ws_session.h): whether the server streams events, taking over an
+  // upgraded connection (false: the subscriber budget is spent or the server is stopping), and
+  // leaving (~WsSession).
+  bool streams_events() const { return feed_ != nullptr; }
+  bool AdmitWebSocket(boost::asio::ip::tcp::socket socket,
+                      boost::beast::http::request<boost::beast::http::string_body> upgrade);
+  void RemoveWebSocket(WsSession* session);
+  bool SubscriberRoom() const;
+  void CountSlowSubscriber() { ++slow_subscribers_; }
 
   // Runs the Dispatcher, or returns nullopt if the server is stopping.
   std::optional<std::string> Dispatch(std::string_view body);
@@ -49,6 +62,8 @@ class SessionHub : public std::enable_shared_from_this<SessionHub> {
  private:
   const Dispatcher& dispatcher_;
   const RpcLimits limits_;
+  EventFeed* const feed_;
+  std::atomic<uint64_t> slow_subscribers_{0};  // disconnected for not reading
 
   mutable std::mutex mu_;
   std::condition_variable idle_;
@@ -57,6 +72,7 @@ class SessionHub : public std::enable_shared_from_this<SessionHub> {
   size_t rejecting_ = 0;  // sessions only sending a 503
   size_t dispatching_ = 0;
   std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions_;
+  std::unordered_map<WsSession*, std::weak_ptr<WsSession>> ws_sessions_;
 };
 
 // One TCP connection. Every member runs on the socket's strand except Start and Close, which

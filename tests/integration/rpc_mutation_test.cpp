@@ -239,6 +239,26 @@ TEST_CASE(
       {"redemption_get", {{"id", R"("RD-1")"}}},
       {"pool_get", {{"scenario", R"("SH-METRO-TRIP")"}, {"month", "202601"}}},
       {"personal_totals", {}},
+      // Exchange settlement.
+      {"settlement_submit", {{"tx", R"("00ff")"}}},
+      {"settlement_submit_wait", {{"tx", R"("00ff")"}, {"timeout_ms", "100"}}},
+      {"settlement_get", {{"exchange", json(Addr("owner")).dump()}, {"id", R"("S-1")"}}},
+      {"settlement_list",
+       {{"exchange", json(Addr("owner")).dump()},
+        {"from_height", "1"},
+        {"to_height", "2"},
+        {"after", R"("1/S-1")"},
+        {"limit", "10"}}},
+      {"authorisation_get",
+       {{"holder", json(Addr("owner")).dump()},
+        {"exchange", json(Addr("owner")).dump()},
+        {"batch", json(kBatch).dump()}}},
+      {"events_list",
+       {{"kinds", R"(["transfer"])"},
+        {"accounts", json(json::array({Addr("owner")})).dump()},
+        {"batches", json(json::array({kBatch})).dump()},
+        {"from_height", "1"},
+        {"limit", "10"}}},
   };
   // The table must cover what the node serves.
   std::set<std::string> listed;
