@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "node/audit.h"
 #include "node/ws_client.h"
 #include "process.h"
 
@@ -280,4 +281,15 @@ TEST_CASE("exchange-demo settles a day of trades and reconciles them from the ev
   INFO(out);
   CHECK(code == 0);
   CHECK(out.find("reconciled exactly: 24 settlements, 240 legs") != std::string::npos);
+
+  // An auditor replaying the day finds every settlement leg within the supply rules.
+  auto genesis = LoadGenesisFile(n.home + "/genesis.json");
+  REQUIRE(genesis.ok());
+  TempDir scratch;
+  auto source = OpenRpcSource(n.process.url());
+  REQUIRE(source.ok());
+  auto audit = RunAudit(*genesis, **source, scratch.path(), AuditOptions{});
+  REQUIRE_MESSAGE(audit.ok(), audit.status().ToString());
+  CHECK_MESSAGE(!audit->fault.has_value(), (audit->fault ? audit->fault->reason : ""));
+  CHECK(audit->txs > 24);
 }

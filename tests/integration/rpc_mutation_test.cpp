@@ -168,6 +168,18 @@ TEST_CASE(
       {"account_get", {{"address", json(Addr("owner")).dump()}}},
       {"batch_get", {{"serial", json(kBatch).dump()}}},
       {"balance_get", {{"batch", json(kBatch).dump()}, {"address", json(Addr("owner")).dump()}}},
+      {"blocks_raw", {{"from", "1"}, {"count", "2"}}},
+      // Proofs and certificates (node/rpc_proofs.cpp).
+      {"proof_get",
+       {{"kind", R"("balance")"},
+        {"serial", json(kBatch).dump()},
+        {"address", json(Addr("owner")).dump()},
+        {"id", R"("RT-1")"},
+        {"seq", "1"},
+        {"provider", json(Addr("owner")).dump()},
+        {"record_id", "\"" + std::string(64, '2') + "\""},
+        {"height", "1"}}},
+      {"certificate_get", {{"id", R"("RT-1")"}}},
       // The registry's queries (node/rpc_registry.cpp).
       {"methodology_get", {{"id", R"("PV")"}, {"version", "1"}}},
       {"methodology_list",
