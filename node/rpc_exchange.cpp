@@ -10,6 +10,7 @@
 #include "contracts/registry_keys.h"
 #include "node/events.h"
 #include "node/node.h"
+#include "node/rpc_handler_util.h"
 #include "rpc/encode.h"
 #include "rpc/params.h"
 
@@ -17,30 +18,16 @@ namespace puhui {
 
 namespace {
 
+using namespace rpc_handler;
+
 using nlohmann::json;
 using rpc::Param;
 
 constexpr uint64_t kDefaultListLimit = 100;
 constexpr uint64_t kMaxListLimit = 1000;
 
-[[noreturn]] void Throw(const Status& s) { throw rpc::RpcException(rpc::StatusToRpcError(s)); }
-
-template <typename T>
-T OrThrow(Result<T> r) {
-  if (!r.ok()) Throw(r.status());
-  return std::move(r).value();
-}
-
 [[noreturn]] void Bad(std::string_view param, std::string message) {
   throw rpc::RpcException(rpc::InvalidParams(param, std::move(message)));
-}
-
-PublicKey GetAddress(const json& params, Param p) {
-  auto key = ParsePublicKey(rpc::GetHash32(params, p));
-  if (!key.ok()) {
-    Bad(p.name, fmt::format("param '{}' is not a valid x-only public key (an address)", p.name));
-  }
-  return *key;
 }
 
 std::string GetSettlementId(const json& params, Param p) {

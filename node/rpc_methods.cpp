@@ -10,6 +10,7 @@
 #include "node/evidence.h"
 #include "node/node.h"
 #include "node/rpc_exchange.h"
+#include "node/rpc_handler_util.h"
 #include "node/rpc_personal.h"
 #include "node/rpc_proofs.h"
 #include "node/rpc_registry.h"
@@ -20,6 +21,8 @@ namespace puhui {
 
 namespace {
 
+using namespace rpc_handler;
+
 using nlohmann::json;
 using rpc::Param;
 
@@ -27,33 +30,6 @@ constexpr char kVersion[] = "0.1.0";
 
 // evidence_list shows at most this many committed entries (oldest validator keys first).
 constexpr size_t kMaxEvidenceListed = 1000;
-
-[[noreturn]] void Throw(const Status& s) { throw rpc::RpcException(rpc::StatusToRpcError(s)); }
-
-template <typename T>
-T OrThrow(Result<T> r) {
-  if (!r.ok()) Throw(r.status());
-  return std::move(r).value();
-}
-
-PublicKey GetAddress(const json& params, Param p) {
-  Hash32 raw = rpc::GetHash32(params, p);
-  auto key = ParsePublicKey(raw);
-  if (!key.ok()) {
-    throw rpc::RpcException(rpc::InvalidParams(
-        p.name, fmt::format("param '{}' is not a valid x-only public key (an address)", p.name)));
-  }
-  return *key;
-}
-
-std::string GetSerial(const json& params, Param p) {
-  std::string serial = rpc::GetString(params, p);
-  if (!IsValidId(serial)) {
-    throw rpc::RpcException(rpc::InvalidParams(
-        p.name, fmt::format("param '{}' must be 1..128 characters of [A-Za-z0-9._:-]", p.name)));
-  }
-  return serial;
-}
 
 json SubmitResult(const Result<Hash32>& r) {
   if (r.ok()) return {{"tx_hash", Hex(*r)}};
@@ -380,7 +356,7 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "batch_get",
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {"serial"});
-        std::string serial = GetSerial(params, {"serial", 0});
+        std::string serial = GetId(params, {"serial", 0});
         StoreStateReader reader(node.ledger().store());
         auto batch = OrThrow(ReadBatch(reader, serial));
         if (!batch) Throw(NotFound(fmt::format("credit batch '{}' does not exist", serial)));
@@ -392,7 +368,7 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "balance_get",
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {"batch", "address"});
-        std::string serial = GetSerial(params, {"batch", 0});
+        std::string serial = GetId(params, {"batch", 0});
         PublicKey address = GetAddress(params, {"address", 1});
         StoreStateReader reader(node.ledger().store());
         if (!OrThrow(ReadBatch(reader, serial))) {

@@ -11,6 +11,7 @@
 #include "contracts/state_keys.h"
 #include "node/node.h"
 #include "node/proofs.h"
+#include "node/rpc_handler_util.h"
 #include "rpc/encode.h"
 #include "rpc/params.h"
 
@@ -18,27 +19,12 @@ namespace puhui {
 
 namespace {
 
+using namespace rpc_handler;
+
 using nlohmann::json;
 using rpc::Param;
 
 constexpr uint64_t kMaxListLimit = 500;
-
-[[noreturn]] void Throw(const Status& s) { throw rpc::RpcException(rpc::StatusToRpcError(s)); }
-
-template <typename T>
-T OrThrow(Result<T> r) {
-  if (!r.ok()) Throw(r.status());
-  return std::move(r).value();
-}
-
-std::string GetId(const json& params, Param p) {
-  std::string id = rpc::GetString(params, p);
-  if (!IsValidId(id)) {
-    throw rpc::RpcException(rpc::InvalidParams(
-        p.name, fmt::format("param '{}' must be 1..128 characters of [A-Za-z0-9._:-]", p.name)));
-  }
-  return id;
-}
 
 template <typename T>
 T RecordOrThrow(const StateReader& state, const Bytes& key, const std::string& what) {

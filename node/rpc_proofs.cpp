@@ -4,20 +4,15 @@
 
 #include "node/node.h"
 #include "node/proofs.h"
+#include "node/rpc_handler_util.h"
 #include "rpc/params.h"
 
 namespace puhui {
 namespace {
 
+using namespace rpc_handler;
+
 using nlohmann::json;
-
-[[noreturn]] void Throw(const Status& s) { throw rpc::RpcException(rpc::StatusToRpcError(s)); }
-
-template <typename T>
-T OrThrow(Result<T> r) {
-  if (!r.ok()) Throw(r.status());
-  return std::move(*r);
-}
 
 }  // namespace
 

@@ -9,12 +9,15 @@
 #include "contracts/review.h"
 #include "contracts/state_keys.h"
 #include "node/node.h"
+#include "node/rpc_handler_util.h"
 #include "rpc/encode.h"
 #include "rpc/params.h"
 
 namespace puhui {
 
 namespace {
+
+using namespace rpc_handler;
 
 using nlohmann::json;
 using rpc::Param;
@@ -23,32 +26,6 @@ using rpc::Param;
 constexpr uint64_t kMaxScan = 10'000;
 constexpr uint64_t kDefaultLimit = 50;
 constexpr uint64_t kMaxLimit = 500;
-
-[[noreturn]] void Throw(const Status& s) { throw rpc::RpcException(rpc::StatusToRpcError(s)); }
-
-template <typename T>
-T OrThrow(Result<T> r) {
-  if (!r.ok()) Throw(r.status());
-  return std::move(r).value();
-}
-
-std::string GetId(const json& params, Param p) {
-  std::string id = rpc::GetString(params, p);
-  if (!IsValidId(id)) {
-    throw rpc::RpcException(rpc::InvalidParams(
-        p.name, fmt::format("param '{}' must be 1..128 characters of [A-Za-z0-9._:-]", p.name)));
-  }
-  return id;
-}
-
-PublicKey GetAddress(const json& params, Param p) {
-  auto key = ParsePublicKey(rpc::GetHash32(params, p));
-  if (!key.ok()) {
-    throw rpc::RpcException(rpc::InvalidParams(
-        p.name, fmt::format("param '{}' is not a valid x-only public key (an address)", p.name)));
-  }
-  return *key;
-}
 
 template <typename T>
 json RecordOrThrow(const StateReader& state, const Bytes& key, const std::string& what) {
