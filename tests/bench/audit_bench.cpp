@@ -5,7 +5,6 @@
 //   puhui-bench-audit [--txs N] [--senders S] [--recipients R] [--block B] [--threads T]
 //                     [--json FILE]
 #include <fmt/format.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,12 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-uint64_t PeakRssMib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<uint64_t>(u.ru_maxrss) / 1024;
-}
 
 int Fail(const Status& s) {
   fmt::print(stderr, "{}\n", s.ToString());

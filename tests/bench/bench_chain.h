@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,13 @@ inline constexpr char kChainId[] = "puhui-bench";
 
 inline PrivateKey Key(const std::string& name) {
   return *PrivateKey::FromBytes(Sha256("bench key: " + name));
+}
+
+// This process's peak resident memory so far (Linux reports KiB).
+inline uint64_t PeakRssMib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<uint64_t>(u.ru_maxrss) / 1024;
 }
 
 inline uint64_t Flag(int argc, char** argv, const char* name, uint64_t fallback) {
