@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chain/bytes.h"
@@ -88,5 +89,21 @@ class BlockStore : public SmtNodeSource {
   mutable std::mutex meta_mu_;
   std::optional<pb::ChainMeta> meta_;  // guarded by meta_mu_
 };
+
+// Calls visit(key, value) for every state entry under `prefix` in the store's latest state, in
+// key order, a page at a time; stops at the first error visit returns.
+template <typename F>
+Status ForEachState(const BlockStore& store, std::string_view prefix, F&& visit) {
+  constexpr size_t kPage = 1024;
+  const Bytes p = ToBytes(prefix);
+  Bytes after = p;
+  for (;;) {
+    auto page = store.ScanState(p, after, kPage);
+    if (!page.ok()) return page.status();
+    for (const auto& [key, value] : *page) PUHUI_RETURN_IF_ERROR(visit(key, value));
+    if (page->size() < kPage) return Status::Ok();
+    after = page->back().first;
+  }
+}
 
 }  // namespace puhui

@@ -19,7 +19,6 @@ namespace {
 // A block fetched, parsed and with its transactions decoded and their signatures checked, or the
 // fault or error that stopped it.
 struct PreparedBlock {
-  uint64_t height = 0;
   SourceBlock fetched;
   pb::Block block;
   pb::BlockHeader header;
@@ -79,7 +78,6 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
   // Fetching, decoding and verifying the signatures of block h + 1 runs while block h executes.
   auto prepare = [&source, &genesis, &verifier](uint64_t h) {
     PreparedBlock p;
-    p.height = h;
     auto fetched = source.Block(h);
     if (!fetched.ok()) {
       if (fetched.status().code() != StatusCode::kCorruption) {
@@ -137,7 +135,7 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
     if (ready.fault) return finish(std::move(ready.fault));
     const pb::BlockHeader& header = ready.header;
     const pb::Block& block = ready.block;
-    const SourceBlock* fetched = &ready.fetched;
+    const SourceBlock& fetched = ready.fetched;
     std::map<Hash32, DecodedTx>& decoded = ready.decoded;
     const pb::ChainMeta before = ledger.Tip();
     if (header.state_root() != before.state_root()) {
@@ -152,7 +150,7 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
                                          h, HexOrNone(header.receipts_root()), h - 1,
                                          Hex(AsBytes(before.receipts_root()))));
     }
-    auto executed = ledger.Validate(fetched->block, verifier, /*check_signatures=*/false,
+    auto executed = ledger.Validate(fetched.block, verifier, /*check_signatures=*/false,
                                     [&decoded](const Hash32& id) -> std::optional<DecodedTx> {
                                       auto it = decoded.find(id);
                                       if (it == decoded.end()) return std::nullopt;
@@ -166,7 +164,7 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
       return fault_at(h, s.message());
 
     pb::Commit commit;
-    if (!commit.ParseFromString(fetched->commit))
+    if (!commit.ParseFromString(fetched.commit))
       return fault_at(h, "the block's commit certificate does not parse");
     if (Status s = VerifyCommit(genesis.chain_id, ledger.validators(), h, executed->hash, commit);
         !s.ok()) {

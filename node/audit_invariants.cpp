@@ -167,43 +167,29 @@ Status CheckFinalRecordsUnchanged(const StateReader& before, const StateChanges&
 }
 
 Status CheckAllBatchesConserved(const BlockStore& store) {
-  constexpr size_t kPage = 1024;
-  const Bytes batch_prefix = ToBytes("batch/");
-  Bytes after = batch_prefix;
-  for (;;) {
-    auto page = store.ScanState(batch_prefix, after, kPage);
-    if (!page.ok()) return page.status();
-    for (const auto& [key, value] : *page) {
-      pb::CreditBatch b;
-      if (!b.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        return Corruption(fmt::format("batch record '{}' does not parse", Printable(key)));
-      }
-      const Bytes bal_prefix = ToBytes(fmt::format("bal/{}/", b.serial()));
-      U128 held = 0;
-      Bytes bal_after = bal_prefix;
-      for (;;) {
-        auto balances = store.ScanState(bal_prefix, bal_after, kPage);
-        if (!balances.ok()) return balances.status();
-        for (const auto& [bal_key, grams] : *balances) {
-          auto v = DecodeU64(grams);
-          if (!v) return Corruption(fmt::format("balance '{}' is not 8 bytes", Printable(bal_key)));
-          held += *v;
-        }
-        if (balances->size() < kPage) break;
-        bal_after = balances->back().first;
-      }
-      const U128 accounted = held + b.locked_grams() + b.retired_grams() + b.cancelled_grams();
-      if (accounted != b.issued_grams()) {
-        return FailedPrecondition(fmt::format(
-            "batch {}: issued {} g, but held {} + locked {} + retired {} + cancelled {} g",
-            b.serial(), b.issued_grams(), static_cast<uint64_t>(held), b.locked_grams(),
-            b.retired_grams(), b.cancelled_grams()));
-      }
+  return ForEachState(store, "batch/", [&store](const Bytes& key, const Bytes& value) -> Status {
+    pb::CreditBatch b;
+    if (!b.ParseFromArray(value.data(), static_cast<int>(value.size())))
+      return Corruption(fmt::format("batch record '{}' does not parse", Printable(key)));
+    U128 held = 0;
+    PUHUI_RETURN_IF_ERROR(ForEachState(store, fmt::format("bal/{}/", b.serial()),
+                                       [&held](const Bytes& bal_key, const Bytes& grams) -> Status {
+                                         auto v = DecodeU64(grams);
+                                         if (!v)
+                                           return Corruption(fmt::format(
+                                               "balance '{}' is not 8 bytes", Printable(bal_key)));
+                                         held += *v;
+                                         return Status::Ok();
+                                       }));
+    const U128 accounted = held + b.locked_grams() + b.retired_grams() + b.cancelled_grams();
+    if (accounted != b.issued_grams()) {
+      return FailedPrecondition(fmt::format(
+          "batch {}: issued {} g, but held {} + locked {} + retired {} + cancelled {} g",
+          b.serial(), b.issued_grams(), static_cast<uint64_t>(held), b.locked_grams(),
+          b.retired_grams(), b.cancelled_grams()));
     }
-    if (page->size() < kPage) break;
-    after = page->back().first;
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 }  // namespace puhui

@@ -13,29 +13,11 @@
 //     earned, and the pool buckets add up to the totals' consigned and pooled-issued grams.
 #pragma once
 
-#include <string_view>
-
 #include "chain/block_store.h"
 #include "chain/status.h"
 #include "contracts/state.h"
 
 namespace puhui {
-
-// Calls visit(key, value) for every state entry under `prefix` in the store's latest state, in
-// key order, a page at a time; stops at the first error visit returns.
-template <typename F>
-Status ForEachState(const BlockStore& store, std::string_view prefix, F&& visit) {
-  constexpr size_t kPage = 1024;
-  const Bytes p = ToBytes(prefix);
-  Bytes after = p;
-  for (;;) {
-    auto page = store.ScanState(p, after, kPage);
-    if (!page.ok()) return page.status();
-    for (const auto& [key, value] : *page) PUHUI_RETURN_IF_ERROR(visit(key, value));
-    if (page->size() < kPage) return Status::Ok();
-    after = page->back().first;
-  }
-}
 
 // Fails (naming the key) if `changes` alter or delete a final record that `before` holds.
 Status CheckFinalRecordsUnchanged(const StateReader& before, const StateChanges& changes);

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <map>
 
-#include "node/audit_invariants.h"
 #include "rpc/encode.h"
 
 namespace puhui {

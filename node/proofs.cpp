@@ -58,35 +58,33 @@ Result<SmtProof> ProveAt(const BlockStore& store, uint64_t height, ByteView key,
 // commits to holds the set as pending for that height.
 Result<json> ValidatorChanges(const BlockStore& store, uint64_t up_to) {
   json out = json::array();
-  const Bytes prefix = ToBytes(state_keys::kValidatorsHistoryPrefix);
-  Bytes after = prefix;
-  for (;;) {
-    auto page = store.ScanState(prefix, after, 256);
-    if (!page.ok()) return page.status();
-    for (const auto& [key, set] : *page) {
-      uint64_t effective = 0;
-      for (size_t i = prefix.size(); i < key.size(); ++i) effective = effective << 8 | key[i];
-      if (effective > up_to) return out;
-      if (effective < 3) return Corruption("a validator-set change before height 3");
-      auto certified = CertifiedHeader(store, effective - 1);
-      if (!certified.ok()) return certified.status();
-      json pending;
-      auto proof =
-          ProveAt(store, effective - 2, state_keys::ValidatorsPending(effective), &pending);
-      if (!proof.ok()) return proof.status();
-      if (pending != json(Hex(set))) {
-        return Corruption(
-            fmt::format("the set pending for height {} is not the one recorded", effective));
-      }
-      json change = *certified;
-      change["effective_height"] = effective;
-      change["set"] = Hex(set);
-      change["pending_proof"] = rpc::SmtProofToJson(*proof);
-      out.push_back(std::move(change));
-    }
-    if (page->size() < 256) return out;
-    after = page->back().first;
-  }
+  const size_t prefix_size = state_keys::kValidatorsHistoryPrefix.size();
+  Status s = ForEachState(
+      store, state_keys::kValidatorsHistoryPrefix,
+      [&](const Bytes& key, const Bytes& set) -> Status {
+        uint64_t effective = 0;
+        for (size_t i = prefix_size; i < key.size(); ++i) effective = effective << 8 | key[i];
+        if (effective > up_to) return Status::Ok();  // later changes are not needed
+        if (effective < 3) return Corruption("a validator-set change before height 3");
+        auto certified = CertifiedHeader(store, effective - 1);
+        if (!certified.ok()) return certified.status();
+        json pending;
+        auto proof =
+            ProveAt(store, effective - 2, state_keys::ValidatorsPending(effective), &pending);
+        if (!proof.ok()) return proof.status();
+        if (pending != json(Hex(set))) {
+          return Corruption(
+              fmt::format("the set pending for height {} is not the one recorded", effective));
+        }
+        json change = std::move(*certified);
+        change["effective_height"] = effective;
+        change["set"] = Hex(set);
+        change["pending_proof"] = rpc::SmtProofToJson(*proof);
+        out.push_back(std::move(change));
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return out;
 }
 
 json Decoded(const std::string& kind, const json& value_hex) {
