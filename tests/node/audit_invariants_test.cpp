@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "contracts/personal_keys.h"
 #include "contracts/registry_keys.h"
 #include "contracts/state_keys.h"
 #include "test_util.h"
@@ -72,5 +73,59 @@ TEST_CASE("the whole-state sum finds a batch whose parts do not add up to its is
     CHECK(s.message() ==
           std::string("batch ") + kBatch +
               ": issued 1000 g, but held 901 + locked 0 + retired 100 + cancelled 0 g");
+  }
+}
+
+TEST_CASE("a pool bucket may not issue more than was consigned nor count down") {
+  auto bucket = [](uint64_t consigned, uint64_t issued) {
+    pb::PoolBucket b;
+    b.set_scenario("SH-METRO-TRIP");
+    b.set_month(202601);
+    b.set_consigned_grams(consigned);
+    b.set_issued_grams(issued);
+    return ToBytes(b.SerializeAsString());
+  };
+  const Bytes key = personal_keys::Pool("SH-METRO-TRIP", 202601);
+  MemoryState before;
+  CHECK(CheckPooledGramsOnce(before, {{key, bucket(100, 100)}}).ok());
+  Status over = CheckPooledGramsOnce(before, {{key, bucket(100, 101)}});
+  CHECK(over.code() == StatusCode::kFailedPrecondition);
+  CHECK(over.message().find("101 g issued but only 100 g consigned") != std::string::npos);
+  before.Apply({{key, bucket(100, 60)}});
+  CHECK(CheckPooledGramsOnce(before, {{key, bucket(90, 60)}}).message().find("went down") !=
+        std::string::npos);
+  CHECK(CheckPooledGramsOnce(before, {{key, std::nullopt}}).message().find("was deleted") !=
+        std::string::npos);
+}
+
+TEST_CASE("personal accounts and pool buckets must sum to the network totals") {
+  TempDir dir;
+  pb::PersonalAccount a;
+  a.set_address(RawAddr("ana"));
+  a.set_credited_grams(500);
+  a.set_consigned_grams(200);
+  a.set_points_earned(500);
+  a.set_points_redeemed(100);
+  pb::PoolBucket pool;
+  pool.set_consigned_grams(200);
+  pool.set_issued_grams(200);
+  pb::PersonalTotals t;
+  t.set_credited_grams(500);
+  t.set_consigned_grams(200);
+  t.set_points_earned(500);
+  t.set_points_redeemed(100);
+  t.set_pooled_issued_grams(200);
+  auto state = [&](const pb::PersonalTotals& totals) -> StateChanges {
+    return {{personal_keys::Account(AsBytes(a.address())), ToBytes(a.SerializeAsString())},
+            {personal_keys::Pool("SH-METRO-TRIP", 202601), ToBytes(pool.SerializeAsString())},
+            {personal_keys::Totals(), ToBytes(totals.SerializeAsString())}};
+  };
+  SUBCASE("they do") { CHECK(CheckPersonalTotals(*StoreWith(dir, state(t))).ok()); }
+  SUBCASE("a gram credited that no account holds") {
+    pb::PersonalTotals more = t;
+    more.set_credited_grams(501);
+    Status s = CheckPersonalTotals(*StoreWith(dir, state(more)));
+    CHECK(s.code() == StatusCode::kFailedPrecondition);
+    CHECK(s.message() == "the personal accounts sum to 500 credited grams, the totals say 501");
   }
 }
