@@ -1,30 +1,42 @@
 #include "chain/node_cache.h"
 
-#include <cstring>
+#include <mutex>
+#include <random>
 
 namespace puhui {
 
+namespace {
+uint64_t RandomSeed() {
+  std::random_device device;
+  return (uint64_t{device()} << 32) ^ device();
+}
+}  // namespace
+
+NodeCache::NodeCache(size_t max_bytes)
+    : generation_bytes_(max_bytes / 2), seed_(RandomSeed()), young_(seed_), old_(seed_) {}
+
 std::optional<Bytes> NodeCache::Get(const Hash32& hash) const {
-  Shard& s = ShardOf(hash);
-  std::lock_guard lock(s.mu);
-  auto it = s.nodes.find(hash);
-  if (it == s.nodes.end()) return std::nullopt;
-  return it->second;
+  std::shared_lock lock(mu_);
+  if (auto node = young_.GetSmtNode(hash)) return node;
+  return old_.GetSmtNode(hash);
 }
 
-void NodeCache::Put(const Hash32& hash, const Bytes& node) {
-  constexpr size_t kOverhead = 64;  // map entry, deque slot and allocation headers, roughly
-  Shard& s = ShardOf(hash);
-  std::lock_guard lock(s.mu);
-  if (!s.nodes.try_emplace(hash, node).second) return;
-  s.order.push_back(hash);
-  s.bytes += node.size() + kOverhead;
-  while (s.bytes > max_bytes_per_shard_ && !s.order.empty()) {
-    auto it = s.nodes.find(s.order.front());
-    s.bytes -= it->second.size() + kOverhead;
-    s.nodes.erase(it);
-    s.order.pop_front();
+void NodeCache::Put(const Hash32& hash, ByteView node) {
+  std::unique_lock lock(mu_);
+  PutLocked(hash, node);
+}
+
+void NodeCache::PutAll(const std::vector<std::pair<Hash32, Bytes>>& nodes) {
+  std::unique_lock lock(mu_);
+  for (const auto& [hash, node] : nodes) PutLocked(hash, node);
+}
+
+void NodeCache::PutLocked(const Hash32& hash, ByteView node) {
+  if (young_.bytes() >= generation_bytes_) {
+    old_ = std::move(young_);
+    young_ = MemorySmtNodes(seed_);
   }
+  young_.Put(hash, node);
 }
 
 }  // namespace puhui

@@ -1,46 +1,41 @@
 // A bounded cache of state-tree nodes in front of LevelDB. Tree nodes are content-addressed and
 // immutable, so a cached node can never be stale; the cache only saves lookups. The nodes a block
 // writes are the ones the next block reads first (the paths to recently touched keys), so commits
-// feed it too. Oldest entries leave first. Thread-safe (sharded locks).
+// feed it too.
+//
+// Two generations, each an arena with an open-addressing index (MemorySmtNodes): new nodes go to
+// the young one; when it holds half the budget, the old generation is dropped whole and the young
+// one takes its place. Eviction is then one free of a few large blocks rather than a bookkeeping
+// step per node, and a node stays cached for at least half the budget's worth of later nodes.
+// Thread-safe: lookups share a lock, insertions take it alone.
 #pragma once
 
-#include <array>
-#include <cstring>
-#include <deque>
-#include <mutex>
 #include <optional>
-#include <unordered_map>
+#include <shared_mutex>
+#include <utility>
+#include <vector>
 
 #include "chain/bytes.h"
+#include "chain/smt.h"
 
 namespace puhui {
 
 class NodeCache {
  public:
-  explicit NodeCache(size_t max_bytes) : max_bytes_per_shard_(max_bytes / kShards) {}
+  explicit NodeCache(size_t max_bytes);
 
   std::optional<Bytes> Get(const Hash32& hash) const;
-  void Put(const Hash32& hash, const Bytes& node);
+  void Put(const Hash32& hash, ByteView node);
+  void PutAll(const std::vector<std::pair<Hash32, Bytes>>& nodes);
 
  private:
-  static constexpr size_t kShards = 16;
-  struct HashOfHash {
-    size_t operator()(const Hash32& h) const {
-      size_t v;
-      std::memcpy(&v, h.data(), sizeof v);  // already uniformly distributed
-      return v;
-    }
-  };
-  struct Shard {
-    mutable std::mutex mu;
-    std::unordered_map<Hash32, Bytes, HashOfHash> nodes;  // lookups only, never iterated
-    std::deque<Hash32> order;
-    size_t bytes = 0;
-  };
-  Shard& ShardOf(const Hash32& h) const { return shards_[h[31] % kShards]; }
+  void PutLocked(const Hash32& hash, ByteView node);
 
-  const size_t max_bytes_per_shard_;
-  mutable std::array<Shard, kShards> shards_;
+  const size_t generation_bytes_;
+  const uint64_t seed_;  // secret, per process: see MemorySmtNodes
+  mutable std::shared_mutex mu_;
+  MemorySmtNodes young_;
+  MemorySmtNodes old_;
 };
 
 }  // namespace puhui

@@ -452,13 +452,28 @@ uint64_t HashPrefix(const Hash32& h) {
   std::memcpy(&x, h.data(), sizeof x);
   return x;
 }
+
+// The murmur3 finaliser: with a seed the peers do not know, they cannot pick node hashes that
+// crowd one stretch of the index.
+uint64_t Mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
 }  // namespace
+
+size_t MemorySmtNodes::Home(uint64_t prefix) const {
+  return static_cast<size_t>(Mix(prefix ^ seed_)) & (slots_.size() - 1);
+}
 
 const uint8_t* MemorySmtNodes::Find(const Hash32& node_hash, size_t& slot) const {
   if (slots_.empty()) return nullptr;
   const uint64_t prefix = HashPrefix(node_hash);
   const size_t mask = slots_.size() - 1;
-  for (size_t i = prefix & mask;; i = (i + 1) & mask) {
+  for (size_t i = Home(prefix);; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.chunk == kEmptySlot) {
       slot = i;
@@ -480,7 +495,7 @@ void MemorySmtNodes::Grow() {
   const size_t mask = slots_.size() - 1;
   for (const Slot& s : old) {
     if (s.chunk == kEmptySlot) continue;
-    size_t i = s.prefix & mask;
+    size_t i = Home(s.prefix);
     while (slots_[i].chunk != kEmptySlot) i = (i + 1) & mask;
     slots_[i] = s;
   }
@@ -496,26 +511,29 @@ std::optional<Bytes> MemorySmtNodes::GetSmtNode(const Hash32& node_hash) const {
 }
 
 void MemorySmtNodes::Put(const SmtUpdate& update) {
-  for (const auto& [hash, bytes] : update.new_nodes) {
-    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
-    size_t slot = 0;
-    if (Find(hash, slot) != nullptr) continue;  // content-addressed: already there, same bytes
-    PUHUI_CHECK(bytes.size() < kEmptySlot, "smt node too large");
-    const size_t need = kEntryHeader + bytes.size();
-    if (arena_.empty() || arena_.back().capacity() - arena_.back().size() < need) {
-      arena_.emplace_back().reserve(std::max(kArenaChunk, need));
-    }
-    Bytes& chunk = arena_.back();
-    const auto offset = static_cast<uint32_t>(chunk.size());
-    const auto length = static_cast<uint32_t>(bytes.size());
-    uint8_t header[kEntryHeader];
-    std::memcpy(header, hash.data(), 32);
-    std::memcpy(header + 32, &length, sizeof length);
-    chunk.insert(chunk.end(), header, header + kEntryHeader);
-    chunk.insert(chunk.end(), bytes.begin(), bytes.end());
-    slots_[slot] = {HashPrefix(hash), static_cast<uint32_t>(arena_.size() - 1), offset};
-    ++size_;
+  for (const auto& [hash, bytes] : update.new_nodes) Put(hash, bytes);
+}
+
+void MemorySmtNodes::Put(const Hash32& hash, ByteView bytes) {
+  if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+  size_t slot = 0;
+  if (Find(hash, slot) != nullptr) return;  // content-addressed: already there, same bytes
+  PUHUI_CHECK(bytes.size() < kEmptySlot, "smt node too large");
+  const size_t need = kEntryHeader + bytes.size();
+  if (arena_.empty() || arena_.back().capacity() - arena_.back().size() < need) {
+    arena_.emplace_back().reserve(std::max(kArenaChunk, need));
   }
+  Bytes& chunk = arena_.back();
+  const auto offset = static_cast<uint32_t>(chunk.size());
+  const auto length = static_cast<uint32_t>(bytes.size());
+  uint8_t header[kEntryHeader];
+  std::memcpy(header, hash.data(), 32);
+  std::memcpy(header + 32, &length, sizeof length);
+  chunk.insert(chunk.end(), header, header + kEntryHeader);
+  chunk.insert(chunk.end(), bytes.begin(), bytes.end());
+  slots_[slot] = {HashPrefix(hash), static_cast<uint32_t>(arena_.size() - 1), offset};
+  arena_bytes_ += need;
+  ++size_;
 }
 
 }  // namespace puhui

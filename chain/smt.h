@@ -59,20 +59,28 @@ class SparseMerkleTree {
 bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>& value,
                     const SmtProof& proof);
 
-// A SmtNodeSource held in memory, for tests and for building a tree before it is stored.
+// A SmtNodeSource held in memory: for tests, for building a tree before it is stored, and as the
+// generations of the store's node cache (chain/node_cache.h).
 class MemorySmtNodes : public SmtNodeSource {
  public:
+  // `index_seed` scatters node hashes over the index; a store that holds nodes built from peers'
+  // input passes a secret random seed so that nobody can grind hashes into one slot's run.
+  explicit MemorySmtNodes(uint64_t index_seed = 0) : seed_(index_seed) {}
   std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const override;
   void Put(const SmtUpdate& update);
+  // Adds one node; a hash already held is kept as it is (nodes are content-addressed).
+  void Put(const Hash32& node_hash, ByteView bytes);
   size_t size() const { return size_; }
+  // Memory held, roughly: the arena's entries and two index slots per node (the index is kept
+  // between 3/8 and 3/4 full).
+  size_t bytes() const { return arena_bytes_ + size_ * 2 * sizeof(Slot); }
 
  private:
   // Tree updates are bound by node reads, one dependent lookup per level, so the layout aims at
   // two cache misses per read: an open-addressing table of small slots (linear probing, indexed
   // by the first bytes of the node hash, which SHA-256 makes uniform) pointing into an append-only
   // arena that holds each node's full hash, length and bytes. An ordered or node-based map of
-  // millions of nodes measured 2-3x slower. Not hardened against keys ground to collide in the
-  // index: this store serves tests, benchmarks and staging, not peers.
+  // millions of nodes measured 2-3x slower.
   static constexpr uint32_t kEmptySlot = 0xffffffff;
   struct Slot {
     uint64_t prefix = 0;  // first 8 bytes of the node hash: the index, and a cheap first compare
@@ -81,12 +89,15 @@ class MemorySmtNodes : public SmtNodeSource {
   };
 
   const uint8_t* Find(const Hash32& node_hash, size_t& slot) const;
+  size_t Home(uint64_t prefix) const;  // the first slot tried
   void Grow();
 
   std::vector<Slot> slots_;   // size is 0 or a power of two, at most 3/4 full
   std::vector<Bytes> arena_;  // chunks of [hash 32][length u32][bytes]; slots hold offsets, so
                               // a copy of the store is a plain copy
   size_t size_ = 0;
+  size_t arena_bytes_ = 0;
+  uint64_t seed_ = 0;
 };
 
 }  // namespace puhui
