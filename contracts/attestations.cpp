@@ -166,8 +166,9 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
   batch.set_record_count(static_cast<uint32_t>(a.records_size()));
   std::map<std::string, AccountWork> accounts;
   std::vector<uint32_t> capped_at, duplicate_at;
-  std::vector<Hash32> leaves;
+  std::vector<Hash32> leaves, outcomes;
   leaves.reserve(a.records_size());
+  outcomes.reserve(a.records_size());
   for (int i = 0; i < a.records_size(); ++i) {
     const pb::BehaviourRecord& r = a.records(i);
     leaves.push_back(MerkleLeafHash(AsBytes(r.SerializeAsString())));
@@ -175,17 +176,18 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
     const pb::Scenario& s = info.scenario;
     info.stats.set_records(info.stats.records() + 1);
     Bytes record_key = personal_keys::Record(provider, AsBytes(r.record_id()));
+    pb::RecordRef ref;
+    ref.set_batch(batch_seq);
+    ref.set_index(static_cast<uint32_t>(i));
     PUHUI_TRY(seen, state.Get(record_key));
     if (seen) {
       batch.set_duplicate_records(batch.duplicate_records() + 1);
       info.stats.set_duplicate_records(info.stats.duplicate_records() + 1);
       duplicate_at.push_back(static_cast<uint32_t>(i));
+      ref.set_duplicate(true);
+      outcomes.push_back(MerkleLeafHash(AsBytes(ref.SerializeAsString())));
       continue;
     }
-    pb::RecordRef ref;
-    ref.set_batch(batch_seq);
-    ref.set_index(static_cast<uint32_t>(i));
-    WriteProto(state, std::move(record_key), ref);
 
     auto [it, inserted] = accounts.try_emplace(r.account());
     AccountWork& w = it->second;
@@ -238,6 +240,12 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
     w.account.set_points_earned(w.account.points_earned() + points);
     batch.set_points(batch.points() + points);
     info.stats.set_points(info.stats.points() + points);
+    ref.set_credited_grams(s.points_only() ? 0 : credit);
+    ref.set_capped(excess);
+    ref.set_points(points);
+    const std::string ref_bytes = ref.SerializeAsString();
+    outcomes.push_back(MerkleLeafHash(AsBytes(ref_bytes)));
+    state.Put(std::move(record_key), ToBytes(ref_bytes));
     if (excess > 0) {
       batch.set_capped_records(batch.capped_records() + 1);
       info.stats.set_capped_records(info.stats.capped_records() + 1);
@@ -248,6 +256,7 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
     }
   }
   batch.set_records_root(ToString(MerkleRoot(leaves)));
+  batch.set_outcomes_root(ToString(MerkleRoot(outcomes)));
 
   // 4. Write what changed, in key order.
   for (auto& [address, w] : accounts) {

@@ -26,6 +26,11 @@ Bytes Balance(std::string_view serial, const PublicKey& holder) {
 
 namespace puhui {
 
+bool InStateTree(ByteView key) {
+  constexpr std::string_view kCountedRecords = "pc/rec/";
+  return !AsString(key).starts_with(kCountedRecords);
+}
+
 Bytes EncodeU64(uint64_t v) {
   Bytes out;
   AppendBigEndian(out, v, 8);

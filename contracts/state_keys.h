@@ -26,6 +26,13 @@ Bytes Balance(std::string_view serial, const PublicKey& holder);  // bal/<serial
 
 namespace puhui {
 
+// Whether a state key is in the state tree (committed to by the state root, provable by proof_get
+// and state_get). Only pc/rec/<provider>/<record id> is not: the set of behaviour records counted
+// is a pure function of the committed blocks, it grows by one key per record, and it is committed
+// per batch instead (AttestationBatch.outcomes_root). It is stored, read and written like any state
+// value, in the same atomic write as its block; an audit re-derives it by replaying the blocks.
+bool InStateTree(ByteView key);
+
 Bytes EncodeU64(uint64_t v);
 std::optional<uint64_t> DecodeU64(ByteView b);
 

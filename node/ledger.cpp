@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -15,6 +16,23 @@
 #include "node/evidence.h"
 
 namespace puhui {
+
+namespace {
+
+// The changes that reach the state tree (contracts/state_keys.h: InStateTree); `scratch` holds
+// them when some keys are left out.
+const StateChanges& TreeChanges(const StateChanges& changes, StateChanges& scratch) {
+  if (std::all_of(changes.begin(), changes.end(),
+                  [](const auto& change) { return InStateTree(change.first); })) {
+    return changes;
+  }
+  for (const auto& [key, value] : changes) {
+    if (InStateTree(key)) scratch.emplace_hint(scratch.end(), key, value);
+  }
+  return scratch;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const GenesisDoc& genesis,
                                              bool durable) {
@@ -30,7 +48,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const 
   if (!s->Meta()) {
     StateChanges state = GenesisState(genesis);
     MemorySmtNodes empty;
-    auto tree = SparseMerkleTree::Update(empty, kZeroHash, state);
+    StateChanges scratch;
+    auto tree = SparseMerkleTree::Update(empty, kZeroHash, TreeChanges(state, scratch));
     if (!tree.ok()) return tree.status();
     PUHUI_RETURN_IF_ERROR(s->InitGenesis(genesis.doc_hash, state, *tree, genesis.genesis_time_ms,
                                          validators->hash()));
@@ -85,7 +104,8 @@ Result<ExecutedBlock> Ledger::Finish(ExecutedBlock b) const {
   pb::ChainMeta tip = Tip();
   auto root = ToHash32(AsBytes(tip.state_root()));
   if (!root) return Corruption("stored state root is not 32 bytes");
-  auto tree = SparseMerkleTree::Update(*store_, *root, b.outcome.changes);
+  StateChanges scratch;
+  auto tree = SparseMerkleTree::Update(*store_, *root, TreeChanges(b.outcome.changes, scratch));
   if (!tree.ok()) return tree.status();
   b.tree = std::move(*tree);
   b.receipts_root = ReceiptsRoot(b.outcome.receipts);

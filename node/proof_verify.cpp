@@ -118,14 +118,36 @@ ValidatorSet SetAt(const GenesisDoc& genesis, const json& changes, uint64_t heig
   return set;
 }
 
-// A counted behaviour record (entry i, already matched to the state root): its record, by its
-// Merkle path, is in the records_root of the attestation batch its place names, whose entry the
-// proof must hold too.
+MerkleProof PathField(const json& inc, const char* field, size_t index, uint64_t leaf_count,
+                      const std::string& where) {
+  MerkleProof path;
+  path.index = index;
+  path.leaf_count = leaf_count;
+  const json& hashes = Field(inc, field, where + " inclusion");
+  if (!hashes.is_array() || hashes.size() > 64)
+    Fail(fmt::format("{}: the inclusion's '{}' is malformed", where, field));
+  for (const json& h : hashes) {
+    auto hash = h.is_string() ? Hash32FromHex(h.get<std::string>()) : std::nullopt;
+    if (!hash) Fail(fmt::format("{}: the inclusion's '{}' is malformed", where, field));
+    path.path.push_back(*hash);
+  }
+  return path;
+}
+
+// A counted behaviour record (entry i). The counted-record index is outside the state tree, so
+// the record is proven through the attestation batch its outcome names, whose entry the proof must
+// hold too (matched to the state root): the record, by its Merkle path, is in the batch's
+// records_root, and its outcome (the entry's value: counted, not a duplicate) is at the same
+// position of the batch's outcomes_root.
 void CheckRecordInclusion(const json& entries, size_t i) {
   const json& e = entries[i];
   const std::string where = fmt::format("entry {} (record)", i);
+  if (Field(e, "value", where).is_null())
+    Fail(where + ": a record proof must show a counted record");
+  const std::string outcome_bytes = HexField(e, "value", where);
   pb::RecordRef ref;
-  if (!ref.ParseFromString(HexField(e, "value", where))) Fail(where + ": the value does not parse");
+  if (!ref.ParseFromString(outcome_bytes)) Fail(where + ": the value does not parse");
+  if (ref.duplicate()) Fail(where + ": the outcome is a duplicate, not a counted record");
   const json& inc = Field(e, "inclusion", where);
   const std::string record_bytes = HexField(inc, "record", where + " inclusion");
   pb::BehaviourRecord record;
@@ -145,21 +167,22 @@ void CheckRecordInclusion(const json& entries, size_t i) {
     Fail(fmt::format("{}: batch {} is not in the proven state", where, ref.batch()));
   if (batch.provider() != ToString(*FromHex(e["subject"]["provider"].get<std::string>())))
     Fail(where + ": the batch is another provider's");
-  MerkleProof path;
-  path.index = U64Field(inc, "index", where + " inclusion");
-  path.leaf_count = U64Field(inc, "leaf_count", where + " inclusion");
-  const json& hashes = Field(inc, "path", where + " inclusion");
-  if (!hashes.is_array() || hashes.size() > 64) Fail(where + ": the inclusion path is malformed");
-  for (const json& h : hashes) {
-    auto hash = h.is_string() ? Hash32FromHex(h.get<std::string>()) : std::nullopt;
-    if (!hash) Fail(where + ": the inclusion path is malformed");
-    path.path.push_back(*hash);
-  }
+  const uint64_t index = U64Field(inc, "index", where + " inclusion");
+  const uint64_t leaf_count = U64Field(inc, "leaf_count", where + " inclusion");
+  if (index != ref.index() || leaf_count != batch.record_count())
+    Fail(where + ": the inclusion's position does not match the outcome and its batch");
+  const MerkleProof path = PathField(inc, "path", index, leaf_count, where);
   auto root = ToHash32(AsBytes(batch.records_root()));
-  if (path.index != ref.index() || !root ||
-      !MerkleVerify(*root, MerkleLeafHash(AsBytes(record_bytes)), path)) {
+  if (!root || !MerkleVerify(*root, MerkleLeafHash(AsBytes(record_bytes)), path)) {
     Fail(where +
          ": the record is not in its batch's records_root (the record or its path was "
+         "altered)");
+  }
+  const MerkleProof outcome_path = PathField(inc, "outcome_path", index, leaf_count, where);
+  auto outcomes = ToHash32(AsBytes(batch.outcomes_root()));
+  if (!outcomes || !MerkleVerify(*outcomes, MerkleLeafHash(AsBytes(outcome_bytes)), outcome_path)) {
+    Fail(where +
+         ": the outcome is not in its batch's outcomes_root (the outcome or its path was "
          "altered)");
   }
 }
@@ -192,6 +215,7 @@ void CheckProof(const GenesisDoc& genesis, const json& proof, uint64_t* height_o
     if (!subject.ok()) Fail(where + ": " + subject.status().message());
     if (HexField(e, "key", where) != AsString(ByteView(subject->key)))
       Fail(where + ": the key is not the one its subject names");
+    if (kind == "record") continue;  // proven through its batch, below
     std::optional<Bytes> value;
     if (!Field(e, "value", where).is_null()) value = ToBytes(HexField(e, "value", where));
     if (!VerifySmtProof(*root, subject->key, value, ProofField(e, "smt_proof", where)))
@@ -199,8 +223,7 @@ void CheckProof(const GenesisDoc& genesis, const json& proof, uint64_t* height_o
            ": the value does not match the state root (the value or its proof was altered)");
   }
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (entries[i].value("kind", "") == "record" && !entries[i]["value"].is_null())
-      CheckRecordInclusion(entries, i);
+    if (entries[i].value("kind", "") == "record") CheckRecordInclusion(entries, i);
   }
   if (height_out) *height_out = height;
 }

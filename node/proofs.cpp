@@ -118,11 +118,6 @@ json Decoded(const std::string& kind, const json& value_hex) {
   return nullptr;
 }
 
-// For a counted record (its RecordRef as JSON): the record with its Merkle path to its batch's
-// records_root, and the subject of that batch's entry.
-Result<std::pair<json, ProofSubject>> RecordInclusion(const BlockStore& store, uint64_t height,
-                                                      const json& ref);
-
 }  // namespace
 
 Result<std::vector<pb::BehaviourRecord>> AttestedRecords(const BlockStore& store,
@@ -144,36 +139,89 @@ Result<std::vector<pb::BehaviourRecord>> AttestedRecords(const BlockStore& store
   return std::vector<pb::BehaviourRecord>(records.begin(), records.end());
 }
 
+Result<RecordPaths> ProveRecordInBatch(const BlockStore& store, const pb::AttestationBatch& batch,
+                                       uint32_t index) {
+  auto records = AttestedRecords(store, batch);
+  if (!records.ok()) return records.status();
+  if (index >= records->size()) return Corruption("a record position is out of range");
+  auto provider = ToHash32(AsBytes(batch.provider()));
+  if (!provider) return Corruption(fmt::format("attestation batch {}: bad provider", batch.seq()));
+  std::vector<Hash32> leaves, outcomes;
+  leaves.reserve(records->size());
+  outcomes.reserve(records->size());
+  RecordPaths out;
+  for (uint32_t i = 0; i < records->size(); ++i) {
+    const pb::BehaviourRecord& r = (*records)[i];
+    const std::string bytes = r.SerializeAsString();
+    leaves.push_back(MerkleLeafHash(AsBytes(bytes)));
+    auto stored =
+        store.GetState(personal_keys::Record(PublicKey{*provider}, AsBytes(r.record_id())));
+    if (!stored.ok()) return stored.status();
+    pb::RecordRef ref;
+    std::string outcome;
+    if (*stored && ref.ParseFromArray((*stored)->data(), static_cast<int>((*stored)->size())) &&
+        ref.batch() == batch.seq() && ref.index() == i) {
+      outcome.assign((*stored)->begin(), (*stored)->end());
+    } else {
+      pb::RecordRef duplicate;
+      duplicate.set_batch(batch.seq());
+      duplicate.set_index(i);
+      duplicate.set_duplicate(true);
+      outcome = duplicate.SerializeAsString();
+    }
+    outcomes.push_back(MerkleLeafHash(AsBytes(outcome)));
+    if (i == index) {
+      out.record = r;
+      out.record_bytes = bytes;
+      out.outcome_bytes = std::move(outcome);
+    }
+  }
+  if (ToString(MerkleRoot(outcomes)) != batch.outcomes_root()) {
+    return Corruption(fmt::format(
+        "attestation batch {}: the counted-record index does not give the batch's outcomes_root",
+        batch.seq()));
+  }
+  out.record_path = MerkleProve(leaves, index);
+  out.outcome_path = MerkleProve(outcomes, index);
+  return out;
+}
+
 namespace {
 
+json PathToJson(const MerkleProof& p) {
+  json hashes = json::array();
+  for (const auto& h : p.path) hashes.push_back(Hex(h));
+  return hashes;
+}
+
+// For a counted record (its RecordRef): the record and its outcome with their Merkle paths to the
+// batch's roots, and the subject of that batch's entry. The batch must be in the state after
+// `height`.
 Result<std::pair<json, ProofSubject>> RecordInclusion(const BlockStore& store, uint64_t height,
-                                                      const json& ref) {
-  const uint64_t seq = ref.value("batch", uint64_t{0});
-  const uint64_t index = ref.value("index", uint64_t{0});
-  auto batch_subject = MakeProofSubject("attestation", {{"seq", seq}});
+                                                      const pb::RecordRef& ref) {
+  auto batch_subject = MakeProofSubject("attestation", {{"seq", ref.batch()}});
   if (!batch_subject.ok()) return batch_subject.status();
   auto root = store.StateRootAt(height);
   if (!root) return NotFound(fmt::format("no state root stored for height {}", height));
   auto raw = SparseMerkleTree::Get(store, *root, batch_subject->key);
   if (!raw.ok()) return raw.status();
   pb::AttestationBatch batch;
-  if (!*raw || !batch.ParseFromArray((*raw)->data(), static_cast<int>((*raw)->size())))
-    return Corruption(fmt::format("attestation batch {} is missing", seq));
-  auto records = AttestedRecords(store, batch);
-  if (!records.ok()) return records.status();
-  if (index >= records->size()) return Corruption("a record position is out of range");
-  std::vector<Hash32> leaves;
-  leaves.reserve(records->size());
-  for (const auto& r : *records) leaves.push_back(MerkleLeafHash(AsBytes(r.SerializeAsString())));
-  const MerkleProof path = MerkleProve(leaves, index);
-  json hashes = json::array();
-  for (const auto& h : path.path) hashes.push_back(Hex(h));
-  const pb::BehaviourRecord& record = (*records)[index];
-  return std::pair<json, ProofSubject>{json{{"record", Hex(AsBytes(record.SerializeAsString()))},
-                                            {"record_decoded", rpc::ProtoToJson(record)},
-                                            {"index", index},
-                                            {"leaf_count", path.leaf_count},
-                                            {"path", std::move(hashes)}},
+  if (!*raw) {
+    return FailedPrecondition(fmt::format(
+        "the record was counted in attestation batch {}, which is not in the state after block "
+        "{}; ask for a later height",
+        ref.batch(), height));
+  }
+  if (!batch.ParseFromArray((*raw)->data(), static_cast<int>((*raw)->size())))
+    return Corruption(fmt::format("attestation batch {} does not parse", ref.batch()));
+  auto paths = ProveRecordInBatch(store, batch, ref.index());
+  if (!paths.ok()) return paths.status();
+  return std::pair<json, ProofSubject>{json{{"record", Hex(AsBytes(paths->record_bytes))},
+                                            {"record_decoded", rpc::ProtoToJson(paths->record)},
+                                            {"index", ref.index()},
+                                            {"leaf_count", paths->record_path.leaf_count},
+                                            {"path", PathToJson(paths->record_path)},
+                                            {"outcome_path", PathToJson(paths->outcome_path)}},
                                        std::move(*batch_subject)};
 }
 
@@ -236,22 +284,38 @@ Result<json> BuildProof(const BlockStore& store, const GenesisDoc& genesis, uint
   std::vector<ProofSubject> all = subjects;
   for (size_t i = 0; i < all.size(); ++i) {
     const ProofSubject s = all[i];
+    if (s.kind == "record") {  // outside the state tree: proven through its batch
+      auto stored = store.GetState(s.key);
+      if (!stored.ok()) return stored.status();
+      pb::RecordRef ref;
+      if (!*stored) {
+        return NotFound(fmt::format("record {} of provider {} has not been counted",
+                                    s.subject["record_id"].get<std::string>(),
+                                    s.subject["provider"].get<std::string>()));
+      }
+      if (!ref.ParseFromArray((*stored)->data(), static_cast<int>((*stored)->size())))
+        return Corruption("a counted-record entry does not parse");
+      auto inclusion = RecordInclusion(store, height, ref);
+      if (!inclusion.ok()) return inclusion.status();
+      const json value = Hex(**stored);
+      entries.push_back({{"kind", s.kind},
+                         {"subject", s.subject},
+                         {"key", Hex(s.key)},
+                         {"value", value},
+                         {"record", Decoded(s.kind, value)},
+                         {"inclusion", std::move(inclusion->first)}});
+      all.push_back(std::move(inclusion->second));  // the batch's entry follows
+      continue;
+    }
     json value;
     auto proof = ProveAt(store, height, s.key, &value);
     if (!proof.ok()) return proof.status();
-    json entry = {{"kind", s.kind},
-                  {"subject", s.subject},
-                  {"key", Hex(s.key)},
-                  {"value", value},
-                  {"record", Decoded(s.kind, value)},
-                  {"smt_proof", rpc::SmtProofToJson(*proof)}};
-    if (s.kind == "record" && !value.is_null()) {
-      auto inclusion = RecordInclusion(store, height, entry["record"]);
-      if (!inclusion.ok()) return inclusion.status();
-      entry["inclusion"] = std::move(inclusion->first);
-      all.push_back(std::move(inclusion->second));  // the batch's entry follows
-    }
-    entries.push_back(std::move(entry));
+    entries.push_back({{"kind", s.kind},
+                       {"subject", s.subject},
+                       {"key", Hex(s.key)},
+                       {"value", value},
+                       {"record", Decoded(s.kind, value)},
+                       {"smt_proof", rpc::SmtProofToJson(*proof)}});
   }
   return json{{"format", kProofFormat},
               {"chain_id", genesis.chain_id},

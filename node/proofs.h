@@ -13,6 +13,7 @@
 
 #include "chain/block_store.h"
 #include "chain/genesis.h"
+#include "chain/merkle.h"
 #include "chain/status.h"
 
 namespace puhui {
@@ -23,9 +24,11 @@ inline constexpr char kCertificateFormat[] = "puhui.retirement-certificate/1";
 // What a proof entry is about: its kind and the ids that name it, from which the state key is
 // derived (by the builder and again by the verifier, so an entry cannot claim another key).
 //   batch {serial} · balance {serial, address} · retirement {id} · attestation {seq} (a data
-//   provider's batch) · record {provider, record_id} (a behaviour record counted: its place, and
-//   an entry `inclusion` with the record and its Merkle path to its batch's records_root; the
-//   proof then also holds the batch's attestation entry)
+//   provider's batch) · record {provider, record_id} (a behaviour record counted: its outcome
+//   (RecordRef) and an entry `inclusion` with the record and the Merkle paths of both to its
+//   batch's records_root and outcomes_root; the proof then also holds the batch's attestation
+//   entry. The counted-record index is outside the state tree, so a record entry has no SMT proof
+//   of its own: it is proven through its batch.)
 struct ProofSubject {
   std::string kind;
   nlohmann::json subject;
@@ -36,6 +39,19 @@ Result<ProofSubject> MakeProofSubject(const std::string& kind, const nlohmann::j
 // The behaviour records of attestation batch `batch` (its transaction, from the block store).
 Result<std::vector<pb::BehaviourRecord>> AttestedRecords(const BlockStore& store,
                                                          const pb::AttestationBatch& batch);
+
+// Record `index` of attestation batch `batch` with its Merkle paths: to the batch's records_root
+// and, for its outcome (the RecordRef stored for it when counted, else {batch, index, duplicate}),
+// to the batch's outcomes_root.
+struct RecordPaths {
+  pb::BehaviourRecord record;
+  std::string record_bytes;
+  MerkleProof record_path;
+  std::string outcome_bytes;  // serialised RecordRef
+  MerkleProof outcome_path;
+};
+Result<RecordPaths> ProveRecordInBatch(const BlockStore& store, const pb::AttestationBatch& batch,
+                                       uint32_t index);
 
 // A proof of `subjects` in the state after block `height` (< the tip: the header of height + 1
 // and its certificate must be stored).

@@ -302,6 +302,14 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         if (key.empty() || key.size() > 1024) {
           throw rpc::RpcException(rpc::InvalidParams("key", "param 'key' must be 1..1024 bytes"));
         }
+        if (!InStateTree(key)) {
+          throw rpc::RpcException(rpc::InvalidParams(
+              "key",
+              "this key is an index kept outside the state tree (a counted behaviour record), so "
+              "it "
+              "has no state proof; use proof_get with kind 'record', which proves it through its "
+              "attestation batch, or record_proof"));
+        }
         const pb::ChainMeta tip = node.ledger().Tip();
         uint64_t height = rpc::GetOptionalUint64(params, {"height", 1}).value_or(tip.height());
         if (height > tip.height())

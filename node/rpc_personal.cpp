@@ -220,32 +220,38 @@ void RegisterPersonalRpcMethods(rpc::Dispatcher& d, Node& node) {
             fmt::format("a counted record {} of provider {}", Hex(record_id), Hex(provider)));
         auto batch = RecordOrThrow<pb::AttestationBatch>(state, personal_keys::Batch(ref.batch()),
                                                          "the record's batch");
-        const std::vector<pb::BehaviourRecord> records =
-            OrThrow(AttestedRecords(node.ledger().store(), batch));
-        std::vector<Hash32> leaves;
-        leaves.reserve(records.size());
-        for (const auto& r : records)
-          leaves.push_back(MerkleLeafHash(AsBytes(r.SerializeAsString())));
-        if (ref.index() >= leaves.size()) Throw(Corruption("a record position is out of range"));
-        MerkleProof proof = MerkleProve(leaves, ref.index());
+        const RecordPaths paths =
+            OrThrow(ProveRecordInBatch(node.ledger().store(), batch, ref.index()));
+        auto path_json = [](const MerkleProof& p) {
+          json hashes = json::array();
+          for (const auto& h : p.path) hashes.push_back(Hex(h));
+          return hashes;
+        };
+        const Hash32 leaf = MerkleLeafHash(AsBytes(paths.record_bytes));
+        const Hash32 outcome_leaf = MerkleLeafHash(AsBytes(paths.outcome_bytes));
         auto root = ToHash32(AsBytes(batch.records_root()));
-        json path = json::array();
-        for (const auto& h : proof.path) path.push_back(Hex(h));
-        const auto& record = records[ref.index()];
-        return json{{"batch", ref.batch()},
-                    {"index", ref.index()},
-                    {"leaf_count", proof.leaf_count},
-                    {"record", rpc::ProtoToJson(record)},
-                    {"record_bytes", Hex(AsBytes(record.SerializeAsString()))},
-                    {"leaf", Hex(leaves[ref.index()])},
-                    {"path", std::move(path)},
-                    {"records_root", Hex(AsBytes(batch.records_root()))},
-                    {"height", batch.height()},
-                    {"tx_hash", Hex(AsBytes(batch.tx_hash()))},
-                    {"verified", root && MerkleVerify(*root, leaves[ref.index()], proof)}};
+        auto outcomes_root = ToHash32(AsBytes(batch.outcomes_root()));
+        return json{
+            {"batch", ref.batch()},
+            {"index", ref.index()},
+            {"leaf_count", paths.record_path.leaf_count},
+            {"record", rpc::ProtoToJson(paths.record)},
+            {"record_bytes", Hex(AsBytes(paths.record_bytes))},
+            {"leaf", Hex(leaf)},
+            {"path", path_json(paths.record_path)},
+            {"records_root", Hex(AsBytes(batch.records_root()))},
+            {"outcome", rpc::ProtoToJson(ref)},
+            {"outcome_bytes", Hex(AsBytes(paths.outcome_bytes))},
+            {"outcome_path", path_json(paths.outcome_path)},
+            {"outcomes_root", Hex(AsBytes(batch.outcomes_root()))},
+            {"height", batch.height()},
+            {"tx_hash", Hex(AsBytes(batch.tx_hash()))},
+            {"verified", root && outcomes_root && MerkleVerify(*root, leaf, paths.record_path) &&
+                             MerkleVerify(*outcomes_root, outcome_leaf, paths.outcome_path)}};
       },
-      "proof that a provider's record was counted: the record, its batch, and the Merkle path "
-      "from its leaf to the batch's records_root");
+      "proof that a provider's record was counted: the record and its outcome, its batch, and "
+      "their Merkle paths to the batch's records_root and outcomes_root (proof_get kind=record "
+      "adds the batch's proof to a certified state root)");
 }
 
 }  // namespace puhui

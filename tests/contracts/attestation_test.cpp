@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "chain/merkle.h"
+#include "contracts/state_keys.h"
 #include "personal_fixture.h"
 
 using namespace puhui;
@@ -121,6 +122,42 @@ TEST_CASE("the batch's records root proves each counted record") {
   CHECK(ref->batch() == 1);
   CHECK(ref->index() == 5);
   CHECK(MerkleVerify(MerkleRoot(leaves), leaves[5], MerkleProve(leaves, 5)));
+}
+
+TEST_CASE("the batch's outcomes root commits to what each record earned, duplicates included") {
+  Personal p;
+  p.Ok("prov", Attest({Rec("bob", "9", "TRIP", 3)}));
+  // Record 1 repeats an id counted in batch 1 (a repeat inside one batch is refused at decoding).
+  std::vector<pb::BehaviourRecord> recs = {Rec("ann", "1", "TRIP", 3), Rec("bob", "9", "TRIP", 3),
+                                           Rec("cat", "2", "TRIP", 3)};
+  p.Ok("prov", Attest(recs));
+  auto batch = p.Read<pb::AttestationBatch>(personal_keys::Batch(2));
+  REQUIRE(batch.has_value());
+  CHECK(batch->duplicate_records() == 1);
+  std::vector<Hash32> outcomes;
+  for (uint32_t i = 0; i < recs.size(); ++i) {
+    pb::RecordRef expected;
+    expected.set_batch(2);
+    expected.set_index(i);
+    if (i == 1) {
+      expected.set_duplicate(true);
+    } else {
+      auto ref = p.Read<pb::RecordRef>(
+          personal_keys::Record(KeyOf("prov").Public(), AsBytes(recs[i].record_id())));
+      REQUIRE(ref.has_value());
+      CHECK(ref->batch() == 2);
+      CHECK(ref->index() == i);
+      CHECK(ref->credited_grams() > 0);
+      CHECK(ref->points() > 0);
+      expected = *ref;
+    }
+    outcomes.push_back(MerkleLeafHash(AsBytes(expected.SerializeAsString())));
+  }
+  CHECK(batch->outcomes_root() == ToString(MerkleRoot(outcomes)));
+  // The counted-record index is the one family of keys outside the state tree.
+  CHECK_FALSE(InStateTree(personal_keys::Record(KeyOf("prov").Public(), AsBytes("1"))));
+  CHECK(InStateTree(personal_keys::Batch(2)));
+  CHECK(InStateTree(personal_keys::Account(AsBytes(recs[0].account()))));
 }
 
 TEST_CASE("a batch with a record the rules refuse is refused whole and changes nothing") {

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "chain/hash.h"
+#include "contracts/personal_keys.h"
 #include "node/audit.h"
 #include "node/proof_verify.h"
 #include "process.h"
@@ -86,6 +87,32 @@ TEST_CASE("scripts/personal-demo runs a day of a small city and its totals add u
   altered["entries"][0]["inclusion"]["record"] = Hex(AsBytes(record.SerializeAsString()));
   CHECK(VerifyProof(*genesis, altered).message().find("not in its batch's records_root") !=
         std::string::npos);
+  // The counted-record index is outside the state tree: the outcome is proven by its batch's
+  // outcomes_root, so claiming more grams, or a duplicate, fails.
+  pb::RecordRef outcome;
+  REQUIRE(outcome.ParseFromString(
+      ToString(*FromHex((*proof)["entries"][0]["value"].get<std::string>()))));
+  CHECK_FALSE(outcome.duplicate());
+  altered = *proof;
+  outcome.set_credited_grams(outcome.credited_grams() + 1000);
+  altered["entries"][0]["value"] = Hex(AsBytes(outcome.SerializeAsString()));
+  CHECK(VerifyProof(*genesis, altered).message().find("not in its batch's outcomes_root") !=
+        std::string::npos);
+  altered["entries"][0]["value"] = nullptr;
+  CHECK(VerifyProof(*genesis, altered).message().find("must show a counted record") !=
+        std::string::npos);
+  auto index_key = client->Call(
+      "state_get", {{"key", Hex(personal_keys::Record(PublicKey{*Hash32FromHex(provider)},
+                                                      ByteView(*Hash32FromHex(record_id))))}});
+  CHECK_FALSE(index_key.ok());
+  CHECK(client->last_error().code == -32602);
+  CHECK(client->last_error().message.find("outside the state tree") != std::string::npos);
+  CHECK_FALSE(
+      client
+          ->Call("proof_get",
+                 {{"kind", "record"}, {"provider", provider}, {"record_id", std::string(64, '7')}})
+          .ok());
+  CHECK(client->last_error().message.find("has not been counted") != std::string::npos);
 
   // The whole day audits clean: no record and no pooled gram counted twice, totals add up.
   TempDir scratch;
