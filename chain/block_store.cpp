@@ -86,9 +86,12 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, boo
   leveldb::Options options;
   options.create_if_missing = true;
   options.paranoid_checks = true;
-  // Tree nodes are keyed by hash, so they arrive in random order and do not compress: a large
-  // write buffer means fewer flushes and compactions, and compression would be wasted work.
-  options.write_buffer_size = 128 << 20;
+  // Tree nodes are keyed by hash, so they do not compress: compression would be wasted work.
+  // The write buffer (memtable; LevelDB holds up to two) is 32 MiB: larger ones made every insert
+  // of a block's batch walk a deeper skip list, out of the CPU's caches, and cost memory; smaller
+  // ones flush and compact too often (the attestation ingest of 1,000,000 records: 39 s at
+  // 128 MiB, 34 s at 32 MiB, with 330 MiB less resident memory).
+  options.write_buffer_size = 32 << 20;
   options.max_file_size = 32 << 20;
   options.compression = leveldb::kNoCompression;
   options.block_cache = store->cache_.get();

@@ -85,7 +85,9 @@ int main(int argc, char** argv) {
     ++blocks;
   }
   double wall = Seconds(Clock::now() - start - excluded);
-  std::filesystem::remove_all(dir);
+  ledger->reset();  // closes the store (its compaction thread) before its files go
+  std::error_code removed;
+  std::filesystem::remove_all(dir, removed);
 
   fmt::print("\n| figure                                   |        value |\n");
   fmt::print("|------------------------------------------|-------------:|\n");

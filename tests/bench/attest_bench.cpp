@@ -165,7 +165,9 @@ int main(int argc, char** argv) {
     ++blocks;
   }
   const double wall = Seconds(Clock::now() - start);
-  std::filesystem::remove_all(dir);
+  ledger->reset();  // closes the store (its compaction thread) before its files go
+  std::error_code removed;
+  std::filesystem::remove_all(dir, removed);
   const uint64_t records = credited + capped + duplicate;
 
   fmt::print("\n| figure                                   |        value |\n");
