@@ -7,6 +7,10 @@
 #include <secp256k1_schnorrsig.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <mutex>
+#include <vector>
 
 namespace puhui {
 namespace {
@@ -53,8 +57,79 @@ class ScopedKeypair {
   secp256k1_keypair kp_;
 };
 
+// Parsing an x-only key (a square root in the field) costs about a quarter of a BIP340
+// verification, and a node parses the same accounts' keys over and over: a transaction's sender
+// and recipient when it is decoded, the sender again when its signature is checked, and again for
+// every copy relayed to it. Keys that parse are remembered in a direct-mapped table: a slot per
+// index, a newcomer replaces the slot's key, so a lookup is one probe whatever peers send. The
+// index is a seeded mix of all 32 bytes, the seed secret to this process, so nobody can aim keys
+// at one slot to evict others'. Lock stripes guard the slots.
+class ParsedKeys {
+ public:
+  ParsedKeys() : seed_(RandomSeed()), slots_(kSlots) {}
+
+  bool Parse(const Hash32& bytes, secp256k1_xonly_pubkey* out) {
+    const uint64_t index = Index(bytes);
+    Slot& slot = slots_[index & (kSlots - 1)];
+    std::mutex& mu = locks_[index & (kLocks - 1)];  // the same stripe for the same slot
+    {
+      std::lock_guard lock(mu);
+      if (slot.used && slot.key == bytes) {
+        *out = slot.parsed;
+        return true;
+      }
+    }
+    if (secp256k1_xonly_pubkey_parse(Context(), out, bytes.data()) != 1) return false;
+    std::lock_guard lock(mu);
+    slot.key = bytes;
+    slot.parsed = *out;
+    slot.used = true;
+    return true;
+  }
+
+ private:
+  static constexpr size_t kSlots = size_t{1} << 16;  // ~6.5 MB
+  static constexpr size_t kLocks = 64;
+  static_assert(kSlots % kLocks == 0);
+  struct Slot {
+    Hash32 key{};
+    secp256k1_xonly_pubkey parsed{};
+    bool used = false;
+  };
+
+  static uint64_t Mix(uint64_t x) {  // the murmur3 finaliser
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+  }
+  static uint64_t RandomSeed() {
+    uint64_t seed = 0;
+    PUHUI_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed) == 1,
+                "RAND_bytes failed");
+    return seed;
+  }
+  uint64_t Index(const Hash32& bytes) const {
+    uint64_t h = seed_;
+    for (size_t i = 0; i < bytes.size(); i += 8) {
+      uint64_t word;
+      std::memcpy(&word, bytes.data() + i, sizeof word);
+      h = Mix(h ^ word);
+    }
+    return h;
+  }
+
+  const uint64_t seed_;
+  std::vector<Slot> slots_;
+  std::array<std::mutex, kLocks> locks_;
+};
+
 bool ParseXOnly(const Hash32& bytes, secp256k1_xonly_pubkey* out) {
-  return secp256k1_xonly_pubkey_parse(Context(), out, bytes.data()) == 1;
+  static ParsedKeys* const parsed =
+      new ParsedKeys();  // never destroyed: threads may verify at exit
+  return parsed->Parse(bytes, out);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "chain/node_cache.h"
 
+#include <algorithm>
 #include <mutex>
 #include <random>
 
@@ -27,8 +28,12 @@ void NodeCache::Put(const Hash32& hash, ByteView node) {
 }
 
 void NodeCache::PutAll(const std::vector<std::pair<Hash32, Bytes>>& nodes) {
-  std::unique_lock lock(mu_);
-  for (const auto& [hash, node] : nodes) PutLocked(hash, node);
+  constexpr size_t kChunk = 512;  // lets readers in between: a block can bring 100,000s of nodes
+  for (size_t first = 0; first < nodes.size(); first += kChunk) {
+    std::unique_lock lock(mu_);
+    const size_t end = std::min(nodes.size(), first + kChunk);
+    for (size_t i = first; i < end; ++i) PutLocked(nodes[i].first, nodes[i].second);
+  }
 }
 
 void NodeCache::PutLocked(const Hash32& hash, ByteView node) {

@@ -363,5 +363,27 @@ TEST_CASE("verification is correct when run from many threads at once") {
   CHECK(wrong.load() == 0);
 }
 
+TEST_CASE("parsed keys are remembered without ever mixing one key up with another") {
+  // Many keys, each parsed twice (the second time from the cache) next to its neighbour and to a
+  // key that is not on the curve: a cached parse must never answer for another key.
+  std::vector<PrivateKey> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back(PrivateKey::Generate());
+  const Hash32 msg = Sha256(std::string_view("parse cache"));
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const PublicKey pub = keys[i].Public();
+      const PublicKey other = keys[(i + 1) % keys.size()].Public();
+      const Signature sig = keys[i].Sign(msg);
+      CHECK(ParsePublicKey(pub.bytes).ok());
+      CHECK(VerifySchnorr(pub, msg, sig));
+      CHECK_FALSE(VerifySchnorr(other, msg, sig));
+    }
+  }
+  Hash32 not_on_curve{};
+  not_on_curve.fill(0xff);  // x >= the field prime
+  CHECK_FALSE(ParsePublicKey(not_on_curve).ok());
+  CHECK_FALSE(VerifySchnorr(PublicKey{not_on_curve}, msg, keys[0].Sign(msg)));
+}
+
 }  // namespace
 }  // namespace puhui
