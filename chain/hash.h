@@ -1,8 +1,9 @@
-// SHA-256 (OpenSSL) and BIP340-style tagged hashes.
+// SHA-256 (OpenSSL) and BIP340-style tagged hashes; Mix64 for in-memory table indexes.
 // TaggedHash(tag, m) = SHA256(SHA256(tag) || SHA256(tag) || m): a hash of one tag can never be
 // mistaken for a hash of another, which is how every signed or committed structure is separated.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,18 @@ Hash32 Sha256(ByteView data);
 inline Hash32 Sha256(std::string_view s) { return Sha256(AsBytes(s)); }
 
 Hash32 TaggedHash(std::string_view tag, ByteView data);
+
+// The murmur3 64-bit finaliser: not cryptographic, only for in-memory table indexes. Mixed with a
+// seed secret to the process (MemorySmtNodes, the parsed-key table in chain/keys.cpp), it keeps
+// peers from choosing keys that crowd one slot of an index.
+constexpr uint64_t Mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
 
 // A tag for hot paths: each thread absorbs SHA256(tag)||SHA256(tag) once and then hashes with one
 // context copy, instead of two extra compressions and an allocation per call. Define instances as

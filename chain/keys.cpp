@@ -12,6 +12,8 @@
 #include <mutex>
 #include <vector>
 
+#include "chain/hash.h"
+
 namespace puhui {
 namespace {
 
@@ -97,14 +99,6 @@ class ParsedKeys {
     bool used = false;
   };
 
-  static uint64_t Mix(uint64_t x) {  // the murmur3 finaliser
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-  }
   static uint64_t RandomSeed() {
     uint64_t seed = 0;
     PUHUI_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed) == 1,
@@ -116,7 +110,7 @@ class ParsedKeys {
     for (size_t i = 0; i < bytes.size(); i += 8) {
       uint64_t word;
       std::memcpy(&word, bytes.data() + i, sizeof word);
-      h = Mix(h ^ word);
+      h = Mix64(h ^ word);
     }
     return h;
   }

@@ -452,21 +452,10 @@ uint64_t HashPrefix(const Hash32& h) {
   std::memcpy(&x, h.data(), sizeof x);
   return x;
 }
-
-// The murmur3 finaliser: with a seed the peers do not know, they cannot pick node hashes that
-// crowd one stretch of the index.
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
 }  // namespace
 
 size_t MemorySmtNodes::Home(uint64_t prefix) const {
-  return static_cast<size_t>(Mix(prefix ^ seed_)) & (slots_.size() - 1);
+  return static_cast<size_t>(Mix64(prefix ^ seed_)) & (slots_.size() - 1);
 }
 
 const uint8_t* MemorySmtNodes::Find(const Hash32& node_hash, size_t& slot) const {
