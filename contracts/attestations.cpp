@@ -176,16 +176,13 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
     const pb::Scenario& s = info.scenario;
     info.stats.set_records(info.stats.records() + 1);
     Bytes record_key = personal_keys::Record(provider, AsBytes(r.record_id()));
-    pb::RecordRef ref;
-    ref.set_batch(batch_seq);
-    ref.set_index(static_cast<uint32_t>(i));
     PUHUI_TRY(seen, state.Get(record_key));
     if (seen) {
       batch.set_duplicate_records(batch.duplicate_records() + 1);
       info.stats.set_duplicate_records(info.stats.duplicate_records() + 1);
       duplicate_at.push_back(static_cast<uint32_t>(i));
-      ref.set_duplicate(true);
-      outcomes.push_back(MerkleLeafHash(AsBytes(ref.SerializeAsString())));
+      outcomes.push_back(MerkleLeafHash(
+          AsBytes(DuplicateOutcome(batch_seq, static_cast<uint32_t>(i)).SerializeAsString())));
       continue;
     }
 
@@ -240,6 +237,9 @@ Result<ActionOutcome> ApplyAttestBehaviour(StateOverlay& state, const TxContext&
     w.account.set_points_earned(w.account.points_earned() + points);
     batch.set_points(batch.points() + points);
     info.stats.set_points(info.stats.points() + points);
+    pb::RecordRef ref;
+    ref.set_batch(batch_seq);
+    ref.set_index(static_cast<uint32_t>(i));
     ref.set_credited_grams(s.points_only() ? 0 : credit);
     ref.set_capped(excess);
     ref.set_points(points);

@@ -128,4 +128,12 @@ Result<pb::PersonalTotals> ReadTotals(const StateReader& state) {
   return t ? *t : pb::PersonalTotals();
 }
 
+pb::RecordRef DuplicateOutcome(uint64_t batch, uint32_t index) {
+  pb::RecordRef ref;
+  ref.set_batch(batch);
+  ref.set_index(index);
+  ref.set_duplicate(true);
+  return ref;
+}
+
 }  // namespace puhui

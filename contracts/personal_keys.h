@@ -93,4 +93,8 @@ Result<std::optional<ActionOutcome>> ResolveActingAccount(const StateReader& sta
 
 Result<pb::PersonalTotals> ReadTotals(const StateReader& state);
 
+// The outcome of record `index` of attestation batch `batch` when it was a duplicate: its leaf in
+// the batch's outcomes_root (a counted record's leaf is the RecordRef stored for it).
+pb::RecordRef DuplicateOutcome(uint64_t batch, uint32_t index);
+
 }  // namespace puhui

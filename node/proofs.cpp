@@ -163,11 +163,7 @@ Result<RecordPaths> ProveRecordInBatch(const BlockStore& store, const pb::Attest
         ref.batch() == batch.seq() && ref.index() == i) {
       outcome.assign((*stored)->begin(), (*stored)->end());
     } else {
-      pb::RecordRef duplicate;
-      duplicate.set_batch(batch.seq());
-      duplicate.set_index(i);
-      duplicate.set_duplicate(true);
-      outcome = duplicate.SerializeAsString();
+      outcome = DuplicateOutcome(batch.seq(), i).SerializeAsString();
     }
     outcomes.push_back(MerkleLeafHash(AsBytes(outcome)));
     if (i == index) {
@@ -187,12 +183,6 @@ Result<RecordPaths> ProveRecordInBatch(const BlockStore& store, const pb::Attest
 }
 
 namespace {
-
-json PathToJson(const MerkleProof& p) {
-  json hashes = json::array();
-  for (const auto& h : p.path) hashes.push_back(Hex(h));
-  return hashes;
-}
 
 // For a counted record (its RecordRef): the record and its outcome with their Merkle paths to the
 // batch's roots, and the subject of that batch's entry. The batch must be in the state after
@@ -216,13 +206,14 @@ Result<std::pair<json, ProofSubject>> RecordInclusion(const BlockStore& store, u
     return Corruption(fmt::format("attestation batch {} does not parse", ref.batch()));
   auto paths = ProveRecordInBatch(store, batch, ref.index());
   if (!paths.ok()) return paths.status();
-  return std::pair<json, ProofSubject>{json{{"record", Hex(AsBytes(paths->record_bytes))},
-                                            {"record_decoded", rpc::ProtoToJson(paths->record)},
-                                            {"index", ref.index()},
-                                            {"leaf_count", paths->record_path.leaf_count},
-                                            {"path", PathToJson(paths->record_path)},
-                                            {"outcome_path", PathToJson(paths->outcome_path)}},
-                                       std::move(*batch_subject)};
+  return std::pair<json, ProofSubject>{
+      json{{"record", Hex(AsBytes(paths->record_bytes))},
+           {"record_decoded", rpc::ProtoToJson(paths->record)},
+           {"index", ref.index()},
+           {"leaf_count", paths->record_path.leaf_count},
+           {"path", rpc::MerklePathToJson(paths->record_path)},
+           {"outcome_path", rpc::MerklePathToJson(paths->outcome_path)}},
+      std::move(*batch_subject)};
 }
 
 }  // namespace

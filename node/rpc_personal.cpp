@@ -222,11 +222,6 @@ void RegisterPersonalRpcMethods(rpc::Dispatcher& d, Node& node) {
                                                          "the record's batch");
         const RecordPaths paths =
             OrThrow(ProveRecordInBatch(node.ledger().store(), batch, ref.index()));
-        auto path_json = [](const MerkleProof& p) {
-          json hashes = json::array();
-          for (const auto& h : p.path) hashes.push_back(Hex(h));
-          return hashes;
-        };
         const Hash32 leaf = MerkleLeafHash(AsBytes(paths.record_bytes));
         const Hash32 outcome_leaf = MerkleLeafHash(AsBytes(paths.outcome_bytes));
         auto root = ToHash32(AsBytes(batch.records_root()));
@@ -238,11 +233,11 @@ void RegisterPersonalRpcMethods(rpc::Dispatcher& d, Node& node) {
             {"record", rpc::ProtoToJson(paths.record)},
             {"record_bytes", Hex(AsBytes(paths.record_bytes))},
             {"leaf", Hex(leaf)},
-            {"path", path_json(paths.record_path)},
+            {"path", rpc::MerklePathToJson(paths.record_path)},
             {"records_root", Hex(AsBytes(batch.records_root()))},
             {"outcome", rpc::ProtoToJson(ref)},
             {"outcome_bytes", Hex(AsBytes(paths.outcome_bytes))},
-            {"outcome_path", path_json(paths.outcome_path)},
+            {"outcome_path", rpc::MerklePathToJson(paths.outcome_path)},
             {"outcomes_root", Hex(AsBytes(batch.outcomes_root()))},
             {"height", batch.height()},
             {"tx_hash", Hex(AsBytes(batch.tx_hash()))},

@@ -218,6 +218,12 @@ json SmtProofToJson(const SmtProof& proof) {
   return j;
 }
 
+json MerklePathToJson(const MerkleProof& proof) {
+  json hashes = json::array();
+  for (const auto& h : proof.path) hashes.push_back(Hex(h));
+  return hashes;
+}
+
 std::optional<SmtProof> SmtProofFromJson(const json& j) {
   auto hash_of = [](const json& v) -> std::optional<Hash32> {
     if (!v.is_string()) return std::nullopt;

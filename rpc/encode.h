@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "chain/merkle.h"
 #include "chain/smt.h"
 #include "puhui.pb.h"
 
@@ -16,6 +17,8 @@ nlohmann::json CommitToJson(const pb::Commit& commit);
 nlohmann::json TxBodyToJson(const pb::TxBody& body);
 nlohmann::json ReceiptToJson(const pb::Receipt& receipt);
 nlohmann::json SmtProofToJson(const SmtProof& proof);
+// A Merkle inclusion path (chain/merkle.h) as its sibling hashes, leaf to root, in hex.
+nlohmann::json MerklePathToJson(const MerkleProof& proof);
 // The inverse of SmtProofToJson, for clients that check a proof; nullopt if the JSON is malformed.
 std::optional<SmtProof> SmtProofFromJson(const nlohmann::json& j);
 nlohmann::json CreditBatchToJson(const pb::CreditBatch& batch);
