@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -35,15 +34,12 @@ int main(int argc, char** argv) {
   std::vector<DecodedTx> txs = SignedTransfers(0, total, senders, recipients);
   const PrivateKey validator = Key("validator");
 
-  std::string dir =
-      (std::filesystem::temp_directory_path() / fmt::format("puhui-bench-apply-{}", ::getpid()))
-          .string();
-  auto ledger = Ledger::Open(dir, *genesis);
-  if (!ledger.ok()) {
-    fmt::print(stderr, "{}\n", ledger.status().ToString());
+  auto scratch = ScratchLedger::Open("apply", *genesis);
+  if (!scratch.ok()) {
+    fmt::print(stderr, "{}\n", scratch.status().ToString());
     return 1;
   }
-  Ledger& l = **ledger;
+  Ledger& l = (*scratch)->ledger();
 
   Clock::duration propose{}, commit{}, tree{};
   uint64_t state_writes = 0, committed = 0, blocks = 0, tree_nodes = 0;
@@ -85,9 +81,6 @@ int main(int argc, char** argv) {
     ++blocks;
   }
   double wall = Seconds(Clock::now() - start - excluded);
-  ledger->reset();  // closes the store (its compaction thread) before its files go
-  std::error_code removed;
-  std::filesystem::remove_all(dir, removed);
 
   fmt::print("\n| figure                                   |        value |\n");
   fmt::print("|------------------------------------------|-------------:|\n");

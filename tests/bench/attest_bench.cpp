@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
@@ -109,15 +108,12 @@ int main(int argc, char** argv) {
     for (auto& t : pool) t.join();
   }
 
-  std::string dir =
-      (std::filesystem::temp_directory_path() / fmt::format("puhui-bench-attest-{}", ::getpid()))
-          .string();
-  auto ledger = Ledger::Open(dir, *genesis);
-  if (!ledger.ok()) {
-    fmt::print(stderr, "{}\n", ledger.status().ToString());
+  auto scratch = ScratchLedger::Open("attest", *genesis);
+  if (!scratch.ok()) {
+    fmt::print(stderr, "{}\n", scratch.status().ToString());
     return 1;
   }
-  Ledger& l = **ledger;
+  Ledger& l = (*scratch)->ledger();
 
   // Timed: decode and verify each batch as admission does, execute, update the root, commit.
   Clock::duration decode{}, propose{}, commit{};
@@ -165,9 +161,6 @@ int main(int argc, char** argv) {
     ++blocks;
   }
   const double wall = Seconds(Clock::now() - start);
-  ledger->reset();  // closes the store (its compaction thread) before its files go
-  std::error_code removed;
-  std::filesystem::remove_all(dir, removed);
   const uint64_t records = credited + capped + duplicate;
 
   fmt::print("\n| figure                                   |        value |\n");

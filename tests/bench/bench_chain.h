@@ -1,14 +1,17 @@
 // What the single-node benchmarks share: a genesis where every sender owns a batch of its own,
-// pre-signed transfers from those senders to many recipients, and a commit certificate from the
-// one validator.
+// pre-signed transfers from those senders to many recipients, a ledger in a scratch directory,
+// and a commit certificate from the one validator.
 #pragma once
 
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -103,6 +106,37 @@ inline std::vector<DecodedTx> SignedTransfers(uint64_t first, uint64_t count, ui
   for (auto& t : pool) t.join();
   return txs;
 }
+
+// A ledger in a fresh directory under the system's temporary one; on destruction the ledger is
+// closed (LevelDB's compaction thread with it) before its files are removed.
+class ScratchLedger {
+ public:
+  static Result<std::unique_ptr<ScratchLedger>> Open(const std::string& name,
+                                                     const GenesisDoc& genesis) {
+    std::unique_ptr<ScratchLedger> s(new ScratchLedger());
+    s->dir_ = (std::filesystem::temp_directory_path() /
+               fmt::format("puhui-bench-{}-{}", name, ::getpid()))
+                  .string();
+    auto ledger = Ledger::Open(s->dir_, genesis);
+    if (!ledger.ok()) return ledger.status();
+    s->ledger_ = std::move(*ledger);
+    return s;
+  }
+  ~ScratchLedger() {
+    ledger_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  ScratchLedger(const ScratchLedger&) = delete;
+  ScratchLedger& operator=(const ScratchLedger&) = delete;
+
+  Ledger& ledger() { return *ledger_; }
+
+ private:
+  ScratchLedger() = default;
+  std::string dir_;
+  std::unique_ptr<Ledger> ledger_;
+};
 
 // The validator's certificate for an executed block.
 inline pb::Commit CertifyBlock(const ExecutedBlock& block) {
