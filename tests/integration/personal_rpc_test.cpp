@@ -101,6 +101,17 @@ TEST_CASE("scripts/personal-demo runs a day of a small city and its totals add u
   altered["entries"][0]["value"] = nullptr;
   CHECK(VerifyProof(*genesis, altered).message().find("must show a counted record") !=
         std::string::npos);
+  pb::RecordRef as_duplicate;  // a real batch's leaf for a duplicate is no proof of counting
+  REQUIRE(as_duplicate.ParseFromString(
+      ToString(*FromHex((*proof)["entries"][0]["value"].get<std::string>()))));
+  as_duplicate.set_duplicate(true);
+  altered["entries"][0]["value"] = Hex(AsBytes(as_duplicate.SerializeAsString()));
+  CHECK(VerifyProof(*genesis, altered).message().find("is a duplicate") != std::string::npos);
+  altered = *proof;  // the paths claimed for another position
+  altered["entries"][0]["inclusion"]["index"] =
+      (*proof)["entries"][0]["inclusion"]["index"].get<uint64_t>() + 1;
+  CHECK(VerifyProof(*genesis, altered).message().find("position does not match") !=
+        std::string::npos);
   auto index_key = client->Call(
       "state_get", {{"key", Hex(personal_keys::Record(PublicKey{*Hash32FromHex(provider)},
                                                       ByteView(*Hash32FromHex(record_id))))}});
