@@ -15,16 +15,10 @@ using nlohmann::json;
 
 TEST_CASE("scripts/personal-demo runs a day of a small city and its totals add up") {
   TempDir dir;
-  const std::string home = dir / "home";
-  const std::string src = PUHUI_SOURCE_DIR;
-  auto [init_code, init_out] = RunCommand(
-      {BinaryPath("puhuid"), "init", "--home", home, "--genesis", src + "/genesis/dev.json",
-       "--validator-key", src + "/genesis/dev-keys/validator.key", "--moniker", "demo"});
-  REQUIRE_MESSAGE(init_code == 0, init_out);
+  const std::string home = InitDevHome(dir);
   NodeProcess node(home, dir / "node.log");
   node.Start();
-  auto [code, out] = RunCommand({"/bin/bash", src + "/scripts/personal-demo", "--node", node.url(),
-                                 "--cli", BinaryPath("puhui-cli"), "--run", "test"});
+  auto [code, out] = RunDemoScript("personal-demo", node.url());
   CHECK_MESSAGE(code == 0, out, "\nnode log:\n", node.log());
   CHECK(out.find("personal-demo: done") != std::string::npos);
 

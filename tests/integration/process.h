@@ -147,6 +147,24 @@ inline std::string InitTestHome(const TempDir& dir, uint64_t block_interval_ms =
   return home;
 }
 
+// Runs `puhuid init` for the bundled dev genesis and its single validator key, as the demo
+// scripts' instructions do; returns the home directory (`dir`/home).
+inline std::string InitDevHome(const TempDir& dir) {
+  const std::string src = PUHUI_SOURCE_DIR;
+  std::string home = dir / "home";
+  auto [code, out] = RunCommand({BinaryPath("puhuid"), "init", "--home", home, "--genesis",
+                                 src + "/genesis/dev.json", "--validator-key",
+                                 src + "/genesis/dev-keys/validator.key", "--moniker", "demo"});
+  if (code != 0) throw std::runtime_error("puhuid init failed: " + out);
+  return home;
+}
+
+// Runs scripts/`name` (a demo) against a running node in its test mode; exit code and output.
+inline std::pair<int, std::string> RunDemoScript(const std::string& name, const std::string& url) {
+  return RunCommand({"/bin/bash", std::string(PUHUI_SOURCE_DIR) + "/scripts/" + name, "--node", url,
+                     "--cli", BinaryPath("puhui-cli"), "--run", "test"});
+}
+
 // A puhuid started on the test genesis, with a client; stopped (SIGKILL) when the object goes away.
 struct RunningNode {
   TempDir dir;

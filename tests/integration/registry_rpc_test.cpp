@@ -254,16 +254,10 @@ TEST_CASE("registry over RPC: the whole life of a credit, from filing to cancell
 
 TEST_CASE("scripts/registry-demo runs the whole path with puhui-cli on the dev genesis") {
   TempDir dir;
-  const std::string home = dir / "home";
-  const std::string src = PUHUI_SOURCE_DIR;
-  auto [init_code, init_out] = RunCommand(
-      {BinaryPath("puhuid"), "init", "--home", home, "--genesis", src + "/genesis/dev.json",
-       "--validator-key", src + "/genesis/dev-keys/validator.key", "--moniker", "demo"});
-  REQUIRE_MESSAGE(init_code == 0, init_out);
+  const std::string home = InitDevHome(dir);
   NodeProcess node(home, dir / "node.log");
   node.Start();
-  auto [code, out] = RunCommand({"/bin/bash", src + "/scripts/registry-demo", "--node", node.url(),
-                                 "--cli", BinaryPath("puhui-cli"), "--run", "test"});
+  auto [code, out] = RunDemoScript("registry-demo", node.url());
   CHECK_MESSAGE(code == 0, out, "\nnode log:\n", node.log());
   CHECK(out.find("registry-demo: done") != std::string::npos);
 }
