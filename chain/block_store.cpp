@@ -8,6 +8,7 @@
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace puhui {
 
@@ -53,18 +54,31 @@ std::string StateKey(ByteView key) {
   return k;
 }
 
+// A node's key, built in place: a block writes tens of thousands of them.
+struct NodeKey {
+  explicit NodeKey(const Hash32& h) {
+    bytes[0] = kNodePrefix;
+    std::memcpy(bytes + 1, h.data(), h.size());
+  }
+  leveldb::Slice slice() const { return {bytes, sizeof bytes}; }
+  char bytes[33];
+};
+
 leveldb::Slice ToSlice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 leveldb::Slice ToSlice(const Hash32& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};
 }
 
 void AddState(leveldb::WriteBatch& batch, const StateChanges& changes,
-              const std::vector<std::pair<Hash32, Bytes>>& nodes) {
+              std::span<const std::pair<Hash32, Bytes>> nodes) {
+  std::string key_buffer;
   for (const auto& [key, value] : changes) {
+    key_buffer.assign(1, kStatePrefix);
+    key_buffer.append(AsString(key));
     if (value) {
-      batch.Put(StateKey(key), ToSlice(*value));
+      batch.Put(key_buffer, ToSlice(*value));
     } else {
-      batch.Delete(StateKey(key));
+      batch.Delete(key_buffer);
     }
   }
   // In key order: LevelDB inserts each record into a skip list searched from its head, and
@@ -73,7 +87,7 @@ void AddState(leveldb::WriteBatch& batch, const StateChanges& changes,
   sorted.reserve(nodes.size());
   for (const auto& n : nodes) sorted.push_back(&n);
   std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* n : sorted) batch.Put(HashKey(kNodePrefix, n->first), ToSlice(n->second));
+  for (const auto* n : sorted) batch.Put(NodeKey(n->first).slice(), ToSlice(n->second));
 }
 
 }  // namespace
@@ -179,7 +193,8 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
     batch.Put(HashKey(kTxPrefix, c.tx_ids[i]), loc.SerializeAsString());
     batch.Put(ReceiptKey(c.height, static_cast<uint32_t>(i)), c.receipts[i]);
   }
-  AddState(batch, c.state_changes, c.smt_nodes);
+  PUHUI_CHECK(c.state_changes != nullptr, "a block commit carries its state changes");
+  AddState(batch, *c.state_changes, c.smt_nodes);
   batch.Put(HeightKey(kRootPrefix, c.height), c.meta.state_root());
   batch.Put(kMetaKey, c.meta.SerializeAsString());
   leveldb::WriteOptions wo;
@@ -253,12 +268,18 @@ std::optional<std::string> BlockStore::GetReceipt(uint64_t height, uint32_t inde
 }
 
 std::optional<Bytes> BlockStore::GetSmtNode(const Hash32& node_hash) const {
-  if (auto cached = node_cache_.Get(node_hash)) return cached;
-  auto raw = GetRaw(HashKey(kNodePrefix, node_hash));
-  if (!raw) return std::nullopt;
-  Bytes node(raw->begin(), raw->end());
-  node_cache_.Put(node_hash, node);
+  Bytes node;
+  if (!ReadSmtNode(node_hash, node)) return std::nullopt;
   return node;
+}
+
+bool BlockStore::ReadSmtNode(const Hash32& node_hash, Bytes& out) const {
+  if (node_cache_.Read(node_hash, out)) return true;
+  std::string raw;
+  if (!db_->Get(leveldb::ReadOptions(), NodeKey(node_hash).slice(), &raw).ok()) return false;
+  out.assign(raw.begin(), raw.end());
+  node_cache_.Put(node_hash, out);
+  return true;
 }
 
 }  // namespace puhui

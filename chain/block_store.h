@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,19 +30,19 @@ class FilterPolicy;
 
 namespace puhui {
 
-using StateChanges = std::map<Bytes, std::optional<Bytes>>;
-
 // Everything one block adds to the store, written atomically.
 struct BlockCommit {
   uint64_t height = 0;
   Hash32 block_hash{};
-  std::string block_bytes;                          // serialised pb::Block
-  std::string commit_bytes;                         // serialised pb::Commit certifying this block
-  std::vector<Hash32> tx_ids;                       // in block order
-  std::vector<std::string> receipts;                // serialised pb::Receipt, in block order
-  StateChanges state_changes;                       // effect of executing this block
-  std::vector<std::pair<Hash32, Bytes>> smt_nodes;  // new tree nodes for the new root
-  pb::ChainMeta meta;                               // the new tip
+  std::string block_bytes;            // serialised pb::Block
+  std::string commit_bytes;           // serialised pb::Commit certifying this block
+  std::vector<Hash32> tx_ids;         // in block order
+  std::vector<std::string> receipts;  // serialised pb::Receipt, in block order
+  // Held by the caller until CommitBlock returns (a block's changes and nodes are large: not
+  // copied).
+  const StateChanges* state_changes = nullptr;          // effect of executing this block
+  std::span<const std::pair<Hash32, Bytes>> smt_nodes;  // new tree nodes for the new root
+  pb::ChainMeta meta;                                   // the new tip
 };
 
 class BlockStore : public SmtNodeSource {
@@ -76,6 +77,7 @@ class BlockStore : public SmtNodeSource {
   std::optional<std::string> GetReceipt(uint64_t height, uint32_t index) const;
 
   std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const override;
+  bool ReadSmtNode(const Hash32& node_hash, Bytes& out) const override;
 
  private:
   BlockStore() = default;

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,6 +41,17 @@ std::optional<Hash32> Hash32FromHex(std::string_view hex);
 inline void AppendBigEndian(Bytes& out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
+
+// Byte-wise order for maps keyed by Bytes that also accepts a ByteView for lookups (no copy of
+// the key): `std::map<Bytes, V, BytesLess>::find(view)`.
+struct BytesLess {
+  using is_transparent = void;
+  bool operator()(ByteView a, ByteView b) const {
+    const size_t n = a.size() < b.size() ? a.size() : b.size();
+    const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
+    return c < 0 || (c == 0 && a.size() < b.size());
+  }
+};
 
 // Copies a 32-byte view into a Hash32; nullopt if the size differs.
 std::optional<Hash32> ToHash32(ByteView b);

@@ -1,6 +1,7 @@
 #include "chain/hash.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <atomic>
 #include <map>
@@ -25,6 +26,13 @@ const EVP_MD* Sha256Md() {
 }
 
 }  // namespace
+
+uint64_t SecretSeed() {
+  uint64_t seed = 0;
+  PUHUI_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed) == 1,
+              "RAND_bytes failed");
+  return seed;
+}
 
 namespace {
 

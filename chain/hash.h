@@ -28,6 +28,25 @@ constexpr uint64_t Mix64(uint64_t x) {
   return x;
 }
 
+// 8 random bytes from OpenSSL's generator: the secret seed of an in-memory index.
+uint64_t SecretSeed();
+
+// Hashes 32-byte ids, digests and keys for unordered containers that only look up (never iterate
+// into anything that reaches consensus): a seeded mix of all 32 bytes, the seed secret to the
+// process (SecretSeed), so that ids chosen by peers cannot crowd one bucket.
+struct SeededHash32 {
+  uint64_t seed = SecretSeed();
+  size_t operator()(const Hash32& h) const {
+    uint64_t x = seed;
+    for (size_t i = 0; i < h.size(); i += 8) {
+      uint64_t word = 0;
+      for (size_t j = 0; j < 8; ++j) word = word << 8 | h[i + j];
+      x = Mix64(x ^ word);
+    }
+    return static_cast<size_t>(x);
+  }
+};
+
 // A tag for hot paths: each thread absorbs SHA256(tag)||SHA256(tag) once and then hashes with one
 // context copy, instead of two extra compressions and an allocation per call. Define instances as
 // long-lived constants (e.g. namespace-scope statics); Hash is thread-safe.

@@ -68,7 +68,7 @@ class ScopedKeypair {
 // at one slot to evict others'. Lock stripes guard the slots.
 class ParsedKeys {
  public:
-  ParsedKeys() : seed_(RandomSeed()), slots_(kSlots) {}
+  ParsedKeys() : seed_(SecretSeed()), slots_(kSlots) {}
 
   bool Parse(const Hash32& bytes, secp256k1_xonly_pubkey* out) {
     const uint64_t index = Index(bytes);
@@ -99,12 +99,6 @@ class ParsedKeys {
     bool used = false;
   };
 
-  static uint64_t RandomSeed() {
-    uint64_t seed = 0;
-    PUHUI_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed) == 1,
-                "RAND_bytes failed");
-    return seed;
-  }
   uint64_t Index(const Hash32& bytes) const {
     uint64_t h = seed_;
     for (size_t i = 0; i < bytes.size(); i += 8) {

@@ -2,19 +2,13 @@
 
 #include <algorithm>
 #include <mutex>
-#include <random>
+
+#include "chain/hash.h"
 
 namespace puhui {
 
-namespace {
-uint64_t RandomSeed() {
-  std::random_device device;
-  return (uint64_t{device()} << 32) ^ device();
-}
-}  // namespace
-
 NodeCache::NodeCache(size_t max_bytes)
-    : generation_bytes_(max_bytes / 2), seed_(RandomSeed()), young_(seed_), old_(seed_) {}
+    : generation_bytes_(max_bytes / 2), seed_(SecretSeed()), young_(seed_), old_(seed_) {}
 
 std::optional<Bytes> NodeCache::Get(const Hash32& hash) const {
   std::shared_lock lock(mu_);
@@ -22,12 +16,17 @@ std::optional<Bytes> NodeCache::Get(const Hash32& hash) const {
   return old_.GetSmtNode(hash);
 }
 
+bool NodeCache::Read(const Hash32& hash, Bytes& out) const {
+  std::shared_lock lock(mu_);
+  return young_.ReadSmtNode(hash, out) || old_.ReadSmtNode(hash, out);
+}
+
 void NodeCache::Put(const Hash32& hash, ByteView node) {
   std::unique_lock lock(mu_);
   PutLocked(hash, node);
 }
 
-void NodeCache::PutAll(const std::vector<std::pair<Hash32, Bytes>>& nodes) {
+void NodeCache::PutAll(std::span<const std::pair<Hash32, Bytes>> nodes) {
   constexpr size_t kChunk = 512;  // lets readers in between: a block can bring 100,000s of nodes
   for (size_t first = 0; first < nodes.size(); first += kChunk) {
     std::unique_lock lock(mu_);

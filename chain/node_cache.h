@@ -25,8 +25,10 @@ class NodeCache {
   explicit NodeCache(size_t max_bytes);
 
   std::optional<Bytes> Get(const Hash32& hash) const;
+  // Into `out`, reusing its capacity; false if not cached.
+  bool Read(const Hash32& hash, Bytes& out) const;
   void Put(const Hash32& hash, ByteView node);
-  void PutAll(const std::vector<std::pair<Hash32, Bytes>>& nodes);
+  void PutAll(std::span<const std::pair<Hash32, Bytes>> nodes);
 
  private:
   void PutLocked(const Hash32& hash, ByteView node);

@@ -132,12 +132,10 @@ Status Decode(const Hash32& hash, const Bytes& bytes, Node& node) {
 // Fetches and decodes a node that the tree says exists; absence is corruption of our own store.
 Status Load(const SmtNodeSource& source, const Hash32& hash, int depth, Bytes& storage,
             Node& node) {
-  std::optional<Bytes> got = source.GetSmtNode(hash);
-  if (!got) {
+  if (!source.ReadSmtNode(hash, storage)) {
     return Corruption("smt node " + Hex(hash) + " at depth " + std::to_string(depth) +
                       " is missing from the store");
   }
-  storage = std::move(*got);
   return Decode(hash, storage, node);
 }
 
@@ -177,7 +175,7 @@ std::pair<ItemSpan, ItemSpan> Split(ItemSpan items, int depth) {
 class Updater {
  public:
   Updater(const SmtNodeSource& source, std::vector<std::pair<Hash32, Bytes>>& out)
-      : source_(source), out_(out) {}
+      : source_(source), out_(out), buffers_(kMaxDepth + 2) {}
 
   // The subtree `hash` at `depth` after applying `items` (all under this subtree).
   Status Apply(const Hash32& hash, int depth, ItemSpan items, Sub& result) {
@@ -188,9 +186,8 @@ class Updater {
     if (IsZero(hash)) return Build(depth, items, nullptr, result);
 
     const size_t mark = out_.size();
-    Bytes storage;
-    Node node;
-    PUHUI_RETURN_IF_ERROR(Load(source_, hash, depth, storage, node));
+    Node node;  // views into buffers_[depth], which only this level's frame uses
+    PUHUI_RETURN_IF_ERROR(Load(source_, hash, depth, buffers_[depth], node));
     if (node.leaf) {
       PUHUI_RETURN_IF_ERROR(ApplyToLeaf(hash, depth, items, node, result));
     } else {
@@ -301,9 +298,8 @@ class Updater {
 
   Status Resolve(Sub& sub, int depth) {
     if (sub.kind != Sub::kUnknown) return Status::Ok();
-    Bytes storage;
-    Node node;
-    PUHUI_RETURN_IF_ERROR(Load(source_, sub.hash, depth, storage, node));
+    Node node;  // depth is a child's level, whose frame has returned
+    PUHUI_RETURN_IF_ERROR(Load(source_, sub.hash, depth, buffers_[depth], node));
     sub.kind = node.leaf ? Sub::kLeaf : Sub::kInternal;
     return Status::Ok();
   }
@@ -322,6 +318,7 @@ class Updater {
 
   const SmtNodeSource& source_;
   std::vector<std::pair<Hash32, Bytes>>& out_;
+  std::vector<Bytes> buffers_;  // one per depth: a node read at a level lives in its buffer
 };
 
 // Where the path of `key_hash` ends under `root`: the siblings passed on the way down and the
@@ -359,7 +356,7 @@ bool SameBytes(ByteView a, ByteView b) { return std::ranges::equal(a, b); }
 }  // namespace
 
 Result<SmtUpdate> SparseMerkleTree::Update(const SmtNodeSource& source, const Hash32& root,
-                                           const std::map<Bytes, std::optional<Bytes>>& changes) {
+                                           const StateChanges& changes) {
   SmtUpdate update;
   update.root = root;
   if (changes.empty()) return update;
@@ -491,12 +488,19 @@ void MemorySmtNodes::Grow() {
 }
 
 std::optional<Bytes> MemorySmtNodes::GetSmtNode(const Hash32& node_hash) const {
+  Bytes out;
+  if (!ReadSmtNode(node_hash, out)) return std::nullopt;
+  return out;
+}
+
+bool MemorySmtNodes::ReadSmtNode(const Hash32& node_hash, Bytes& out) const {
   size_t slot;
   const uint8_t* entry = Find(node_hash, slot);
-  if (entry == nullptr) return std::nullopt;
+  if (entry == nullptr) return false;
   uint32_t length = 0;
   std::memcpy(&length, entry + 32, sizeof length);
-  return Bytes(entry + kEntryHeader, entry + kEntryHeader + length);
+  out.assign(entry + kEntryHeader, entry + kEntryHeader + length);
+  return true;
 }
 
 void MemorySmtNodes::Put(const SmtUpdate& update) {

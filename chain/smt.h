@@ -23,7 +23,18 @@ class SmtNodeSource {
   virtual ~SmtNodeSource() = default;
   // nullopt if absent. Implementations must be safe for concurrent readers.
   virtual std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const = 0;
+  // The same into `out`, reusing its capacity (a tree update reads thousands of nodes per block);
+  // false if absent.
+  virtual bool ReadSmtNode(const Hash32& node_hash, Bytes& out) const {
+    auto node = GetSmtNode(node_hash);
+    if (!node) return false;
+    out = std::move(*node);
+    return true;
+  }
 };
+
+// A batch of state changes: key -> new value, or nullopt to delete; in key order.
+using StateChanges = std::map<Bytes, std::optional<Bytes>, BytesLess>;
 
 struct SmtUpdate {
   Hash32 root{};
@@ -44,7 +55,7 @@ class SparseMerkleTree {
   // Applies changes (key -> new value, or nullopt to delete) to the tree rooted at `root`.
   // Keys are raw state keys; the tree hashes them. Deleting an absent key is a no-op.
   static Result<SmtUpdate> Update(const SmtNodeSource& source, const Hash32& root,
-                                  const std::map<Bytes, std::optional<Bytes>>& changes);
+                                  const StateChanges& changes);
 
   // The value under `key` in the tree rooted at `root`, or nullopt if absent.
   static Result<std::optional<Bytes>> Get(const SmtNodeSource& source, const Hash32& root,
@@ -67,6 +78,7 @@ class MemorySmtNodes : public SmtNodeSource {
   // input passes a secret random seed so that nobody can grind hashes into one slot's run.
   explicit MemorySmtNodes(uint64_t index_seed = 0) : seed_(index_seed) {}
   std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const override;
+  bool ReadSmtNode(const Hash32& node_hash, Bytes& out) const override;
   void Put(const SmtUpdate& update);
   // Adds one node; a hash already held is kept as it is (nodes are content-addressed).
   void Put(const Hash32& node_hash, ByteView bytes);

@@ -96,13 +96,17 @@ Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const 
   TxContext tctx{ctx, tx};
   auto outcome = ApplyAction(scratch, tctx);
   if (!outcome.ok()) return outcome.status();
+  Bytes account_key = state_keys::Account(tx.sender);
   if (outcome->code == pb::RECEIPT_OK) {
+    const bool touched = scratch.Changed(account_key);
     state.Absorb(std::move(scratch));
-    account = ReadAccount(state, tx.sender);  // the action may have touched the sender's record
-    if (!account.ok()) return account.status();
+    if (touched) {
+      account = ReadAccount(state, tx.sender);  // the action changed the sender's record
+      if (!account.ok()) return account.status();
+    }
   }
   account->set_nonce(account->nonce() + 1);
-  WriteProto(state, state_keys::Account(tx.sender), *account);
+  WriteProto(state, std::move(account_key), *account);
 
   pb::Receipt receipt;
   receipt.set_tx_hash(ToString(tx.id));
@@ -114,8 +118,9 @@ Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const 
   return receipt;
 }
 
-Result<BlockOutcome> ApplyBlock(const StateReader& base, const BlockContext& ctx,
+Result<BlockOutcome> ApplyBlock(const StateReader& committed, const BlockContext& ctx,
                                 std::span<const DecodedTx> txs) {
+  CachedReader base(&committed);
   StateOverlay state(&base);
   BlockOutcome out;
   out.receipts.reserve(txs.size());

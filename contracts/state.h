@@ -50,6 +50,24 @@ class MemoryState : public StateReader {
   std::map<Bytes, Bytes> values_;
 };
 
+// Remembers every read of its base, found or absent. A block's execution reads the same records
+// many times over (the credit batch of every transfer, each sender's account before and after its
+// action, each changed balance again for the supply check); the base (committed state) does not
+// change while a block executes, so each is read from the store once. Lives as long as one
+// block's execution; not thread-safe.
+class CachedReader : public StateReader {
+ public:
+  explicit CachedReader(const StateReader* base) : base_(*base) {}
+  CachedReader(const CachedReader&) = delete;
+  CachedReader& operator=(const CachedReader&) = delete;
+
+  Result<std::optional<Bytes>> Get(ByteView key) const override;
+
+ private:
+  const StateReader& base_;
+  mutable std::map<Bytes, std::optional<Bytes>, BytesLess> reads_;
+};
+
 // Buffered writes over a base reader. Not thread-safe; one overlay per executing thread.
 class StateOverlay : public StateReader {
  public:
@@ -60,6 +78,8 @@ class StateOverlay : public StateReader {
   StateOverlay& operator=(const StateOverlay&) = delete;
 
   Result<std::optional<Bytes>> Get(ByteView key) const override;
+  // Whether this overlay holds a write (or delete) of `key`.
+  bool Changed(ByteView key) const { return changes_.find(key) != changes_.end(); }
   void Put(Bytes key, Bytes value) { changes_[std::move(key)] = std::move(value); }
   void Delete(Bytes key) { changes_[std::move(key)] = std::nullopt; }
 

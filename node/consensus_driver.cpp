@@ -109,7 +109,7 @@ Status ConsensusDriver::Recover() {
   log::Info("finishing block {} signed before the restart", next);
   // Commit with the very vote signed before the crash: nothing is signed twice.
   PUHUI_RETURN_IF_ERROR(ledger_.Commit(*block, commit));
-  mempool_.Update([&](const PublicKey& k) { return ledger_.CommittedNonce(k); }, next + 1);
+  UpdateMempool(*block);
   return Status::Ok();
 }
 
@@ -420,12 +420,21 @@ Status ConsensusDriver::CommitDecided(const CommitBlock& decided) {
                                   height, decided.round, block.txs.size(), Short(block.hash),
                                   Short(block.tree.root)));
   }
-  AfterCommit(height);
+  AfterCommit(block);
   return Status::Ok();
 }
 
-void ConsensusDriver::AfterCommit(uint64_t height) {
-  mempool_.Update([&](const PublicKey& k) { return ledger_.CommittedNonce(k); }, height + 1);
+void ConsensusDriver::UpdateMempool(const ExecutedBlock& block) {
+  std::vector<PublicKey> senders;
+  senders.reserve(block.txs.size());
+  for (const auto& tx : block.txs) senders.push_back(tx.sender);
+  mempool_.Update(
+      senders, [&](const PublicKey& k) { return ledger_.CommittedNonce(k); },
+      block.header.height() + 1);
+}
+
+void ConsensusDriver::AfterCommit(const ExecutedBlock& block) {
+  UpdateMempool(block);  // `block` may live in executed_, cleared below
   {
     std::lock_guard lock(mu_);
     std::erase_if(evidence_,
@@ -511,7 +520,7 @@ Status ConsensusDriver::OnSyncBlock(const PublicKey& peer, const pb::SyncBlock& 
   PUHUI_RETURN_IF_ERROR(ledger_.Commit(*executed, synced.commit()));
   log::Info("synced block height={} txs={} hash={}", header.height(), executed->txs.size(),
             Short(hash));
-  AfterCommit(header.height());
+  AfterCommit(*executed);
   // Behind: start at once rather than pace like a live height.
   start_not_before_ms_ = Now();
   next_height_seen_ = true;

@@ -121,7 +121,9 @@ class ConsensusDriver {
   Status StartHeight();
   bool ReadyToStart() const;
   void RequestBlocksIfBehind();
-  void AfterCommit(uint64_t height);
+  void AfterCommit(const ExecutedBlock& block);
+  // Drops from the mempool what the block consumed (its senders' used nonces) and what expired.
+  void UpdateMempool(const ExecutedBlock& block);
   Status TickAll();
   void PublishStatus();
 

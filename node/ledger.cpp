@@ -160,7 +160,8 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, const P
   }
   BlockContext ctx{chain_id(), height, BlockTime(tip, b.block.last_commit())};
 
-  StoreStateReader reader(*store_);
+  StoreStateReader committed(*store_);
+  CachedReader reader(&committed);
   StateOverlay state(&reader);
   size_t bytes = 0;
   for (auto& tx : candidates) {
@@ -327,7 +328,7 @@ Status Ledger::Commit(const ExecutedBlock& b, const pb::Commit& commit) {
   c.commit_bytes = commit.SerializeAsString();
   for (const auto& tx : b.txs) c.tx_ids.push_back(tx.id);
   for (const auto& r : b.outcome.receipts) c.receipts.push_back(r.SerializeAsString());
-  c.state_changes = b.outcome.changes;
+  c.state_changes = &b.outcome.changes;
   c.smt_nodes = b.tree.new_nodes;
   c.meta.set_height(c.height);
   c.meta.set_block_hash(ToString(b.hash));

@@ -52,6 +52,7 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
     sender->second.first_seq = seq_++;
   }
   bytes_ += tx.envelope_bytes.size();
+  min_expiry_ = std::min(min_expiry_, tx.body.expiry_height());
   by_id_.emplace(tx.id, std::make_pair(tx.sender, nonce));
   sender->second.by_nonce.emplace(nonce, std::move(tx));
   return Status::Ok();
@@ -89,16 +90,35 @@ void Mempool::EraseLocked(std::map<PublicKey, SenderQueue>::iterator sender, uin
   sender->second.by_nonce.erase(it);
 }
 
-void Mempool::Update(const std::function<uint64_t(const PublicKey&)>& committed_nonce,
+void Mempool::Update(std::span<const PublicKey> senders,
+                     const std::function<uint64_t(const PublicKey&)>& committed_nonce,
                      uint64_t next_height) {
+  std::vector<PublicKey> distinct(senders.begin(), senders.end());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   std::lock_guard lock(mu_);
-  for (auto s = senders_.begin(); s != senders_.end();) {
-    uint64_t committed = committed_nonce(s->first);
-    std::vector<uint64_t> drop;
-    for (const auto& [nonce, tx] : s->second.by_nonce) {
-      if (nonce < committed || tx.body.expiry_height() < next_height) drop.push_back(nonce);
+  for (const PublicKey& key : distinct) {
+    auto s = senders_.find(key);
+    if (s == senders_.end()) continue;
+    const uint64_t committed = committed_nonce(key);
+    auto& queue = s->second.by_nonce;
+    while (!queue.empty() && queue.begin()->first < committed) {
+      EraseLocked(s, queue.begin()->first);
     }
-    for (uint64_t n : drop) EraseLocked(s, n);
+    if (queue.empty()) senders_.erase(s);
+  }
+  if (next_height <= min_expiry_) return;
+  min_expiry_ = UINT64_MAX;
+  for (auto s = senders_.begin(); s != senders_.end();) {
+    std::vector<uint64_t> expired;
+    for (const auto& [nonce, tx] : s->second.by_nonce) {
+      if (tx.body.expiry_height() < next_height) {
+        expired.push_back(nonce);
+      } else {
+        min_expiry_ = std::min(min_expiry_, tx.body.expiry_height());
+      }
+    }
+    for (uint64_t n : expired) EraseLocked(s, n);
     if (s->second.by_nonce.empty()) {
       s = senders_.erase(s);
     } else {

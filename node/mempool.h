@@ -10,8 +10,11 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <unordered_map>
 #include <vector>
 
+#include "chain/hash.h"
 #include "chain/status.h"
 #include "contracts/tx.h"
 
@@ -42,8 +45,11 @@ class Mempool {
       size_t max_txs, size_t max_bytes,
       const std::function<uint64_t(const PublicKey&)>& committed_nonce) const;
 
-  // After a block: drops transactions whose nonce is now used and those expired before next_height.
-  void Update(const std::function<uint64_t(const PublicKey&)>& committed_nonce,
+  // After a block: drops the transactions whose nonce is now used — only the senders of the
+  // block's transactions (`senders`, in any order, repeats allowed) can have used one, so only
+  // their nonces are read — and every transaction that expired before next_height.
+  void Update(std::span<const PublicKey> senders,
+              const std::function<uint64_t(const PublicKey&)>& committed_nonce,
               uint64_t next_height);
   // Drops one transaction (e.g. one a block could not include).
   void Remove(const Hash32& id);
@@ -73,7 +79,11 @@ class Mempool {
   const MempoolLimits limits_;
   mutable std::mutex mu_;
   std::map<PublicKey, SenderQueue> senders_;
-  std::map<Hash32, std::pair<PublicKey, uint64_t>> by_id_;  // id -> (sender, nonce)
+  // id -> (sender, nonce); looked up, never iterated
+  std::unordered_map<Hash32, std::pair<PublicKey, uint64_t>, SeededHash32> by_id_;
+  // No transaction held expires before this height (a lower bound: Update scans for expired ones
+  // only once the chain passes it).
+  uint64_t min_expiry_ = UINT64_MAX;
   size_t bytes_ = 0;
   uint64_t seq_ = 0;
 };

@@ -22,7 +22,7 @@ bool SigCache::Contains(const DecodedTx& tx) const {
 void SigCache::Insert(const DecodedTx& tx) {
   Hash32 key = KeyOf(tx);
   std::lock_guard lock(mu_);
-  if (!entries_.emplace(key, true).second) return;
+  if (!entries_.insert(key).second) return;
   order_.push_back(key);
   while (order_.size() > max_entries_) {
     entries_.erase(order_.front());

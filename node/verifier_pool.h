@@ -10,9 +10,11 @@
 #include <mutex>
 #include <span>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "chain/bytes.h"
+#include "chain/hash.h"
 #include "contracts/tx.h"
 
 namespace puhui {
@@ -29,7 +31,7 @@ class SigCache {
   static Hash32 KeyOf(const DecodedTx& tx);
   const size_t max_entries_;
   mutable std::mutex mu_;
-  std::map<Hash32, bool> entries_;
+  std::unordered_set<Hash32, SeededHash32> entries_;  // looked up, never iterated
   std::deque<Hash32> order_;
 };
 

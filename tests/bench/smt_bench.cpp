@@ -19,7 +19,7 @@
 namespace puhui {
 namespace {
 
-using Changes = std::map<Bytes, std::optional<Bytes>>;
+using Changes = StateChanges;
 
 double CpuNow() {
   timespec ts;

@@ -16,10 +16,13 @@ StateChanges Changes(std::initializer_list<std::pair<std::string, std::optional<
   return out;
 }
 
-BlockCommit MakeCommit(const BlockStore& store, uint64_t height, const StateChanges& changes) {
+// A commit of `changes` on the store's tip; `changes` and `tree` (filled here) must outlive it.
+BlockCommit MakeCommit(const BlockStore& store, uint64_t height, const StateChanges& changes,
+                       SmtUpdate& tree_out) {
   auto tip = store.Meta();
   auto tree = SparseMerkleTree::Update(store, *ToHash32(AsBytes(tip->state_root())), changes);
   REQUIRE(tree.ok());
+  tree_out = std::move(*tree);
   BlockCommit c;
   c.height = height;
   c.block_hash = Sha256("block " + std::to_string(height));
@@ -27,11 +30,11 @@ BlockCommit MakeCommit(const BlockStore& store, uint64_t height, const StateChan
   c.commit_bytes = "commit " + std::to_string(height);
   c.tx_ids = {Sha256("tx a " + std::to_string(height)), Sha256("tx b " + std::to_string(height))};
   c.receipts = {"receipt a", "receipt b"};
-  c.state_changes = changes;
-  c.smt_nodes = tree->new_nodes;
+  c.state_changes = &changes;
+  c.smt_nodes = tree_out.new_nodes;
   c.meta.set_height(height);
   c.meta.set_block_hash(ToString(c.block_hash));
-  c.meta.set_state_root(ToString(tree->root));
+  c.meta.set_state_root(ToString(tree_out.root));
   c.meta.set_time_ms(1000 + height);
   return c;
 }
@@ -64,11 +67,14 @@ TEST_CASE("committed blocks, indexes and state survive closing and reopening the
     StateChanges genesis = Changes({{"a", "1"}, {"b", "2"}});
     auto tree = SparseMerkleTree::Update(empty, kZeroHash, genesis);
     REQUIRE((*store)->InitGenesis(Sha256("g"), genesis, *tree, 7, kZeroHash).ok());
-    BlockCommit c1 =
-        MakeCommit(**store, 1, Changes({{"a", "10"}, {"b", std::nullopt}, {"c", "3"}}));
+    const StateChanges ch1 = Changes({{"a", "10"}, {"b", std::nullopt}, {"c", "3"}});
+    SmtUpdate t1;
+    BlockCommit c1 = MakeCommit(**store, 1, ch1, t1);
     root_after_1 = *ToHash32(AsBytes(c1.meta.state_root()));
     REQUIRE((*store)->CommitBlock(c1).ok());
-    BlockCommit c2 = MakeCommit(**store, 2, Changes({{"a", "11"}}));
+    const StateChanges ch2 = Changes({{"a", "11"}});
+    SmtUpdate t2;
+    BlockCommit c2 = MakeCommit(**store, 2, ch2, t2);
     REQUIRE((*store)->CommitBlock(c2).ok());
   }
   auto store = BlockStore::Open(dir.path());

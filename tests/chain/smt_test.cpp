@@ -16,7 +16,7 @@
 namespace puhui {
 namespace {
 
-using Changes = std::map<Bytes, std::optional<Bytes>>;
+using Changes = StateChanges;
 using Model = std::map<Bytes, Bytes>;
 
 Bytes RandomBytes(std::mt19937_64& rng, size_t min_len, size_t max_len) {

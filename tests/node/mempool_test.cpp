@@ -96,12 +96,55 @@ TEST_CASE("after a block the mempool drops what was committed and what expired")
   short_lived.set_expiry_height(2);
   CHECK(m.Add(Decoded(short_lived, "alice"), 0, 1).ok());
   PublicKey owner = KeyOf("owner").Public();
-  m.Update([&](const PublicKey& k) { return k == owner ? uint64_t{1} : uint64_t{0}; }, 3);
+  const std::vector<PublicKey> block_senders = {owner};
+  m.Update(
+      block_senders, [&](const PublicKey& k) { return k == owner ? uint64_t{1} : uint64_t{0}; }, 3);
   CHECK(m.size() == 1);
   auto left = m.Reap(10, 1 << 20,
                      [&](const PublicKey& k) { return k == owner ? uint64_t{1} : uint64_t{0}; });
   REQUIRE(left.size() == 1);
   CHECK(left[0].body.nonce() == 1);
+}
+
+TEST_CASE("after a block the mempool reads only the block's senders' nonces") {
+  Mempool m({});
+  CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1).ok());
+  CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 1), "owner"), 0, 1).ok());
+  CHECK(m.Add(Decoded(TransferBody("alice", "owner", 1, 0), "alice"), 0, 1).ok());
+  const PublicKey owner = KeyOf("owner").Public();
+  std::vector<PublicKey> asked;
+  auto nonces = [&](const PublicKey& k) {
+    asked.push_back(k);
+    return k == owner ? uint64_t{2} : uint64_t{1};  // alice's nonce moved too, but not by a block
+  };
+  const std::vector<PublicKey> block_senders = {owner, owner};  // two of owner's transactions
+  m.Update(block_senders, nonces, 2);
+  CHECK(asked == std::vector<PublicKey>{owner});  // once, and only owner
+  CHECK(m.size() == 1);
+  CHECK(m.Contains(Decoded(TransferBody("alice", "owner", 1, 0), "alice").id));
+  // A sender the block did not carry is left alone; a later block of that sender drops it.
+  const std::vector<PublicKey> alice_block = {KeyOf("alice").Public()};
+  m.Update(alice_block, nonces, 3);
+  CHECK(m.size() == 0);
+}
+
+TEST_CASE("the mempool drops expired transactions once the chain passes their expiry") {
+  Mempool m({});
+  pb::TxBody soon = TransferBody("alice", "owner", 1, 0);
+  soon.set_expiry_height(5);
+  pb::TxBody later = TransferBody("owner", "alice", 1, 0);
+  later.set_expiry_height(8);
+  CHECK(m.Add(Decoded(soon, "alice"), 0, 1).ok());
+  CHECK(m.Add(Decoded(later, "owner"), 0, 1).ok());
+  m.Update({}, Zero, 5);  // block 4 committed: the next block is 5, nothing has expired
+  CHECK(m.size() == 2);
+  m.Update({}, Zero, 6);
+  CHECK(m.size() == 1);
+  CHECK(m.Contains(Decoded(later, "owner").id));
+  m.Update({}, Zero, 8);
+  CHECK(m.size() == 1);
+  m.Update({}, Zero, 9);
+  CHECK(m.size() == 0);
 }
 
 TEST_CASE("the verifier pool checks signatures in parallel and remembers good ones") {

@@ -1,0 +1,73 @@
+#include "contracts/state.h"
+
+#include <doctest/doctest.h>
+
+#include "test_util.h"
+
+using namespace puhui;
+
+namespace {
+
+// Counts the reads that reach it.
+class CountingReader : public StateReader {
+ public:
+  explicit CountingReader(const StateReader* base) : base_(*base) {}
+  Result<std::optional<Bytes>> Get(ByteView key) const override {
+    ++reads;
+    return base_.Get(key);
+  }
+  mutable int reads = 0;
+
+ private:
+  const StateReader& base_;
+};
+
+StateChanges Values(std::initializer_list<std::pair<std::string, std::string>> kv) {
+  StateChanges out;
+  for (const auto& [k, v] : kv) out[ToBytes(k)] = ToBytes(v);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a cached reader reads each key of its base once, found or absent") {
+  MemoryState committed;
+  committed.Apply(Values({{"batch/A", "record"}}));
+  CountingReader counted(&committed);
+  CachedReader cached(&counted);
+  for (int i = 0; i < 3; ++i) {
+    auto found = cached.Get(AsBytes("batch/A"));
+    REQUIRE(found.ok());
+    CHECK(**found == ToBytes("record"));
+    auto absent = cached.Get(AsBytes("batch/B"));
+    REQUIRE(absent.ok());
+    CHECK_FALSE(absent->has_value());
+  }
+  CHECK(counted.reads == 2);
+}
+
+TEST_CASE("an overlay over a cached reader sees its own writes first and absorbs a child's") {
+  MemoryState committed;
+  committed.Apply(Values({{"a", "1"}, {"b", "2"}}));
+  CachedReader cached(&committed);
+  StateOverlay block(&cached);
+  block.Put(ToBytes("a"), ToBytes("10"));
+  CHECK(block.Changed(AsBytes("a")));
+  CHECK_FALSE(block.Changed(AsBytes("b")));
+  {
+    StateOverlay tx(&block);
+    CHECK(**tx.Get(AsBytes("a")) == ToBytes("10"));
+    tx.Put(ToBytes("a"), ToBytes("11"));
+    tx.Delete(ToBytes("b"));
+    tx.Put(ToBytes("c"), ToBytes("3"));
+    block.Absorb(std::move(tx));
+    CHECK(tx.changes().empty());
+  }
+  CHECK(**block.Get(AsBytes("a")) == ToBytes("11"));
+  CHECK_FALSE(block.Get(AsBytes("b"))->has_value());
+  CHECK(**block.Get(AsBytes("c")) == ToBytes("3"));
+  CHECK(block.changes().size() == 3);
+  // The committed state underneath is untouched.
+  CHECK(**cached.Get(AsBytes("a")) == ToBytes("1"));
+  CHECK(**cached.Get(AsBytes("b")) == ToBytes("2"));
+}
