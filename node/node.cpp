@@ -332,11 +332,16 @@ void Node::OnPeerMessage(const PublicKey& peer, pb::P2pMessage message) {
 }
 
 void Node::QueueRelayed(const PublicKey& peer, std::vector<std::string> envelopes) {
+  size_t bytes = 0;
+  for (const auto& e : envelopes) bytes += e.size();
   std::lock_guard lock(relay_mu_);
-  if (relay_queue_.size() >= kMaxQueuedRelayBatches) {
-    log::Debug("relayed transactions dropped: {} batches wait for admission", relay_queue_.size());
+  if (relay_queue_.size() >= kMaxQueuedRelayBatches ||
+      relay_queue_bytes_ + bytes > kMaxQueuedRelayBytes) {
+    log::Debug("relayed transactions dropped: {} batches ({} bytes) wait for admission",
+               relay_queue_.size(), relay_queue_bytes_);
     return;
   }
+  relay_queue_bytes_ += bytes;
   relay_queue_.emplace_back(peer, std::move(envelopes));
   relay_cv_.notify_one();
 }
@@ -350,6 +355,7 @@ void Node::RelayAdmitLoop(std::stop_token stop) {
       if (stop.stop_requested()) return;
       batch = std::move(relay_queue_.front());
       relay_queue_.pop_front();
+      for (const auto& e : batch.second) relay_queue_bytes_ -= e.size();
     }
     auto results = Admit(batch.second, &batch.first);
     for (const auto& r : results) {

@@ -34,6 +34,8 @@ inline constexpr size_t kMaxTxsPerRelay = 20'000;
 // Relayed batches waiting for admission; beyond this new ones are dropped (the node is overloaded,
 // and whoever sent them keeps them in its own mempool).
 inline constexpr size_t kMaxQueuedRelayBatches = 256;
+// ... and at most this many bytes of them (a batch can be megabytes).
+inline constexpr size_t kMaxQueuedRelayBytes = 32u << 20;
 
 class Node {
  public:
@@ -97,6 +99,7 @@ class Node {
   std::mutex relay_mu_;
   std::condition_variable_any relay_cv_;
   std::deque<std::pair<PublicKey, std::vector<std::string>>> relay_queue_;
+  size_t relay_queue_bytes_ = 0;  // envelope bytes in relay_queue_
   std::jthread relay_thread_;
   std::vector<PublicKey> observers_;  // configured observers' node keys
   // Before io_ and http_: subscribers hold watch handles until the io_context is gone.

@@ -10,6 +10,8 @@
 #include <boost/asio/write.hpp>
 #include <utility>
 
+#include "node/log.h"
+
 namespace puhui {
 namespace {
 
@@ -134,6 +136,7 @@ void P2pConnection::CloseNow(Status reason) {
   write_queue_.clear();
   urgent_.clear();
   bulk_.clear();
+  bulk_bytes_ = 0;
   pending_.clear();
   // Dropping the callbacks breaks any cycle through captures of this connection.
   P2pCallbacks callbacks = std::move(callbacks_);
@@ -236,6 +239,18 @@ void P2pConnection::Enqueue(std::string plaintext, bool urgent) {
     return CloseNow(ResourceExhausted(
         fmt::format("peer is not reading: {} frames waiting to be sent", queued)));
   }
+  if (!urgent) {
+    if (bulk_bytes_ + plaintext.size() > config_.limits.max_bulk_queue_bytes) {
+      if (bulk_dropped_++ % 1000 == 0) {
+        log::Debug(
+            "p2p: {} relayed-transaction frames dropped for a peer that reads slowly "
+            "({} bytes already waiting)",
+            bulk_dropped_, bulk_bytes_);
+      }
+      return;
+    }
+    bulk_bytes_ += plaintext.size();
+  }
   (urgent ? urgent_ : bulk_).push_back(std::move(plaintext));
   DoWrite();
 }
@@ -258,6 +273,7 @@ void P2pConnection::DoWrite() {
     std::deque<std::string>& from = !urgent_.empty() ? urgent_ : bulk_;
     if (from.empty()) return;
     Result<std::string> sealed = sealer_->Seal(AsBytes(from.front()));
+    if (&from == &bulk_) bulk_bytes_ -= from.front().size();
     from.pop_front();
     if (!sealed.ok()) return CloseNow(sealed.status());
     write_queue_.push_back(EncodeFrame(*sealed));

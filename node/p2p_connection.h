@@ -40,6 +40,10 @@ struct P2pLimits {
   static constexpr uint32_t kDefaultFramesPerSecond = 5'000;
   static constexpr uint32_t kDefaultBurstFrames = 10'000;
   static constexpr size_t kDefaultMaxSendQueueFrames = 20'000;
+  // Relayed transactions waiting to be sent to one peer: beyond this they are dropped, not queued
+  // (gossip is best effort: the sender keeps them in its mempool and proposes them itself). A
+  // frame of relayed transactions can be megabytes, so the frame count alone bounds nothing.
+  static constexpr size_t kDefaultMaxBulkQueueBytes = 32u << 20;
   static constexpr size_t kDefaultMaxInboundConnections = 64;
 
   // Connect plus handshake must finish within this, or the connection is closed.
@@ -51,6 +55,7 @@ struct P2pLimits {
   uint32_t burst_frames = kDefaultBurstFrames;           // token-bucket size
   size_t max_frame_bytes = kMaxFrameBytes;  // after the handshake; at most kMaxFrameBytes
   size_t max_send_queue_frames = kDefaultMaxSendQueueFrames;  // a peer that reads slower is dropped
+  size_t max_bulk_queue_bytes = kDefaultMaxBulkQueueBytes;  // relayed transactions beyond: dropped
   size_t max_inbound_connections = kDefaultMaxInboundConnections;
 };
 
@@ -133,6 +138,8 @@ class P2pConnection : public std::enable_shared_from_this<P2pConnection> {
   std::deque<std::string> write_queue_;  // whole wire frames (handshake, or the one being sent)
   std::deque<std::string> urgent_;       // messages to seal, before bulk_
   std::deque<std::string> bulk_;
+  size_t bulk_bytes_ = 0;      // in bulk_
+  uint64_t bulk_dropped_ = 0;  // relayed-transaction frames dropped for max_bulk_queue_bytes
   bool writing_ = false;
   std::deque<std::string> pending_;  // serialised messages waiting for the handshake
 

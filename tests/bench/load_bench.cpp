@@ -262,9 +262,10 @@ Ceilings MeasureCeilings(double seconds) {
 // ------------------------------------------------------------------ node processes: CPU and memory
 
 struct ProcSample {
-  double t = 0;                // seconds since the load started
-  std::vector<double> cpu_s;   // utime + stime, seconds
-  std::vector<double> rss_kb;  // VmRSS
+  double t = 0;                 // seconds since the load started
+  std::vector<double> cpu_s;    // utime + stime, seconds
+  std::vector<double> rss_kb;   // VmRSS
+  std::vector<double> anon_kb;  // RssAnon: VmRSS less the store's memory-mapped table files
 };
 
 std::optional<double> CpuSeconds(int pid) {
@@ -284,7 +285,7 @@ std::optional<double> CpuSeconds(int pid) {
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-// VmRSS or VmHWM in KiB.
+// A field of /proc/<pid>/status in KiB (VmRSS, VmHWM, RssAnon).
 double StatusKb(int pid, const std::string& field) {
   std::ifstream in(fmt::format("/proc/{}/status", pid));
   std::string line;
@@ -578,6 +579,7 @@ int Run(const Options& o) {
       for (int pid : sampled) {
         s.cpu_s.push_back(CpuSeconds(pid).value_or(0));
         s.rss_kb.push_back(StatusKb(pid, "VmRSS"));
+        s.anon_kb.push_back(StatusKb(pid, "RssAnon"));
       }
       samples.push_back(std::move(s));
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -750,15 +752,22 @@ int Run(const Options& o) {
   const ProcSample* s0 = sample_at(cpu_from);
   const ProcSample* s1 = sample_at(cpu_to);
   json nodes_json = json::array();
-  std::vector<std::tuple<int, double, double>> node_rows;  // pid, cpu %, peak RSS MiB
+  // pid, cpu %, peak RSS MiB, peak anonymous RSS MiB (sampled)
+  std::vector<std::tuple<int, double, double, double>> node_rows;
   for (size_t k = 0; k < pids.size(); ++k) {
     double cpu = 0;
     if (s0 && s1 && s1->t > s0->t) cpu = 100.0 * (s1->cpu_s[k] - s0->cpu_s[k]) / (s1->t - s0->t);
     double peak_kb = hwm_kb[k];
-    for (const auto& s : samples) peak_kb = std::max(peak_kb, s.rss_kb[k]);
-    node_rows.emplace_back(pids[k], cpu, peak_kb / 1024.0);
-    nodes_json.push_back(
-        {{"pid", pids[k]}, {"cpu_percent", cpu}, {"peak_rss_mib", peak_kb / 1024}});
+    double anon_kb = 0;
+    for (const auto& s : samples) {
+      peak_kb = std::max(peak_kb, s.rss_kb[k]);
+      anon_kb = std::max(anon_kb, s.anon_kb[k]);
+    }
+    node_rows.emplace_back(pids[k], cpu, peak_kb / 1024.0, anon_kb / 1024.0);
+    nodes_json.push_back({{"pid", pids[k]},
+                          {"cpu_percent", cpu},
+                          {"peak_rss_mib", peak_kb / 1024},
+                          {"peak_anon_rss_mib", anon_kb / 1024}});
   }
   double bench_cpu = 0;
   if (s0 && s1 && s1->t > s0->t) {
@@ -802,9 +811,9 @@ int Run(const Options& o) {
   row("blocks/s (steady window)", fmt::format("{:.2f}", blocks_per_s));
   row("transactions per block (steady window mean / max)",
       fmt::format("{:.0f} / {}", txs_per_block, max_block));
-  for (const auto& [pid, cpu, rss] : node_rows) {
-    row(fmt::format("node pid {}: CPU / peak RSS", pid),
-        fmt::format("{:.0f} % / {:.0f} MiB", cpu, rss));
+  for (const auto& [pid, cpu, rss, anon] : node_rows) {
+    row(fmt::format("node pid {}: CPU / peak RSS (of which anonymous)", pid),
+        fmt::format("{:.0f} % / {:.0f} MiB ({:.0f} MiB)", cpu, rss, anon));
   }
   row("load generator CPU (steady window)", fmt::format("{:.0f} %", bench_cpu));
   row("BIP340 verify /s (one core)", fmt::format("{:.0f}", ceil.verify_per_s));

@@ -10,7 +10,7 @@ trap 'rm -f "$out"' EXIT
 "$src/scripts/bench" --smoke --bin "$bin" --json "$out"
 missing=0
 for field in committed_tps committed_tps_overall latency_s p50 p95 p99 blocks_per_s txs_per_block \
-  refusals nodes cpu_percent peak_rss_mib ceilings bip340_verify_per_s sha256_per_s \
+  refusals nodes cpu_percent peak_rss_mib peak_anon_rss_mib ceilings bip340_verify_per_s sha256_per_s \
   leveldb_synced_batches_per_s verification_bound_tps ratio_to_verification_bound; do
   grep -q "\"$field\"" "$out" || { echo "the JSON has no \"$field\"" >&2; missing=1; }
 done

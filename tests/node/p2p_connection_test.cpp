@@ -437,5 +437,65 @@ TEST_CASE("a consensus message overtakes the relayed transactions queued before 
   listener.Stop();
 }
 
+TEST_CASE("relayed transactions beyond the send queue's byte limit are dropped, consensus is not") {
+  net::io_context io;
+  Peer client;
+  std::mutex mu;
+  std::condition_variable cv;
+  int txs_seen = 0;
+  bool status_seen = false;
+  IoRunner runner(io);
+  P2pLimits generous;
+  generous.frames_per_second = 1'000'000;
+  generous.burst_frames = 1'000'000;
+  P2pLimits small_queue = generous;
+  small_queue.max_bulk_queue_bytes = 100'000;
+  P2pCallbacks server_callbacks{
+      .on_established = [](const std::shared_ptr<P2pConnection>&, const PublicKey&) {},
+      .on_message =
+          [&](const PublicKey&, pb::P2pMessage m) {
+            {
+              std::lock_guard lock(mu);
+              if (m.has_status()) {
+                status_seen = true;
+              } else {
+                ++txs_seen;
+              }
+            }
+            cv.notify_all();
+          },
+      .on_close = [](const Status&) {},
+  };
+  P2pListener listener(io, "127.0.0.1", 0, ConfigOf("bob", generous),
+                       [&](const tcp::endpoint&) { return server_callbacks; });
+  REQUIRE(listener.Start().ok());
+  constexpr int kBulk = 50;  // 50 frames of 10,000 bytes against a 100,000-byte queue
+  auto conn =
+      P2pConnection::Dial(io, Loopback(listener.port()), ConfigOf("alice", small_queue),
+                          client.Callbacks([](P2pConnection& c) {
+                            for (int i = 0; i < kBulk; ++i) {
+                              c.Send(Tx(std::string(10'000, static_cast<char>('a' + i % 26))));
+                            }
+                            pb::P2pMessage status;
+                            status.mutable_status()->set_height(7);
+                            c.Send(status);
+                          }));
+  {
+    std::unique_lock lock(mu);
+    REQUIRE(cv.wait_for(lock, kWait, [&] { return status_seen && txs_seen >= 5; }));
+  }
+  // Whatever was still to arrive has had time to; the queue held about ten frames of the fifty.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    std::lock_guard lock(mu);
+    CHECK(txs_seen >= 5);
+    CHECK(txs_seen <= 12);
+  }
+  CHECK(client.CloseReason() == "(open)");  // dropping is not a reason to disconnect
+  conn->Close(FailedPrecondition("test over"));
+  REQUIRE(client.WaitFor([](Peer& p) { return p.closed.has_value(); }));
+  listener.Stop();
+}
+
 }  // namespace
 }  // namespace puhui
