@@ -36,11 +36,17 @@ std::string HeightKey(char prefix, uint64_t height) {
   return k;
 }
 
-std::string HashKey(char prefix, const Hash32& h) {
-  std::string k(1, prefix);
-  k.append(reinterpret_cast<const char*>(h.data()), h.size());
-  return k;
-}
+// A key of a one-letter prefix and a 32-byte hash, built in place: a block writes tens of
+// thousands of them (tree nodes, transaction locations).
+struct HashKey {
+  HashKey(char prefix, const Hash32& h) {
+    bytes[0] = prefix;
+    std::memcpy(bytes + 1, h.data(), h.size());
+  }
+  leveldb::Slice slice() const { return {bytes, sizeof bytes}; }
+  std::string str() const { return {bytes, sizeof bytes}; }
+  char bytes[33];
+};
 
 std::string ReceiptKey(uint64_t height, uint32_t index) {
   std::string k = HeightKey(kReceiptPrefix, height);
@@ -48,21 +54,17 @@ std::string ReceiptKey(uint64_t height, uint32_t index) {
   return k;
 }
 
-std::string StateKey(ByteView key) {
-  std::string k(1, kStatePrefix);
-  k.append(AsString(key));
-  return k;
+// The store key of a state key, into `out` (reused across a block's thousands of changes).
+void StateKeyInto(std::string& out, ByteView key) {
+  out.assign(1, kStatePrefix);
+  out.append(AsString(key));
 }
 
-// A node's key, built in place: a block writes tens of thousands of them.
-struct NodeKey {
-  explicit NodeKey(const Hash32& h) {
-    bytes[0] = kNodePrefix;
-    std::memcpy(bytes + 1, h.data(), h.size());
-  }
-  leveldb::Slice slice() const { return {bytes, sizeof bytes}; }
-  char bytes[33];
-};
+std::string StateKey(ByteView key) {
+  std::string k;
+  StateKeyInto(k, key);
+  return k;
+}
 
 leveldb::Slice ToSlice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 leveldb::Slice ToSlice(const Hash32& h) {
@@ -73,8 +75,7 @@ void AddState(leveldb::WriteBatch& batch, const StateChanges& changes,
               std::span<const std::pair<Hash32, Bytes>> nodes) {
   std::string key_buffer;
   for (const auto& [key, value] : changes) {
-    key_buffer.assign(1, kStatePrefix);
-    key_buffer.append(AsString(key));
+    StateKeyInto(key_buffer, key);
     if (value) {
       batch.Put(key_buffer, ToSlice(*value));
     } else {
@@ -87,7 +88,8 @@ void AddState(leveldb::WriteBatch& batch, const StateChanges& changes,
   sorted.reserve(nodes.size());
   for (const auto& n : nodes) sorted.push_back(&n);
   std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* n : sorted) batch.Put(NodeKey(n->first).slice(), ToSlice(n->second));
+  for (const auto* n : sorted)
+    batch.Put(HashKey(kNodePrefix, n->first).slice(), ToSlice(n->second));
 }
 
 }  // namespace
@@ -185,12 +187,12 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   batch.Put(HeightKey(kCommitPrefix, c.height), c.commit_bytes);
   std::string height_be;
   PutBigEndian(height_be, c.height, 8);
-  batch.Put(HashKey(kHashPrefix, c.block_hash), height_be);
+  batch.Put(HashKey(kHashPrefix, c.block_hash).slice(), height_be);
   for (size_t i = 0; i < c.tx_ids.size(); ++i) {
     pb::TxLocation loc;
     loc.set_height(c.height);
     loc.set_index(static_cast<uint32_t>(i));
-    batch.Put(HashKey(kTxPrefix, c.tx_ids[i]), loc.SerializeAsString());
+    batch.Put(HashKey(kTxPrefix, c.tx_ids[i]).slice(), loc.SerializeAsString());
     batch.Put(ReceiptKey(c.height, static_cast<uint32_t>(i)), c.receipts[i]);
   }
   PUHUI_CHECK(c.state_changes != nullptr, "a block commit carries its state changes");
@@ -248,7 +250,7 @@ std::optional<std::string> BlockStore::GetCommit(uint64_t height) const {
 }
 
 std::optional<uint64_t> BlockStore::HeightOfBlock(const Hash32& block_hash) const {
-  auto raw = GetRaw(HashKey(kHashPrefix, block_hash));
+  auto raw = GetRaw(HashKey(kHashPrefix, block_hash).str());
   if (!raw || raw->size() != 8) return std::nullopt;
   uint64_t h = 0;
   for (unsigned char c : *raw) h = h << 8 | c;
@@ -256,7 +258,7 @@ std::optional<uint64_t> BlockStore::HeightOfBlock(const Hash32& block_hash) cons
 }
 
 std::optional<pb::TxLocation> BlockStore::GetTxLocation(const Hash32& tx_id) const {
-  auto raw = GetRaw(HashKey(kTxPrefix, tx_id));
+  auto raw = GetRaw(HashKey(kTxPrefix, tx_id).str());
   if (!raw) return std::nullopt;
   pb::TxLocation loc;
   if (!loc.ParseFromString(*raw)) return std::nullopt;
@@ -276,7 +278,8 @@ std::optional<Bytes> BlockStore::GetSmtNode(const Hash32& node_hash) const {
 bool BlockStore::ReadSmtNode(const Hash32& node_hash, Bytes& out) const {
   if (node_cache_.Read(node_hash, out)) return true;
   std::string raw;
-  if (!db_->Get(leveldb::ReadOptions(), NodeKey(node_hash).slice(), &raw).ok()) return false;
+  if (!db_->Get(leveldb::ReadOptions(), HashKey(kNodePrefix, node_hash).slice(), &raw).ok())
+    return false;
   out.assign(raw.begin(), raw.end());
   node_cache_.Put(node_hash, out);
   return true;

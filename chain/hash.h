@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -31,16 +32,17 @@ constexpr uint64_t Mix64(uint64_t x) {
 // 8 random bytes from OpenSSL's generator: the secret seed of an in-memory index.
 uint64_t SecretSeed();
 
-// Hashes 32-byte ids, digests and keys for unordered containers that only look up (never iterate
-// into anything that reaches consensus): a seeded mix of all 32 bytes, the seed secret to the
-// process (SecretSeed), so that ids chosen by peers cannot crowd one bucket.
+// Hashes 32-byte ids, digests and keys for in-memory indexes that only look up (never iterate
+// into anything that reaches consensus: unordered containers, the parsed-key table in
+// chain/keys.cpp): a seeded mix of all 32 bytes, the seed secret to the process (SecretSeed), so
+// that ids chosen by peers cannot crowd one bucket or slot.
 struct SeededHash32 {
   uint64_t seed = SecretSeed();
   size_t operator()(const Hash32& h) const {
     uint64_t x = seed;
     for (size_t i = 0; i < h.size(); i += 8) {
-      uint64_t word = 0;
-      for (size_t j = 0; j < 8; ++j) word = word << 8 | h[i + j];
+      uint64_t word;
+      std::memcpy(&word, h.data() + i, sizeof word);
       x = Mix64(x ^ word);
     }
     return static_cast<size_t>(x);

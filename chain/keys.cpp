@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -68,10 +67,10 @@ class ScopedKeypair {
 // at one slot to evict others'. Lock stripes guard the slots.
 class ParsedKeys {
  public:
-  ParsedKeys() : seed_(SecretSeed()), slots_(kSlots) {}
+  ParsedKeys() : slots_(kSlots) {}
 
   bool Parse(const Hash32& bytes, secp256k1_xonly_pubkey* out) {
-    const uint64_t index = Index(bytes);
+    const uint64_t index = index_(bytes);
     Slot& slot = slots_[index & (kSlots - 1)];
     std::mutex& mu = locks_[index & (kLocks - 1)];  // the same stripe for the same slot
     {
@@ -99,17 +98,7 @@ class ParsedKeys {
     bool used = false;
   };
 
-  uint64_t Index(const Hash32& bytes) const {
-    uint64_t h = seed_;
-    for (size_t i = 0; i < bytes.size(); i += 8) {
-      uint64_t word;
-      std::memcpy(&word, bytes.data() + i, sizeof word);
-      h = Mix64(h ^ word);
-    }
-    return h;
-  }
-
-  const uint64_t seed_;
+  const SeededHash32 index_;
   std::vector<Slot> slots_;
   std::array<std::mutex, kLocks> locks_;
 };

@@ -11,9 +11,9 @@ NodeCache::NodeCache(size_t max_bytes)
     : generation_bytes_(max_bytes / 2), seed_(SecretSeed()), young_(seed_), old_(seed_) {}
 
 std::optional<Bytes> NodeCache::Get(const Hash32& hash) const {
-  std::shared_lock lock(mu_);
-  if (auto node = young_.GetSmtNode(hash)) return node;
-  return old_.GetSmtNode(hash);
+  Bytes node;
+  if (!Read(hash, node)) return std::nullopt;
+  return node;
 }
 
 bool NodeCache::Read(const Hash32& hash, Bytes& out) const {
