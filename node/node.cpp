@@ -332,37 +332,20 @@ void Node::OnPeerMessage(const PublicKey& peer, pb::P2pMessage message) {
 }
 
 void Node::QueueRelayed(const PublicKey& peer, std::vector<std::string> envelopes) {
-  size_t bytes = 0;
-  for (const auto& e : envelopes) bytes += e.size();
-  std::lock_guard lock(relay_mu_);
-  if (relay_queue_.size() >= kMaxQueuedRelayBatches ||
-      relay_queue_bytes_ + bytes > kMaxQueuedRelayBytes) {
+  if (!relay_queue_.Push(peer, std::move(envelopes))) {
     log::Debug("relayed transactions dropped: {} batches ({} bytes) wait for admission",
-               relay_queue_.size(), relay_queue_bytes_);
-    return;
+               relay_queue_.batches(), relay_queue_.bytes());
   }
-  relay_queue_bytes_ += bytes;
-  relay_queue_.emplace_back(peer, std::move(envelopes));
-  relay_cv_.notify_one();
 }
 
 void Node::RelayAdmitLoop(std::stop_token stop) {
-  while (true) {
-    std::pair<PublicKey, std::vector<std::string>> batch;
-    {
-      std::unique_lock lock(relay_mu_);
-      relay_cv_.wait(lock, stop, [&] { return !relay_queue_.empty(); });
-      if (stop.stop_requested()) return;
-      batch = std::move(relay_queue_.front());
-      relay_queue_.pop_front();
-      for (const auto& e : batch.second) relay_queue_bytes_ -= e.size();
-    }
-    auto results = Admit(batch.second, &batch.first);
+  while (auto batch = relay_queue_.Pop(stop)) {
+    auto results = Admit(batch->envelopes, &batch->from);
     for (const auto& r : results) {
       if (!r.ok() && (r.status().code() == StatusCode::kInvalidArgument ||
                       r.status().code() == StatusCode::kUnauthenticated)) {
         // A malformed or forged transaction is the relaying peer's fault: it admitted it.
-        peers_->Misbehaved(batch.first, 5,
+        peers_->Misbehaved(batch->from, 5,
                            "relayed an invalid transaction: " + r.status().message());
       }
     }

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +21,7 @@
 #include "node/ledger.h"
 #include "node/mempool.h"
 #include "node/peer_set.h"
+#include "node/relay_queue.h"
 #include "node/sign_guard.h"
 #include "node/verifier_pool.h"
 #include "rpc/dispatcher.h"
@@ -31,10 +31,8 @@ namespace puhui {
 
 // A relayed batch with more transactions than this is refused and its sender scored.
 inline constexpr size_t kMaxTxsPerRelay = 20'000;
-// Relayed batches waiting for admission; beyond this new ones are dropped (the node is overloaded,
-// and whoever sent them keeps them in its own mempool).
+// Relayed batches waiting for admission (RelayQueue): at most this many, and this many bytes.
 inline constexpr size_t kMaxQueuedRelayBatches = 256;
-// ... and at most this many bytes of them (a batch can be megabytes).
 inline constexpr size_t kMaxQueuedRelayBytes = 32u << 20;
 
 class Node {
@@ -96,10 +94,7 @@ class Node {
   boost::asio::io_context p2p_io_;
   std::thread p2p_thread_;
   std::unique_ptr<PeerSet> peers_;
-  std::mutex relay_mu_;
-  std::condition_variable_any relay_cv_;
-  std::deque<std::pair<PublicKey, std::vector<std::string>>> relay_queue_;
-  size_t relay_queue_bytes_ = 0;  // envelope bytes in relay_queue_
+  RelayQueue relay_queue_{kMaxQueuedRelayBatches, kMaxQueuedRelayBytes};
   std::jthread relay_thread_;
   std::vector<PublicKey> observers_;  // configured observers' node keys
   // Before io_ and http_: subscribers hold watch handles until the io_context is gone.
