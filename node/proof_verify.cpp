@@ -171,20 +171,18 @@ void CheckRecordInclusion(const json& entries, size_t i) {
   const uint64_t leaf_count = U64Field(inc, "leaf_count", where + " inclusion");
   if (index != ref.index() || leaf_count != batch.record_count())
     Fail(where + ": the inclusion's position does not match the outcome and its batch");
-  const MerkleProof path = PathField(inc, "path", index, leaf_count, where);
-  auto root = ToHash32(AsBytes(batch.records_root()));
-  if (!root || !MerkleVerify(*root, MerkleLeafHash(AsBytes(record_bytes)), path)) {
-    Fail(where +
-         ": the record is not in its batch's records_root (the record or its path was "
-         "altered)");
-  }
-  const MerkleProof outcome_path = PathField(inc, "outcome_path", index, leaf_count, where);
-  auto outcomes = ToHash32(AsBytes(batch.outcomes_root()));
-  if (!outcomes || !MerkleVerify(*outcomes, MerkleLeafHash(AsBytes(outcome_bytes)), outcome_path)) {
-    Fail(where +
-         ": the outcome is not in its batch's outcomes_root (the outcome or its path was "
-         "altered)");
-  }
+  // The record and its outcome sit at the same position of the batch's two trees.
+  auto check_in = [&](std::string_view what, const std::string& leaf_data, const char* path_field,
+                      const std::string& root_bytes, std::string_view root_name) {
+    const MerkleProof path = PathField(inc, path_field, index, leaf_count, where);
+    auto root = ToHash32(AsBytes(root_bytes));
+    if (!root || !MerkleVerify(*root, MerkleLeafHash(AsBytes(leaf_data)), path)) {
+      Fail(fmt::format("{}: the {} is not in its batch's {} (the {} or its path was altered)",
+                       where, what, root_name, what));
+    }
+  };
+  check_in("record", record_bytes, "path", batch.records_root(), "records_root");
+  check_in("outcome", outcome_bytes, "outcome_path", batch.outcomes_root(), "outcomes_root");
 }
 
 void CheckProof(const GenesisDoc& genesis, const json& proof, uint64_t* height_out) {
