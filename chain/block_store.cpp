@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "chain/pread_env.h"
+
 namespace puhui {
 
 namespace {
@@ -112,6 +114,11 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, boo
   options.compression = leveldb::kNoCompression;
   options.block_cache = store->cache_.get();
   options.filter_policy = store->filter_.get();
+  // Table files are read with pread, not mapped (chain/pread_env.h), and each open one holds a
+  // descriptor: 256 of them cover 8 GiB of tables before any is reopened, and leave the rest of
+  // the process's descriptors to peers and RPC clients.
+  options.env = PreadEnv();
+  options.max_open_files = 256;
   leveldb::DB* db = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, dir, &db);
   if (!s.ok()) {
@@ -278,8 +285,11 @@ std::optional<Bytes> BlockStore::GetSmtNode(const Hash32& node_hash) const {
 bool BlockStore::ReadSmtNode(const Hash32& node_hash, Bytes& out) const {
   if (node_cache_.Read(node_hash, out)) return true;
   std::string raw;
-  if (!db_->Get(leveldb::ReadOptions(), HashKey(kNodePrefix, node_hash).slice(), &raw).ok())
-    return false;
+  // Not through the block cache: a table block holds nodes of unrelated hashes, so the rest of it
+  // would not be read again soon, and the node itself goes into the node cache below.
+  leveldb::ReadOptions options;
+  options.fill_cache = false;
+  if (!db_->Get(options, HashKey(kNodePrefix, node_hash).slice(), &raw).ok()) return false;
   out.assign(raw.begin(), raw.end());
   node_cache_.Put(node_hash, out);
   return true;
