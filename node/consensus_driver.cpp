@@ -435,6 +435,11 @@ void ConsensusDriver::UpdateMempool(const ExecutedBlock& block) {
 
 void ConsensusDriver::AfterCommit(const ExecutedBlock& block) {
   UpdateMempool(block);  // `block` may live in executed_, cleared below
+  if (network_.reoffer) {
+    if (auto stale = mempool_.TakeStale(block.header.height()); !stale.empty()) {
+      network_.reoffer(std::move(stale));
+    }
+  }
   {
     std::lock_guard lock(mu_);
     std::erase_if(evidence_,

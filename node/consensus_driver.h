@@ -46,6 +46,9 @@ struct DriverNetwork {
   std::function<void(const pb::P2pMessage&, const PublicKey& from)> relay;
   std::function<void(const PublicKey& peer, const pb::P2pMessage&)> send_to;
   std::function<void(const PublicKey& peer, int score, const std::string& reason)> misbehaved;
+  // Transactions waiting too long since they were last offered (Mempool::TakeStale), to offer to
+  // the peers again after a commit.
+  std::function<void(std::vector<std::string> envelopes)> reoffer;
 };
 
 struct DriverOptions {

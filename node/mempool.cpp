@@ -53,7 +53,9 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
   }
   bytes_ += tx.envelope_bytes.size();
   min_expiry_ = std::min(min_expiry_, tx.body.expiry_height());
-  by_id_.emplace(tx.id, std::make_pair(tx.sender, nonce));
+  const OfferKey offered{next_height == 0 ? 0 : next_height - 1, seq_++};
+  offers_.emplace(offered, tx.id);
+  by_id_.emplace(tx.id, Held{tx.sender, nonce, offered});
   sender->second.by_nonce.emplace(nonce, std::move(tx));
   return Status::Ok();
 }
@@ -86,7 +88,10 @@ void Mempool::EraseLocked(std::map<PublicKey, SenderQueue>::iterator sender, uin
   auto it = sender->second.by_nonce.find(nonce);
   if (it == sender->second.by_nonce.end()) return;
   bytes_ -= it->second.envelope_bytes.size();
-  by_id_.erase(it->second.id);
+  if (auto held = by_id_.find(it->second.id); held != by_id_.end()) {
+    offers_.erase(held->second.offered);
+    by_id_.erase(held);
+  }
   sender->second.by_nonce.erase(it);
 }
 
@@ -131,9 +136,28 @@ void Mempool::Remove(const Hash32& id) {
   std::lock_guard lock(mu_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
-  auto sender = senders_.find(it->second.first);
-  EraseLocked(sender, it->second.second);
+  auto sender = senders_.find(it->second.sender);
+  EraseLocked(sender, it->second.nonce);
   if (sender->second.by_nonce.empty()) senders_.erase(sender);
+}
+
+std::vector<std::string> Mempool::TakeStale(uint64_t tip_height) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  std::vector<std::map<OfferKey, Hash32>::node_type> taken;
+  for (auto it = offers_.begin(); it != offers_.end() && out.size() < limits_.max_reoffer_txs &&
+                                  it->first.first + limits_.reoffer_after_blocks <= tip_height;) {
+    Held& held = by_id_.at(it->second);
+    const DecodedTx& tx = senders_.at(held.sender).by_nonce.at(held.nonce);
+    out.push_back(tx.envelope_bytes);
+    held.offered.first = tip_height;
+    taken.push_back(offers_.extract(it++));
+  }
+  for (auto& node : taken) {
+    node.key().first = tip_height;
+    offers_.insert(std::move(node));
+  }
+  return out;
 }
 
 bool Mempool::HasIncludable(
@@ -149,9 +173,9 @@ std::optional<DecodedTx> Mempool::Get(const Hash32& id) const {
   std::lock_guard lock(mu_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return std::nullopt;
-  auto sender = senders_.find(it->second.first);
+  auto sender = senders_.find(it->second.sender);
   if (sender == senders_.end()) return std::nullopt;
-  auto tx = sender->second.by_nonce.find(it->second.second);
+  auto tx = sender->second.by_nonce.find(it->second.nonce);
   if (tx == sender->second.by_nonce.end()) return std::nullopt;
   return tx->second;
 }

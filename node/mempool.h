@@ -27,6 +27,11 @@ struct MempoolLimits {
   // A transaction may wait at most this many blocks: a signed transaction stuck behind a nonce gap
   // cannot occupy the mempool for ever.
   uint64_t max_expiry_ahead = 100'000;
+  // Gossip is best effort: a peer whose mempool was full, or that was down, refused or never saw
+  // a relayed transaction. A transaction still waiting this many blocks after it was last offered
+  // is offered to the peers again, at most max_reoffer_txs of them after each block (TakeStale).
+  uint64_t reoffer_after_blocks = 3;
+  size_t max_reoffer_txs = 4'096;
 };
 
 class Mempool {
@@ -54,6 +59,11 @@ class Mempool {
   // Drops one transaction (e.g. one a block could not include).
   void Remove(const Hash32& id);
 
+  // The envelopes of up to limits().max_reoffer_txs transactions last offered to peers at least
+  // limits().reoffer_after_blocks blocks before `tip_height` (admission counts as an offer), the
+  // longest-waiting first; each is marked as offered at `tip_height`.
+  std::vector<std::string> TakeStale(uint64_t tip_height);
+
   // True if some sender's next nonce is pending, i.e. Reap would return something.
   bool HasIncludable(const std::function<uint64_t(const PublicKey&)>& committed_nonce) const;
 
@@ -74,13 +84,22 @@ class Mempool {
     uint64_t first_seq = 0;  // arrival order of the sender's oldest pending tx
     std::map<uint64_t, DecodedTx> by_nonce;
   };
+  // When a transaction was last offered to peers (the tip height then) and its arrival order.
+  using OfferKey = std::pair<uint64_t, uint64_t>;
+  struct Held {
+    PublicKey sender;
+    uint64_t nonce;
+    OfferKey offered;
+  };
   void EraseLocked(std::map<PublicKey, SenderQueue>::iterator sender, uint64_t nonce);
 
   const MempoolLimits limits_;
   mutable std::mutex mu_;
   std::map<PublicKey, SenderQueue> senders_;
-  // id -> (sender, nonce); looked up, never iterated
-  std::unordered_map<Hash32, std::pair<PublicKey, uint64_t>, SeededHash32> by_id_;
+  // id -> where the transaction is held; looked up, never iterated
+  std::unordered_map<Hash32, Held, SeededHash32> by_id_;
+  // Every held transaction by when it was last offered to peers.
+  std::map<OfferKey, Hash32> offers_;
   // No transaction held expires before this height (a lower bound: Update scans for expired ones
   // only once the chain passes it).
   uint64_t min_expiry_ = UINT64_MAX;

@@ -118,6 +118,10 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   network.misbehaved = [self](const PublicKey& peer, int score, const std::string& reason) {
     if (self->peers_) self->peers_->Misbehaved(peer, score, reason);
   };
+  network.reoffer = [self](std::vector<std::string> envelopes) {
+    log::Debug("offering {} waiting transactions to the peers again", envelopes.size());
+    self->Relay(envelopes, nullptr);
+  };
   DriverOptions options;
   options.clock_ms = WallClockMs;
   node->driver_ = std::make_unique<ConsensusDriver>(*node->ledger_, *node->mempool_,
@@ -284,8 +288,8 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
 
 void Node::Relay(const std::vector<std::string>& envelopes, const PublicKey* from) {
   if (!peers_) return;
-  // Newly admitted only (a copy is refused by the mempool and goes no further), in frames well
-  // under the limit.
+  // Newly admitted transactions (a copy is refused by the mempool and goes no further), or ones
+  // offered again after waiting (Mempool::TakeStale), in frames well under the limit.
   pb::P2pMessage m;
   size_t bytes = 0;
   for (const auto& e : envelopes) {

@@ -127,6 +127,26 @@ TEST_CASE(
   for (size_t i = 0; i < 4; ++i) CHECK(EvidenceSeen(net, i) == 0);
 }
 
+TEST_CASE("a transaction a validator missed while it was down is offered to it again") {
+  Network net(4, 0);
+  net.StartAll();
+  uint64_t nonce = 0;
+  REQUIRE(net.WaitCommitted(0, net.Submit(0, Transfer(nonce++))) > 0);
+  net.Kill(3);
+  // Behind a nonce gap it waits in the mempools of the three validators that are up; relayed
+  // once, at admission, it never reached the fourth.
+  const std::string waiting = net.Submit(0, Transfer(50));
+  net.Start(3);
+  // Blocks go on; every few of them the waiting transaction is offered to the peers again.
+  bool offered = false;
+  for (int round = 0; round < 40 && !offered; ++round) {
+    REQUIRE(net.WaitCommitted(3, net.Submit(round % 3, Transfer(nonce++))) > 0);
+    auto r = net.Client(3).Call("tx_get", {{"hash", waiting}});
+    offered = r.ok() && (*r)["status"] == "pending";
+  }
+  CHECK_MESSAGE(offered, net.Log(3));
+}
+
 TEST_CASE("a node started late syncs from genesis and then follows") {
   Network net(4, 1);
   for (size_t i = 0; i < 3; ++i) net.Start(i);  // 30 of 40 power: enough to commit

@@ -209,3 +209,26 @@ TEST_CASE("the mempool says when it is full, and hands out copies of what it hol
   CHECK_FALSE(m.Full());
   CHECK_FALSE(m.Get(a.id).has_value());
 }
+
+TEST_CASE(
+    "transactions still waiting blocks after their last offer are offered again, oldest first") {
+  Mempool m({.max_txs = 100, .reoffer_after_blocks = 3, .max_reoffer_txs = 2});
+  std::vector<DecodedTx> txs;
+  for (uint64_t n = 0; n < 3; ++n)
+    txs.push_back(Decoded(TransferBody("owner", "alice", 1, n), "owner"));
+  // Admitted while the tip was 10 (next block 11): admission counts as the first offer.
+  for (const auto& tx : txs) REQUIRE(m.Add(tx, 0, 11).ok());
+  CHECK(m.TakeStale(12).empty());
+  // At 13 they have waited three blocks: the two oldest go out (the bound), then the third.
+  CHECK(m.TakeStale(13) == std::vector<std::string>{txs[0].envelope_bytes, txs[1].envelope_bytes});
+  CHECK(m.TakeStale(13) == std::vector<std::string>{txs[2].envelope_bytes});
+  CHECK(m.TakeStale(15).empty());
+  // One that left the mempool is not offered; the others wait three blocks from their last offer.
+  m.Remove(txs[1].id);
+  CHECK(m.TakeStale(16) == std::vector<std::string>{txs[0].envelope_bytes, txs[2].envelope_bytes});
+  CHECK(m.TakeStale(18).empty());
+  m.Update(
+      std::vector<PublicKey>{txs[0].sender}, [](const PublicKey&) { return uint64_t{1}; }, 19);
+  CHECK(m.TakeStale(19) == std::vector<std::string>{txs[2].envelope_bytes});
+  CHECK(m.size() == 1);
+}
