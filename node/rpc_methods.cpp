@@ -53,7 +53,8 @@ std::string DecodeHexTx(const json& value, std::string_view name) {
   return ToString(*bytes);
 }
 
-json BlockJson(const Node& node, uint64_t height, bool raw) {
+// hashes_only: each transaction as {"hash"} alone, for pollers that match ids (no body decoded).
+json BlockJson(const Node& node, uint64_t height, bool raw, bool hashes_only) {
   auto bytes = node.ledger().store().GetBlock(height);
   if (!bytes)
     Throw(NotFound(
@@ -66,10 +67,13 @@ json BlockJson(const Node& node, uint64_t height, bool raw) {
   json txs = json::array();
   for (const auto& env_bytes : block.txs()) {
     pb::TxEnvelope env;
-    pb::TxBody body;
     env.ParseFromString(env_bytes);
-    body.ParseFromString(env.body());
-    json tx = rpc::TxBodyToJson(body);
+    json tx = json::object();
+    if (!hashes_only) {
+      pb::TxBody body;
+      body.ParseFromString(env.body());
+      tx = rpc::TxBodyToJson(body);
+    }
     tx["hash"] = Hex(TxId(AsBytes(env.body())));
     txs.push_back(std::move(tx));
   }
@@ -245,8 +249,9 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
   d.Register(
       "block_get",
       [&node](const json& params) -> rpc::RpcResult {
-        rpc::ExpectOnly(params, {"height", "hash", "raw"});
+        rpc::ExpectOnly(params, {"height", "hash", "raw", "hashes_only"});
         bool raw = rpc::GetOptionalBool(params, {"raw", 2}).value_or(false);
+        bool hashes_only = rpc::GetOptionalBool(params, {"hashes_only", 3}).value_or(false);
         auto height = rpc::GetOptionalUint64(params, {"height", 0});
         auto hash = rpc::GetOptionalHash32(params, {"hash", 1});
         if (height && hash) {
@@ -261,10 +266,10 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         if (!height) height = node.ledger().Tip().height();
         if (*height == 0)
           Throw(NotFound("height 0 is the genesis state, not a block; the first block is 1"));
-        return BlockJson(node, *height, raw);
+        return BlockJson(node, *height, raw, hashes_only);
       },
       "a block by height or hash (latest if neither), with its commit certificate; raw=true adds "
-      "its bytes");
+      "its bytes; hashes_only=true lists its transactions by hash alone");
 
   d.Register(
       "blocks_raw",

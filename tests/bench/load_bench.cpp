@@ -596,7 +596,7 @@ int Run(const Options& o) {
       if (st.ok()) {
         const uint64_t tip = (*st)["latest_height"];
         for (uint64_t h = seen + 1; h <= tip; ++h) {
-          auto b = c.Call("block_get", {{"height", h}});
+          auto b = c.Call("block_get", {{"height", h}, {"hashes_only", true}});
           if (!b.ok()) break;
           BlockSeen bs{h, now, (*b)["txs"].size(), 0, (*st)["mempool"].value("txs", size_t{0})};
           for (const auto& tx : (*b)["txs"]) {

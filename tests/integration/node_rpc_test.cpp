@@ -116,6 +116,12 @@ TEST_CASE("node RPC: blocks, state proofs and accounts are served") {
   CHECK(block["commit"]["precommits"].size() == 1);
   CHECK(n.Ok("block_get", {{"hash", block["hash"]}})["header"]["height"] == height);
   CHECK(n.ErrorCode("block_get", {{"height", 1'000'000}}) == 1002);
+  // A poller's listing: the same transactions by hash, nothing else of them.
+  json light = n.Ok("block_get", {{"height", height}, {"hashes_only", true}});
+  REQUIRE(light["txs"].size() == block["txs"].size());
+  for (size_t i = 0; i < light["txs"].size(); ++i)
+    CHECK(light["txs"][i] == json{{"hash", block["txs"][i]["hash"]}});
+  CHECK(light["header"] == block["header"]);
 
   json account = n.Ok("account_get", {{"address", Addr("verifier")}});
   REQUIRE(account["roles"].size() == 1);
