@@ -172,6 +172,11 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
   }
   GenesisDoc g;
   g.doc_hash = Sha256(text);
+  PUHUI_RETURN_IF_ERROR(
+      GenesisOnlyFields(doc,
+                        {"chain_id", "genesis_time", "regions", "validators", "accounts",
+                         "credit_batches", "methodologies", "scenarios", "params"},
+                        "document"));
 
   auto chain_id = GetString(doc, "chain_id", "document");
   if (!chain_id.ok()) return chain_id.status();
@@ -191,6 +196,7 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
   if (*regions != nullptr) {
     for (const json& r : **regions) {
       if (!r.is_object()) return InvalidArgument("genesis: each region must be an object");
+      PUHUI_RETURN_IF_ERROR(GenesisOnlyFields(r, {"code", "name"}, "region"));
       auto code = GetString(r, "code", "region");
       if (!code.ok()) return code.status();
       auto name = GetString(r, "name", "region " + *code);
@@ -214,6 +220,8 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
   std::set<Hash32> node_keys;
   for (const json& v : **validators) {
     if (!v.is_object()) return InvalidArgument("genesis: each validator must be an object");
+    PUHUI_RETURN_IF_ERROR(
+        GenesisOnlyFields(v, {"name", "pub_key", "power", "region", "node_key"}, "validator"));
     auto name = GetString(v, "name", "validator");
     if (!name.ok()) return name.status();
     std::string where = "validator " + *name;
@@ -258,6 +266,7 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
   if (*accounts != nullptr) {
     for (const json& a : **accounts) {
       if (!a.is_object()) return InvalidArgument("genesis: each account must be an object");
+      PUHUI_RETURN_IF_ERROR(GenesisOnlyFields(a, {"address", "label", "roles"}, "account"));
       GenesisAccount acct;
       auto key = GetKey(a, "address", "account");
       if (!key.ok()) return key.status();
@@ -275,6 +284,7 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
         for (const json& r : **roles) {
           if (!r.is_object())
             return InvalidArgument(fmt::format("genesis: {} has a bad role", where));
+          PUHUI_RETURN_IF_ERROR(GenesisOnlyFields(r, {"role", "region"}, where + " role"));
           auto role_name = GetString(r, "role", where + " role");
           if (!role_name.ok()) return role_name.status();
           auto region = GetString(r, "region", where + " role");
@@ -301,6 +311,8 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
   if (*batches != nullptr) {
     for (const json& b : **batches) {
       if (!b.is_object()) return InvalidArgument("genesis: each credit batch must be an object");
+      PUHUI_RETURN_IF_ERROR(
+          GenesisOnlyFields(b, {"serial", "region", "owner", "grams", "note"}, "credit batch"));
       GenesisBatch batch;
       auto serial = GetString(b, "serial", "credit batch");
       if (!serial.ok()) return serial.status();
@@ -340,7 +352,7 @@ Result<GenesisDoc> ParseGenesis(std::string_view text) {
   }
 
   if (auto it = doc.find("params"); it != doc.end()) {
-    if (!it->is_object()) return InvalidArgument("genesis: params must be an object");
+    PUHUI_RETURN_IF_ERROR(GenesisOnlyFields(*it, {"block_interval_ms", "max_block_txs"}, "params"));
     if (it->contains("block_interval_ms")) {
       auto v = GetUint(*it, "block_interval_ms", "params");
       if (!v.ok()) return v.status();

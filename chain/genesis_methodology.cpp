@@ -18,17 +18,6 @@ Status Fail(const std::string& where, const std::string& what) {
   return InvalidArgument(fmt::format("genesis: {} {}", where, what));
 }
 
-Status OnlyKeys(const json& obj, std::initializer_list<std::string_view> allowed,
-                const std::string& where) {
-  if (!obj.is_object()) return Fail(where, "must be an object");
-  for (const auto& [key, value] : obj.items()) {
-    bool known = false;
-    for (std::string_view a : allowed) known = known || key == a;
-    if (!known) return Fail(where, fmt::format("has unknown field '{}'", key));
-  }
-  return Status::Ok();
-}
-
 Result<std::string> Str(const json& obj, const char* field, const std::string& where,
                         bool required = true) {
   auto it = obj.find(field);
@@ -69,7 +58,7 @@ Status ParseTerms(const json& formula, const char* part, const std::string& wher
   for (size_t i = 0; i < (*terms)->size(); ++i) {
     const json& t = (**terms)[i];
     const std::string w = fmt::format("{} {}[{}]", where, part, i);
-    PUHUI_RETURN_IF_ERROR(OnlyKeys(t, {"input", "factors"}, w));
+    PUHUI_RETURN_IF_ERROR(GenesisOnlyFields(t, {"input", "factors"}, w));
     auto input = Str(t, "input", w);
     if (!input.ok()) return input.status();
     auto factors = Array(t, "factors", w, /*required=*/true);
@@ -86,13 +75,13 @@ Status ParseTerms(const json& formula, const char* part, const std::string& wher
 
 Status ParseFormula(const json& f, const std::string& where, pb::Formula* out) {
   PUHUI_RETURN_IF_ERROR(
-      OnlyKeys(f, {"inputs", "factors", "baseline", "project", "leakage"}, where));
+      GenesisOnlyFields(f, {"inputs", "factors", "baseline", "project", "leakage"}, where));
   auto inputs = Array(f, "inputs", where, /*required=*/true);
   if (!inputs.ok()) return inputs.status();
   for (size_t i = 0; i < (*inputs)->size(); ++i) {
     const json& in = (**inputs)[i];
     const std::string w = fmt::format("{} inputs[{}]", where, i);
-    PUHUI_RETURN_IF_ERROR(OnlyKeys(in, {"name", "unit", "max_value"}, w));
+    PUHUI_RETURN_IF_ERROR(GenesisOnlyFields(in, {"name", "unit", "max_value"}, w));
     auto name = Str(in, "name", w);
     if (!name.ok()) return name.status();
     auto unit = Str(in, "unit", w);
@@ -109,7 +98,8 @@ Status ParseFormula(const json& f, const std::string& where, pb::Formula* out) {
   for (size_t i = 0; i < (*factors)->size(); ++i) {
     const json& fa = (**factors)[i];
     const std::string w = fmt::format("{} factors[{}]", where, i);
-    PUHUI_RETURN_IF_ERROR(OnlyKeys(fa, {"name", "value", "decimals", "unit", "source"}, w));
+    PUHUI_RETURN_IF_ERROR(
+        GenesisOnlyFields(fa, {"name", "value", "decimals", "unit", "source"}, w));
     auto name = Str(fa, "name", w);
     if (!name.ok()) return name.status();
     auto value = Uint(fa, "value", w);
@@ -133,10 +123,10 @@ Status ParseFormula(const json& f, const std::string& where, pb::Formula* out) {
 }
 
 Result<pb::MethodologyVersion> ParseOne(const json& m, const std::set<std::string>& regions) {
-  PUHUI_RETURN_IF_ERROR(OnlyKeys(m,
-                                 {"id", "version", "title", "category", "region", "document_hash",
-                                  "formula", "params", "recognized_in"},
-                                 "methodology"));
+  PUHUI_RETURN_IF_ERROR(GenesisOnlyFields(m,
+                                          {"id", "version", "title", "category", "region",
+                                           "document_hash", "formula", "params", "recognized_in"},
+                                          "methodology"));
   auto id = Str(m, "id", "methodology");
   if (!id.ok()) return id.status();
   const std::string where = "methodology " + *id;
@@ -202,6 +192,17 @@ Result<pb::MethodologyVersion> ParseOne(const json& m, const std::set<std::strin
 }
 
 }  // namespace
+
+Status GenesisOnlyFields(const json& obj, std::initializer_list<std::string_view> allowed,
+                         const std::string& where) {
+  if (!obj.is_object()) return Fail(where, "must be an object");
+  for (const auto& [key, value] : obj.items()) {
+    bool known = false;
+    for (std::string_view a : allowed) known = known || key == a;
+    if (!known) return Fail(where, fmt::format("has unknown field '{}'", key));
+  }
+  return Status::Ok();
+}
 
 Status ParseGenesisMethodologies(const json& list, const std::set<std::string>& region_codes,
                                  std::vector<pb::MethodologyVersion>* out) {

@@ -4,15 +4,23 @@
 // genesis state is built, since chain/ cannot depend on contracts/.
 #pragma once
 
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chain/status.h"
 #include "puhui.pb.h"
 
 namespace puhui {
+
+// Refuses `obj` unless it is an object whose fields are all in `allowed`, naming the first other
+// one: every part of a genesis file is parsed strictly, so a misspelt field is an error rather
+// than a default silently taken.
+Status GenesisOnlyFields(const nlohmann::json& obj, std::initializer_list<std::string_view> allowed,
+                         const std::string& where);
 
 Status ParseGenesisMethodologies(const nlohmann::json& list,
                                  const std::set<std::string>& region_codes,

@@ -76,6 +76,19 @@ TEST_CASE("genesis errors name what is wrong") {
             .find("listed twice") != std::string::npos);
   CHECK(error_of(Replace(good, "\"block_interval_ms\": 50", "\"block_interval_ms\": 1"))
             .find("block_interval_ms") != std::string::npos);
+  // Misspelt fields are refused, naming them, rather than silently left at their defaults.
+  CHECK(error_of(Replace(good, "\"block_interval_ms\"", "\"block_intervall_ms\""))
+            .find("params has unknown field 'block_intervall_ms'") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"params\"", "\"parameters\""))
+            .find("document has unknown field 'parameters'") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"power\": 10", "\"power\": 10, \"pwoer\": 1"))
+            .find("validator has unknown field 'pwoer'") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"role\": \"authority\"", "\"role\": \"authority\", \"x\": 1"))
+            .find("role has unknown field 'x'") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"grams\": 1000000", "\"grams\": 1000000, \"gram\": 1"))
+            .find("credit batch has unknown field 'gram'") != std::string::npos);
+  CHECK(error_of(Replace(good, "\"name\": \"Jiangsu\"", "\"name\": \"Jiangsu\", \"nmae\": 1"))
+            .find("region has unknown field 'nmae'") != std::string::npos);
   // Two validators whose nodes claim one p2p identity.
   const std::string validator_entry =
       "{\"name\": \"v\", \"region\": \"SH\", \"power\": 10, \"pub_key\": \"" + Addr("validator") +
