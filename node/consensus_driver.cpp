@@ -125,10 +125,16 @@ void ConsensusDriver::OnPeerMessage(const PublicKey& peer, pb::P2pMessage messag
   cv_.notify_all();
 }
 
-void ConsensusDriver::OnPeerConnected(const PublicKey& peer) {
+pb::P2pMessage ConsensusDriver::StatusMessage() const {
   pb::P2pMessage status;
   status.mutable_status()->set_height(ledger_.Tip().height());
-  if (network_.send_to) network_.send_to(peer, status);
+  if (network_.relays_refused)
+    status.mutable_status()->set_relays_refused(network_.relays_refused());
+  return status;
+}
+
+void ConsensusDriver::OnPeerConnected(const PublicKey& peer) {
+  if (network_.send_to) network_.send_to(peer, StatusMessage());
 }
 
 void ConsensusDriver::OnTxsAdmitted() {
@@ -209,8 +215,7 @@ Status ConsensusDriver::TickAll() {
   if (waiting_to_start_ && ReadyToStart()) PUHUI_RETURN_IF_ERROR(StartHeight());
   if (now >= next_status_ms_) {
     next_status_ms_ = now + options_.status_interval_ms;
-    pb::P2pMessage status;
-    status.mutable_status()->set_height(ledger_.Tip().height());
+    pb::P2pMessage status = StatusMessage();
     if (network_.broadcast) network_.broadcast(status);
     // Tendermint's liveness needs correct nodes to relay what they hold; do so while stalled.
     if (engine_->started() && !waiting_to_start_) {
@@ -435,11 +440,7 @@ void ConsensusDriver::UpdateMempool(const ExecutedBlock& block) {
 
 void ConsensusDriver::AfterCommit(const ExecutedBlock& block) {
   UpdateMempool(block);  // `block` may live in executed_, cleared below
-  if (network_.reoffer) {
-    if (auto stale = mempool_.TakeStale(block.header.height()); !stale.empty()) {
-      network_.reoffer(std::move(stale));
-    }
-  }
+  if (network_.reoffer) network_.reoffer(block.header.height());
   {
     std::lock_guard lock(mu_);
     std::erase_if(evidence_,

@@ -46,9 +46,11 @@ struct DriverNetwork {
   std::function<void(const pb::P2pMessage&, const PublicKey& from)> relay;
   std::function<void(const PublicKey& peer, const pb::P2pMessage&)> send_to;
   std::function<void(const PublicKey& peer, int score, const std::string& reason)> misbehaved;
-  // Transactions waiting too long since they were last offered (Mempool::TakeStale), to offer to
-  // the peers again after a commit.
-  std::function<void(std::vector<std::string> envelopes)> reoffer;
+  // After each commit at `height`: offer waiting transactions again to peers that missed some
+  // (Node::Reoffer).
+  std::function<void(uint64_t height)> reoffer;
+  // This node's count of relayed transactions refused for lack of room, for its status messages.
+  std::function<uint64_t()> relays_refused;
 };
 
 struct DriverOptions {
@@ -107,6 +109,7 @@ class ConsensusDriver {
   };
 
   uint64_t Now() const { return options_.clock_ms(); }
+  pb::P2pMessage StatusMessage() const;
   // Whether this node's key is in the set that signs the next block.
   bool Votes() const;
   Status HandleInput(Input input);

@@ -102,7 +102,11 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
         [self](const PublicKey& peer, pb::P2pMessage m) {
           self->OnPeerMessage(peer, std::move(m));
         },
-        [self](const PublicKey& peer) { self->driver_->OnPeerConnected(peer); });
+        [self](const PublicKey& peer) {
+          // A node that holds nothing (as at start) has nothing the peer could have missed.
+          if (self->mempool_->size() > 0) self->missed_gossip_.Connected(peer);
+          self->driver_->OnPeerConnected(peer);
+        });
   }
 
   DriverNetwork network;
@@ -118,10 +122,8 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   network.misbehaved = [self](const PublicKey& peer, int score, const std::string& reason) {
     if (self->peers_) self->peers_->Misbehaved(peer, score, reason);
   };
-  network.reoffer = [self](std::vector<std::string> envelopes) {
-    log::Debug("offering {} waiting transactions to the peers again", envelopes.size());
-    self->Relay(envelopes, nullptr);
-  };
+  network.reoffer = [self](uint64_t height) { self->Reoffer(height); };
+  network.relays_refused = [self] { return self->relays_refused_.load(); };
   DriverOptions options;
   options.clock_ms = WallClockMs;
   node->driver_ = std::make_unique<ConsensusDriver>(*node->ledger_, *node->mempool_,
@@ -286,22 +288,43 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
   return results;
 }
 
-void Node::Relay(const std::vector<std::string>& envelopes, const PublicKey* from) {
+void Node::Relay(const std::vector<std::string>& envelopes, const PublicKey* from,
+                 const std::vector<PublicKey>* to) {
   if (!peers_) return;
+  auto send = [&](const pb::P2pMessage& m) {
+    if (to == nullptr) return peers_->Broadcast(m, from);
+    for (const PublicKey& peer : *to) peers_->SendTo(peer, m);
+  };
   // Newly admitted transactions (a copy is refused by the mempool and goes no further), or ones
   // offered again after waiting (Mempool::TakeStale), in frames well under the limit.
   pb::P2pMessage m;
   size_t bytes = 0;
   for (const auto& e : envelopes) {
     if (bytes + e.size() > kMaxFrameBytes / 4 && m.txs().txs_size() > 0) {
-      peers_->Broadcast(m, from);
+      send(m);
       m.Clear();
       bytes = 0;
     }
     m.mutable_txs()->add_txs(e);
     bytes += e.size() + 8;
   }
-  if (m.txs().txs_size() > 0) peers_->Broadcast(m, from);
+  if (m.txs().txs_size() > 0) send(m);
+}
+
+void Node::Reoffer(uint64_t height) {
+  if (!peers_) return;
+  for (const PeerInfo& p : peers_->Peers()) missed_gossip_.Dropped(p.key, p.relays_dropped);
+  std::vector<PublicKey> due = missed_gossip_.Due();
+  if (due.empty()) return;
+  std::vector<std::string> stale = mempool_->TakeStale(height);
+  if (!stale.empty()) {
+    log::Debug("offering {} waiting transactions again to {} peer(s) that missed some",
+               stale.size(), due.size());
+    Relay(stale, nullptr, &due);
+  }
+  // Nothing waiting long enough yet: they stay due until it is offered (what they missed may be
+  // younger than reoffer_after_blocks).
+  if (!stale.empty()) missed_gossip_.Offered(due);
 }
 
 void Node::OnPeerMessage(const PublicKey& peer, pb::P2pMessage message) {
@@ -330,13 +353,17 @@ void Node::OnPeerMessage(const PublicKey& peer, pb::P2pMessage message) {
       }
       return driver_->OnPeerMessage(peer, std::move(message));
     case pb::P2pMessage::kStatus:
+      missed_gossip_.PeerRefused(peer, message.status().relays_refused());
+      return driver_->OnPeerMessage(peer, std::move(message));
     case pb::P2pMessage::kBlock: return driver_->OnPeerMessage(peer, std::move(message));
     default: peers_->Misbehaved(peer, 20, "unknown p2p message kind");
   }
 }
 
 void Node::QueueRelayed(const PublicKey& peer, std::vector<std::string> envelopes) {
+  const size_t count = envelopes.size();
   if (!relay_queue_.Push(peer, std::move(envelopes))) {
+    relays_refused_ += count;
     log::Debug("relayed transactions dropped: {} batches ({} bytes) wait for admission",
                relay_queue_.batches(), relay_queue_.bytes());
   }
@@ -346,6 +373,7 @@ void Node::RelayAdmitLoop(std::stop_token stop) {
   while (auto batch = relay_queue_.Pop(stop)) {
     auto results = Admit(batch->envelopes, &batch->from);
     for (const auto& r : results) {
+      if (!r.ok() && r.status().code() == StatusCode::kResourceExhausted) ++relays_refused_;
       if (!r.ok() && (r.status().code() == StatusCode::kInvalidArgument ||
                       r.status().code() == StatusCode::kUnauthenticated)) {
         // A malformed or forged transaction is the relaying peer's fault: it admitted it.

@@ -8,6 +8,7 @@
 // the p2p listener runs only when the network has someone to talk to.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "node/events.h"
 #include "node/ledger.h"
 #include "node/mempool.h"
+#include "node/missed_gossip.h"
 #include "node/peer_set.h"
 #include "node/relay_queue.h"
 #include "node/sign_guard.h"
@@ -76,7 +78,11 @@ class Node {
                                     const PublicKey* from);
   void OnPeerMessage(const PublicKey& peer, pb::P2pMessage message);
   void ServeBlocks(const PublicKey& peer, const pb::BlockRequest& request);
-  void Relay(const std::vector<std::string>& envelopes, const PublicKey* from);
+  // Relays to every peer but `from` (none: to all), or to `to` alone if given.
+  void Relay(const std::vector<std::string>& envelopes, const PublicKey* from,
+             const std::vector<PublicKey>* to = nullptr);
+  // After a commit: the transactions waiting longest, to the peers that missed some (MissedGossip).
+  void Reoffer(uint64_t height);
   // Admits transaction batches relayed by peers, off the p2p threads (RelayAdmitLoop's thread).
   void QueueRelayed(const PublicKey& peer, std::vector<std::string> envelopes);
   void RelayAdmitLoop(std::stop_token stop);
@@ -95,6 +101,8 @@ class Node {
   std::thread p2p_thread_;
   std::unique_ptr<PeerSet> peers_;
   RelayQueue relay_queue_{kMaxQueuedRelayBatches, kMaxQueuedRelayBytes};
+  MissedGossip missed_gossip_;
+  std::atomic<uint64_t> relays_refused_{0};  // relayed transactions refused for lack of room
   std::jthread relay_thread_;
   std::vector<PublicKey> observers_;  // configured observers' node keys
   // Before io_ and http_: subscribers hold watch handles until the io_context is gone.

@@ -241,11 +241,12 @@ void P2pConnection::Enqueue(std::string plaintext, bool urgent) {
   }
   if (!urgent) {
     if (bulk_bytes_ + plaintext.size() > config_.limits.max_bulk_queue_bytes) {
-      if (bulk_dropped_++ % 1000 == 0) {
+      const uint64_t dropped = bulk_dropped_.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (dropped % 1000 == 1) {
         log::Debug(
             "p2p: {} relayed-transaction frames dropped for a peer that reads slowly "
             "({} bytes already waiting)",
-            bulk_dropped_, bulk_bytes_);
+            dropped, bulk_bytes_);
       }
       return;
     }

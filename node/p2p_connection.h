@@ -9,6 +9,7 @@
 // connection and listener made on it.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -93,6 +94,8 @@ class P2pConnection : public std::enable_shared_from_this<P2pConnection> {
 
   // Starts the handshake and the timers of an Accepted connection.
   void Start();
+  // Relayed-transaction frames dropped so far because the peer reads too slowly.
+  uint64_t bulk_dropped() const { return bulk_dropped_.load(std::memory_order_relaxed); }
   // Queues a message; before the handshake is done it waits, after a close it is dropped. The
   // message must fit a frame (every consensus message does: kMaxBlockBytes < kMaxFrameBytes).
   void Send(const pb::P2pMessage& message);
@@ -138,8 +141,9 @@ class P2pConnection : public std::enable_shared_from_this<P2pConnection> {
   std::deque<std::string> write_queue_;  // whole wire frames (handshake, or the one being sent)
   std::deque<std::string> urgent_;       // messages to seal, before bulk_
   std::deque<std::string> bulk_;
-  size_t bulk_bytes_ = 0;      // in bulk_
-  uint64_t bulk_dropped_ = 0;  // relayed-transaction frames dropped for max_bulk_queue_bytes
+  size_t bulk_bytes_ = 0;  // in bulk_
+  // Relayed-transaction frames dropped for max_bulk_queue_bytes; read from other threads.
+  std::atomic<uint64_t> bulk_dropped_{0};
   bool writing_ = false;
   std::deque<std::string> pending_;  // serialised messages waiting for the handshake
 

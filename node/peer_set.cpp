@@ -306,7 +306,8 @@ std::vector<PeerInfo> PeerSet::Peers() const {
   for (const auto& [key, link] : impl_->links) {
     auto score = impl_->scores.find(key);
     out.push_back(PeerInfo{key, link.remote, link.outbound,
-                           score == impl_->scores.end() ? 0 : score->second});
+                           score == impl_->scores.end() ? 0 : score->second,
+                           link.conn ? link.conn->bulk_dropped() : 0});
   }
   return out;
 }

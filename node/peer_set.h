@@ -47,6 +47,7 @@ struct PeerInfo {
   std::string remote;  // address as seen by the socket
   bool outbound = false;
   int score = 0;
+  uint64_t relays_dropped = 0;  // relayed-transaction frames dropped on the way (slow reader)
 };
 
 class PeerSet {

@@ -147,6 +147,37 @@ TEST_CASE("a transaction a validator missed while it was down is offered to it a
   CHECK_MESSAGE(offered, net.Log(3));
 }
 
+TEST_CASE("a transaction a validator refused for lack of room is offered to it again later") {
+  Network net(4, 0);
+  // Validator 3 holds one transaction at most.
+  const std::string config_path = net.home(3) + "/config.json";
+  json config = json::parse(*ReadFile(config_path));
+  config["mempool"] = {{"max_txs", 1}};
+  REQUIRE(WriteFileDurably(config_path, config.dump(2)).ok());
+  net.StartAll();
+  uint64_t nonce = 0;
+  REQUIRE(net.WaitCommitted(3, net.Submit(0, Transfer(nonce++))) > 0);
+  // Behind a nonce gap, one transaction fills validator 3's mempool; the next one, sent to
+  // validator 0 and held there behind a wider gap, is refused by 3 when relayed, and 3 counts the
+  // refusal in its status messages.
+  const std::string filler = net.Submit(3, Transfer(20));
+  const std::string waiting = net.Submit(0, Transfer(1000));
+  // A few blocks on, validator 0 has offered it to validator 3 again, and 3, still full, refused
+  // it again: each offer is bought by a refusal counted in 3's status messages. Closing the
+  // filler's gap then commits the filler and leaves room.
+  REQUIRE(net.WaitHeight(0, net.Height(0) + 6));
+  for (; nonce < 20; ++nonce) net.Submit(0, Transfer(nonce));
+  REQUIRE(net.WaitCommitted(3, filler) > 0);
+  bool offered = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!offered && std::chrono::steady_clock::now() < deadline) {
+    auto r = net.Client(3).Call("tx_get", {{"hash", waiting}});
+    offered = r.ok() && (*r)["status"] == "pending";
+    if (!offered) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CHECK_MESSAGE(offered, net.Log(3));
+}
+
 TEST_CASE("a node started late syncs from genesis and then follows") {
   Network net(4, 1);
   for (size_t i = 0; i < 3; ++i) net.Start(i);  // 30 of 40 power: enough to commit
