@@ -317,14 +317,13 @@ void Node::Reoffer(uint64_t height) {
   std::vector<PublicKey> due = missed_gossip_.Due();
   if (due.empty()) return;
   std::vector<std::string> stale = mempool_->TakeStale(height);
-  if (!stale.empty()) {
-    log::Debug("offering {} waiting transactions again to {} peer(s) that missed some",
-               stale.size(), due.size());
-    Relay(stale, nullptr, &due);
-  }
   // Nothing waiting long enough yet: they stay due until it is offered (what they missed may be
   // younger than reoffer_after_blocks).
-  if (!stale.empty()) missed_gossip_.Offered(due);
+  if (stale.empty()) return;
+  log::Debug("offering {} waiting transactions again to {} peer(s) that missed some", stale.size(),
+             due.size());
+  Relay(stale, nullptr, &due);
+  missed_gossip_.Offered(due);
 }
 
 void Node::OnPeerMessage(const PublicKey& peer, pb::P2pMessage message) {
