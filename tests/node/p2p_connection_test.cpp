@@ -490,6 +490,8 @@ TEST_CASE("relayed transactions beyond the send queue's byte limit are dropped, 
     std::lock_guard lock(mu);
     CHECK(txs_seen >= 5);
     CHECK(txs_seen <= 12);
+    // Every frame that did not arrive was counted as dropped (the node's re-offer reads it).
+    CHECK(conn->bulk_dropped() + static_cast<uint64_t>(txs_seen) == kBulk);
   }
   CHECK(client.CloseReason() == "(open)");  // dropping is not a reason to disconnect
   conn->Close(FailedPrecondition("test over"));
