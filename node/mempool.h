@@ -29,7 +29,8 @@ struct MempoolLimits {
   uint64_t max_expiry_ahead = 100'000;
   // Gossip is best effort: a peer whose mempool was full, or that was down, refused or never saw
   // a relayed transaction. A transaction still waiting this many blocks after it was last offered
-  // is offered to the peers again, at most max_reoffer_txs of them after each block (TakeStale).
+  // is offered again to the peers that missed some (node/missed_gossip.h), at most
+  // max_reoffer_txs of them after a block (TakeStale).
   uint64_t reoffer_after_blocks = 3;
   size_t max_reoffer_txs = 4'096;
 };

@@ -42,8 +42,9 @@ struct P2pLimits {
   static constexpr uint32_t kDefaultBurstFrames = 10'000;
   static constexpr size_t kDefaultMaxSendQueueFrames = 20'000;
   // Relayed transactions waiting to be sent to one peer: beyond this they are dropped, not queued
-  // (gossip is best effort: the sender keeps them in its mempool and proposes them itself). A
-  // frame of relayed transactions can be megabytes, so the frame count alone bounds nothing.
+  // (gossip is best effort: the sender keeps them in its mempool and offers them to the peer again
+  // later, node/missed_gossip.h). A frame of relayed transactions can be megabytes, so the frame
+  // count alone bounds nothing.
   static constexpr size_t kDefaultMaxBulkQueueBytes = 32u << 20;
   static constexpr size_t kDefaultMaxInboundConnections = 64;
 

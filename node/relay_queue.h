@@ -1,7 +1,8 @@
 // Relayed transaction batches waiting for admission on the node's relay thread (node/node.h),
 // bounded in batches and in bytes: a batch can be megabytes. Beyond either bound a new batch is
-// refused (the caller drops it: the node is overloaded, and whoever relayed it keeps it in its own
-// mempool). Thread-safe: any thread pushes, one thread pops.
+// refused (the caller drops it and counts it as refused: the node is overloaded, and whoever
+// relayed it keeps it in its own mempool and offers it again, node/missed_gossip.h). Thread-safe:
+// any thread pushes, one thread pops.
 #pragma once
 
 #include <condition_variable>

@@ -265,7 +265,7 @@ struct ProcSample {
   double t = 0;                 // seconds since the load started
   std::vector<double> cpu_s;    // utime + stime, seconds
   std::vector<double> rss_kb;   // VmRSS
-  std::vector<double> anon_kb;  // RssAnon: VmRSS less the store's memory-mapped table files
+  std::vector<double> anon_kb;  // RssAnon: VmRSS less file-backed pages (the program, libraries)
 };
 
 std::optional<double> CpuSeconds(int pid) {
