@@ -25,8 +25,14 @@ constexpr char kHashPrefix = 'h';
 constexpr char kTxPrefix = 't';
 constexpr char kReceiptPrefix = 'r';
 constexpr char kStatePrefix = 's';
-constexpr char kNodePrefix = 'n';
 constexpr char kRootPrefix = 'R';
+constexpr char kFormatKey[] = "V";
+constexpr char kNodeLogEndKey[] = "N";
+
+// The layout this code reads and writes. 1 (no `V` record): tree nodes inside LevelDB under `n`.
+// 2: tree nodes in the node log, roots with their place.
+constexpr char kFormat[] = "2";
+constexpr char kNodeLogName[] = "tree-nodes";
 
 void PutBigEndian(std::string& out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i) & 0xff));
@@ -38,8 +44,14 @@ std::string HeightKey(char prefix, uint64_t height) {
   return k;
 }
 
-// A key of a one-letter prefix and a 32-byte hash, built in place: a block writes tens of
-// thousands of them (tree nodes, transaction locations).
+uint64_t GetBigEndian(std::string_view in) {
+  uint64_t v = 0;
+  for (unsigned char c : in) v = v << 8 | c;
+  return v;
+}
+
+// A key of a one-letter prefix and a 32-byte hash, built in place: a block writes thousands of
+// them (transaction locations).
 struct HashKey {
   HashKey(char prefix, const Hash32& h) {
     bytes[0] = prefix;
@@ -73,8 +85,10 @@ leveldb::Slice ToSlice(const Hash32& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};
 }
 
-void AddState(leveldb::WriteBatch& batch, const StateChanges& changes,
-              std::span<const std::pair<Hash32, Bytes>> nodes) {
+// A height's state values and tree root; the tree's nodes are already in the node log, which
+// now ends at `log_end`.
+void AddState(leveldb::WriteBatch& batch, uint64_t height, const StateChanges& changes,
+              const SmtUpdate& tree, uint64_t log_end) {
   std::string key_buffer;
   for (const auto& [key, value] : changes) {
     StateKeyInto(key_buffer, key);
@@ -84,14 +98,13 @@ void AddState(leveldb::WriteBatch& batch, const StateChanges& changes,
       batch.Delete(key_buffer);
     }
   }
-  // In key order: LevelDB inserts each record into a skip list searched from its head, and
-  // consecutive keys share most of their search path, which then stays in the CPU's caches.
-  std::vector<const std::pair<Hash32, Bytes>*> sorted;
-  sorted.reserve(nodes.size());
-  for (const auto& n : nodes) sorted.push_back(&n);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* n : sorted)
-    batch.Put(HashKey(kNodePrefix, n->first).slice(), ToSlice(n->second));
+  std::string root(tree.root.begin(), tree.root.end());
+  PutBigEndian(root, tree.root_ptr.offset, 8);
+  PutBigEndian(root, tree.root_ptr.length, 4);
+  batch.Put(HeightKey(kRootPrefix, height), root);
+  std::string end;
+  PutBigEndian(end, log_end, 8);
+  batch.Put(kNodeLogEndKey, end);
 }
 
 }  // namespace
@@ -130,8 +143,57 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, boo
     pb::ChainMeta meta;
     if (!meta.ParseFromString(*raw)) return Corruption("store: chain meta record does not parse");
     store->meta_ = meta;
+    const auto format = store->GetRaw(kFormatKey).value_or("1");
+    if (format != kFormat) {
+      return FailedPrecondition(fmt::format(
+          "store {} is in format {}, and this puhuid reads format {} (state-tree nodes in a log of "
+          "their own, docs/formats.md); move the data directory aside and start the node again: "
+          "it fetches the chain from its peers and replays it",
+          dir, format, kFormat));
+    }
   }
+  PUHUI_RETURN_IF_ERROR(store->OpenNodeLog(dir));
   return store;
+}
+
+Status BlockStore::OpenNodeLog(const std::string& dir) {
+  const std::string path = dir + "/" + kNodeLogName;
+  auto log = NodeLog::Open(path, durable_);
+  if (!log.ok()) return log.status();
+  node_log_ = std::move(*log);
+  uint64_t end = 0;
+  if (meta_) {
+    auto raw = GetRaw(kNodeLogEndKey);
+    if (!raw || raw->size() != 8) return Corruption("store: no committed end of the node log");
+    end = GetBigEndian(*raw);
+  }
+  const uint64_t size = node_log_->size_on_open();
+  if (size < end) {
+    return Corruption(fmt::format(
+        "node log {} holds {} bytes, but the store committed tree nodes up to byte {}: the file "
+        "was cut short or replaced; restore the whole data directory from one backup",
+        path, size, end));
+  }
+  // Nodes of a block that was being committed when the node stopped: never part of the chain.
+  if (size > end) PUHUI_RETURN_IF_ERROR(node_log_->Truncate(end));
+  node_log_end_ = end;
+  return Status::Ok();
+}
+
+uint64_t BlockStore::NextNodeOffset() const {
+  std::lock_guard lock(meta_mu_);
+  return node_log_end_;
+}
+
+Result<uint64_t> BlockStore::AppendNodes(const SmtUpdate& tree) {
+  const uint64_t end = NextNodeOffset();
+  if (tree.base != end) {
+    return FailedPrecondition(fmt::format(
+        "the state tree update was laid out from byte {} of the node log, which now ends at {}: "
+        "it was computed against another tip",
+        tree.base, end));
+  }
+  return node_log_->Append(end, tree.new_nodes);
 }
 
 BlockStore::~BlockStore() {
@@ -168,17 +230,21 @@ Status BlockStore::InitGenesis(const Hash32& genesis_hash, const StateChanges& s
   meta.set_time_ms(genesis_time_ms);
   meta.set_validators_hash(ToString(validators_hash));
 
+  auto log_end = AppendNodes(tree);
+  if (!log_end.ok()) return log_end.status();
   leveldb::WriteBatch batch;
-  AddState(batch, state, tree.new_nodes);
-  batch.Put(HeightKey(kRootPrefix, 0), ToSlice(tree.root));
+  AddState(batch, 0, state, tree, *log_end);
+  batch.Put(kFormatKey, kFormat);
   batch.Put(kGenesisKey, ToSlice(genesis_hash));
   batch.Put(kMetaKey, meta.SerializeAsString());
   leveldb::WriteOptions wo;
   wo.sync = durable_;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError("writing genesis: " + s.ToString());
+  node_cache_.PutAll(tree.new_nodes);
   std::lock_guard lock(meta_mu_);
   meta_ = meta;
+  node_log_end_ = *log_end;
   return Status::Ok();
 }
 
@@ -188,7 +254,15 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   PUHUI_CHECK(c.meta.height() == c.height && c.height == tip->height() + 1,
               fmt::format("commit of height {} onto tip {}", c.height, tip->height()));
   PUHUI_CHECK(c.tx_ids.size() == c.receipts.size(), "one receipt per transaction");
+  PUHUI_CHECK(c.state_changes != nullptr && c.tree != nullptr,
+              "a block commit carries its state changes and tree");
+  PUHUI_CHECK(c.meta.state_root() == AsString(ByteView(c.tree->root)),
+              "the new tip's state root is the tree's");
 
+  // The tree nodes first: if the node stops before the batch below is written, they lie past
+  // the committed end and are cut off when it starts again.
+  auto log_end = AppendNodes(*c.tree);
+  if (!log_end.ok()) return log_end.status();
   leveldb::WriteBatch batch;
   batch.Put(HeightKey(kBlockPrefix, c.height), c.block_bytes);
   batch.Put(HeightKey(kCommitPrefix, c.height), c.commit_bytes);
@@ -202,17 +276,16 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
     batch.Put(HashKey(kTxPrefix, c.tx_ids[i]).slice(), loc.SerializeAsString());
     batch.Put(ReceiptKey(c.height, static_cast<uint32_t>(i)), c.receipts[i]);
   }
-  PUHUI_CHECK(c.state_changes != nullptr, "a block commit carries its state changes");
-  AddState(batch, *c.state_changes, c.smt_nodes);
-  batch.Put(HeightKey(kRootPrefix, c.height), c.meta.state_root());
+  AddState(batch, c.height, *c.state_changes, *c.tree, *log_end);
   batch.Put(kMetaKey, c.meta.SerializeAsString());
   leveldb::WriteOptions wo;
   wo.sync = durable_;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError(fmt::format("writing block {}: {}", c.height, s.ToString()));
-  node_cache_.PutAll(c.smt_nodes);
+  node_cache_.PutAll(c.tree->new_nodes);
   std::lock_guard lock(meta_mu_);
   meta_ = c.meta;
+  node_log_end_ = *log_end;
   return Status::Ok();
 }
 
@@ -243,9 +316,20 @@ Result<std::vector<std::pair<Bytes, Bytes>>> BlockStore::ScanState(ByteView pref
 }
 
 std::optional<Hash32> BlockStore::StateRootAt(uint64_t height) const {
+  auto tree = StateTreeAt(height);
+  if (!tree) return std::nullopt;
+  return tree->hash;
+}
+
+std::optional<SmtRef> BlockStore::StateTreeAt(uint64_t height) const {
   auto raw = GetRaw(HeightKey(kRootPrefix, height));
-  if (!raw) return std::nullopt;
-  return ToHash32(AsBytes(*raw));
+  if (!raw || raw->size() != 32 + 8 + 4) return std::nullopt;
+  const std::string_view v(*raw);
+  SmtRef ref;
+  std::memcpy(ref.hash.data(), v.data(), 32);
+  ref.ptr.offset = GetBigEndian(v.substr(32, 8));
+  ref.ptr.length = static_cast<uint32_t>(GetBigEndian(v.substr(40, 4)));
+  return ref;
 }
 
 std::optional<std::string> BlockStore::GetBlock(uint64_t height) const {
@@ -259,9 +343,7 @@ std::optional<std::string> BlockStore::GetCommit(uint64_t height) const {
 std::optional<uint64_t> BlockStore::HeightOfBlock(const Hash32& block_hash) const {
   auto raw = GetRaw(HashKey(kHashPrefix, block_hash).str());
   if (!raw || raw->size() != 8) return std::nullopt;
-  uint64_t h = 0;
-  for (unsigned char c : *raw) h = h << 8 | c;
-  return h;
+  return GetBigEndian(*raw);
 }
 
 std::optional<pb::TxLocation> BlockStore::GetTxLocation(const Hash32& tx_id) const {
@@ -276,22 +358,18 @@ std::optional<std::string> BlockStore::GetReceipt(uint64_t height, uint32_t inde
   return GetRaw(ReceiptKey(height, index));
 }
 
-std::optional<Bytes> BlockStore::GetSmtNode(const Hash32& node_hash) const {
-  Bytes node;
-  if (!ReadSmtNode(node_hash, node)) return std::nullopt;
-  return node;
-}
-
-bool BlockStore::ReadSmtNode(const Hash32& node_hash, Bytes& out) const {
-  if (node_cache_.Read(node_hash, out)) return true;
-  std::string raw;
-  // Not through the block cache: a table block holds nodes of unrelated hashes, so the rest of it
-  // would not be read again soon, and the node itself goes into the node cache below.
-  leveldb::ReadOptions options;
-  options.fill_cache = false;
-  if (!db_->Get(options, HashKey(kNodePrefix, node_hash).slice(), &raw).ok()) return false;
-  out.assign(raw.begin(), raw.end());
-  node_cache_.Put(node_hash, out);
+bool BlockStore::ReadSmtNode(const SmtRef& ref, Bytes& out) const {
+  if (node_cache_.Read(ref.hash, out)) return true;
+  // Only committed bytes: a root of this store never points past them.
+  const uint64_t end = NextNodeOffset();
+  if (ref.ptr.length == 0 || ref.ptr.length > end || ref.ptr.offset > end - ref.ptr.length) {
+    return false;
+  }
+  if (!node_log_->Read(ref.ptr, out)) return false;
+  // What the disk gave back is checked against the hash the parent holds (the log has no
+  // checksums of its own): a damaged node reads as missing, and the tree reports it.
+  if (SmtNodeHash(out) != ref.hash) return false;
+  node_cache_.Put(ref.hash, out);
   return true;
 }
 

@@ -1,7 +1,9 @@
-// The node's durable store, one LevelDB database (layout in docs/formats.md):
-// blocks, commit certificates, transaction and receipt indexes, the latest state values, the
-// sparse-Merkle-tree nodes and the state root of every height. A block and everything it changes
-// are written in one synced batch, so after a crash the store is exactly at its last whole block.
+// The node's durable store (layout in docs/formats.md): one LevelDB database of blocks, commit
+// certificates, transaction and receipt indexes, the latest state values and the state root of
+// every height, and beside it the node log of the state tree (chain/node_log.h). A block's tree
+// nodes are appended to the log and synced first; then the block and everything else it changes,
+// with the log's new committed end, are written in one synced batch. After a crash the store is
+// exactly at its last whole block, and the log is cut back to that block's end.
 //
 // Thread-safety: reads may run concurrently with each other and with one writer (LevelDB's own
 // guarantee); CommitBlock and InitGenesis must be called from one thread at a time.
@@ -18,6 +20,7 @@
 
 #include "chain/bytes.h"
 #include "chain/node_cache.h"
+#include "chain/node_log.h"
 #include "chain/smt.h"
 #include "chain/status.h"
 #include "puhui.pb.h"
@@ -40,9 +43,9 @@ struct BlockCommit {
   std::vector<std::string> receipts;  // serialised pb::Receipt, in block order
   // Held by the caller until CommitBlock returns (a block's changes and nodes are large: not
   // copied).
-  const StateChanges* state_changes = nullptr;          // effect of executing this block
-  std::span<const std::pair<Hash32, Bytes>> smt_nodes;  // new tree nodes for the new root
-  pb::ChainMeta meta;                                   // the new tip
+  const StateChanges* state_changes = nullptr;  // effect of executing this block
+  const SmtUpdate* tree = nullptr;  // the new root and its new nodes, laid out from the log's end
+  pb::ChainMeta meta;               // the new tip
 };
 
 class BlockStore : public SmtNodeSource {
@@ -56,7 +59,8 @@ class BlockStore : public SmtNodeSource {
   std::optional<pb::ChainMeta> Meta() const;
   std::optional<Hash32> GenesisHash() const;
 
-  // Writes the genesis state (height 0). Fails if the store already holds a chain.
+  // Writes the genesis state (height 0), whose tree was built from an empty node log. Fails if
+  // the store already holds a chain.
   Status InitGenesis(const Hash32& genesis_hash, const StateChanges& state, const SmtUpdate& tree,
                      uint64_t genesis_time_ms, const Hash32& validators_hash);
   // Appends block meta.height == Meta()->height + 1 with one synced write.
@@ -69,6 +73,8 @@ class BlockStore : public SmtNodeSource {
   Result<std::vector<std::pair<Bytes, Bytes>>> ScanState(ByteView prefix, ByteView after,
                                                          size_t limit) const;
   std::optional<Hash32> StateRootAt(uint64_t height) const;
+  // The same root with where its node is: what SparseMerkleTree reads from.
+  std::optional<SmtRef> StateTreeAt(uint64_t height) const;
 
   std::optional<std::string> GetBlock(uint64_t height) const;
   std::optional<std::string> GetCommit(uint64_t height) const;
@@ -76,20 +82,28 @@ class BlockStore : public SmtNodeSource {
   std::optional<pb::TxLocation> GetTxLocation(const Hash32& tx_id) const;
   std::optional<std::string> GetReceipt(uint64_t height, uint32_t index) const;
 
-  std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const override;
-  bool ReadSmtNode(const Hash32& node_hash, Bytes& out) const override;
+  // From the node cache, else from the node log, checked against ref.hash.
+  bool ReadSmtNode(const SmtRef& ref, Bytes& out) const override;
+  // The node log's committed end: where the next block's tree nodes go.
+  uint64_t NextNodeOffset() const override;
+  bool NeedsPlaces() const override { return true; }
 
  private:
   BlockStore() = default;
   std::optional<std::string> GetRaw(const std::string& key) const;
+  Status OpenNodeLog(const std::string& dir);
+  // Appends a tree update's nodes at the log's committed end; the new end, once synced.
+  Result<uint64_t> AppendNodes(const SmtUpdate& tree);
 
   bool durable_ = true;
   std::unique_ptr<leveldb::DB> db_;
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  std::unique_ptr<NodeLog> node_log_;
   mutable NodeCache node_cache_{256u << 20};  // a cache: filling it on reads is not a change
   mutable std::mutex meta_mu_;
   std::optional<pb::ChainMeta> meta_;  // guarded by meta_mu_
+  uint64_t node_log_end_ = 0;          // guarded by meta_mu_: the committed end
 };
 
 // Calls visit(key, value) for every state entry under `prefix` in the store's latest state, in

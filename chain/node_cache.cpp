@@ -18,7 +18,7 @@ std::optional<Bytes> NodeCache::Get(const Hash32& hash) const {
 
 bool NodeCache::Read(const Hash32& hash, Bytes& out) const {
   std::shared_lock lock(mu_);
-  return young_.ReadSmtNode(hash, out) || old_.ReadSmtNode(hash, out);
+  return young_.ReadSmtNode(SmtRef(hash), out) || old_.ReadSmtNode(SmtRef(hash), out);
 }
 
 void NodeCache::Put(const Hash32& hash, ByteView node) {

@@ -19,12 +19,16 @@
 // leaf, unless changed); on the way up, a side left empty lets a lone leaf on the other side move
 // up. A subtree whose hash comes out unchanged contributes no new nodes.
 //
-// Node encodings, stored under the node's hash (the caller persists them; all are immutable):
-//   internal (65 bytes):   0x00 | left hash (32) | right hash (32)
-//   leaf (5 + k + v bytes): 0x01 | key length k (u32, big-endian) | key (k) | value (v, the rest)
-//   The leaf keeps the raw key rather than its hash so that state can be enumerated and read back
-//   from any historical root; key_hash and SHA256(value) are recomputed when needed.
-//   Empty subtrees are never stored: kZeroHash is not a node.
+// Node encodings (the caller persists them in the order given; all are immutable):
+//   internal (89 bytes):   0x00 | left hash (32) | right hash (32)
+//                          | left offset (u64) | left length (u32) | right offset | right length
+//   leaf (5 + k + v bytes): 0x01 | key length k (u32) | key (k) | value (v, the rest)
+//   Integers are big-endian. A child's offset and length say where its node is stored (zero for
+//   an empty child); they are not part of any hash. The leaf keeps the raw key rather than its
+//   hash so that state can be enumerated and read back from any historical root; key_hash and
+//   SHA256(value) are recomputed when needed. Empty subtrees are never stored: kZeroHash is not a
+//   node. A leaf that moves to another depth keeps its place in the log: its bytes and hash do not
+//   depend on depth.
 //
 // Proofs: the sibling hashes from the root down to the depth where the key's path ends (at a leaf
 // or at an empty subtree). The verifier rebuilds the root from the bottom: from the key's own
@@ -46,7 +50,8 @@ namespace {
 constexpr int kMaxDepth = 256;
 constexpr uint8_t kInternalTag = 0x00;
 constexpr uint8_t kLeafTag = 0x01;
-constexpr size_t kInternalSize = 1 + 32 + 32;
+constexpr size_t kPtrSize = 8 + 4;
+constexpr size_t kInternalSize = 1 + 32 + 32 + 2 * kPtrSize;
 constexpr size_t kLeafHeaderSize = 1 + 4;
 constexpr std::string_view kLeafHashTag = "puhui/smt/leaf";
 constexpr std::string_view kNodeHashTag = "puhui/smt/node";
@@ -74,11 +79,36 @@ bool SamePrefix(const Hash32& a, const Hash32& b, int bits) {
   return ((a[bytes] ^ b[bytes]) & mask) == 0;
 }
 
-Bytes EncodeInternal(const Hash32& left, const Hash32& right) {
+void PutBig(uint8_t* out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<uint8_t>(v);
+}
+
+uint64_t GetBig(const uint8_t* in, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = v << 8 | in[i];
+  return v;
+}
+
+void PutPtr(uint8_t* out, const SmtNodePtr& ptr) {
+  PutBig(out, ptr.offset, 8);
+  PutBig(out + 8, ptr.length, 4);
+}
+
+SmtNodePtr GetPtr(const uint8_t* in) {
+  return {GetBig(in, 8), static_cast<uint32_t>(GetBig(in + 8, 4))};
+}
+
+// Where each stored child of an internal node is: see the encodings above.
+constexpr size_t kLeftPtrAt = 1 + 32 + 32;
+constexpr size_t kRightPtrAt = kLeftPtrAt + kPtrSize;
+
+Bytes EncodeInternal(const SmtRef& left, const SmtRef& right) {
   Bytes out(kInternalSize);
   out[0] = kInternalTag;
-  std::memcpy(out.data() + 1, left.data(), 32);
-  std::memcpy(out.data() + 33, right.data(), 32);
+  std::memcpy(out.data() + 1, left.hash.data(), 32);
+  std::memcpy(out.data() + 33, right.hash.data(), 32);
+  PutPtr(out.data() + kLeftPtrAt, left.ptr);
+  PutPtr(out.data() + kRightPtrAt, right.ptr);
   return out;
 }
 
@@ -100,18 +130,27 @@ Bytes EncodeLeaf(ByteView key, ByteView value) {
 // A decoded node; the views point into the Bytes it was decoded from.
 struct Node {
   bool leaf = false;
-  Hash32 left{}, right{};  // internal
-  ByteView key, value;     // leaf
+  SmtRef left, right;   // internal
+  ByteView key, value;  // leaf
 };
 
 Status Decode(const Hash32& hash, const Bytes& bytes, Node& node) {
   if (bytes.size() == kInternalSize && bytes[0] == kInternalTag) {
     node.leaf = false;
-    std::memcpy(node.left.data(), bytes.data() + 1, 32);
-    std::memcpy(node.right.data(), bytes.data() + 33, 32);
+    std::memcpy(node.left.hash.data(), bytes.data() + 1, 32);
+    std::memcpy(node.right.hash.data(), bytes.data() + 33, 32);
+    node.left.ptr = GetPtr(bytes.data() + kLeftPtrAt);
+    node.right.ptr = GetPtr(bytes.data() + kRightPtrAt);
     // Two empty children would mean an empty subtree stored as a node: never written by Update.
-    if (IsZero(node.left) && IsZero(node.right)) {
+    if (IsZero(node.left.hash) && IsZero(node.right.hash)) {
       return Corruption("smt node " + Hex(hash) + " has two empty children");
+    }
+    // An empty child has no place: anything else was not written by Update. (A stored child
+    // without a place is found missing when read, in a source that needs places.)
+    for (const SmtRef* child : {&node.left, &node.right}) {
+      if (IsZero(child->hash) && child->ptr != SmtNodePtr{}) {
+        return Corruption("smt node " + Hex(hash) + " gives an empty child a place");
+      }
     }
     return Status::Ok();
   }
@@ -130,13 +169,12 @@ Status Decode(const Hash32& hash, const Bytes& bytes, Node& node) {
 }
 
 // Fetches and decodes a node that the tree says exists; absence is corruption of our own store.
-Status Load(const SmtNodeSource& source, const Hash32& hash, int depth, Bytes& storage,
-            Node& node) {
-  if (!source.ReadSmtNode(hash, storage)) {
-    return Corruption("smt node " + Hex(hash) + " at depth " + std::to_string(depth) +
-                      " is missing from the store");
+Status Load(const SmtNodeSource& source, const SmtRef& ref, int depth, Bytes& storage, Node& node) {
+  if (!source.ReadSmtNode(ref, storage)) {
+    return Corruption("smt node " + Hex(ref.hash) + " at depth " + std::to_string(depth) +
+                      " is missing from the store or does not match its hash");
   }
-  return Decode(hash, storage, node);
+  return Decode(ref.hash, storage, node);
 }
 
 // One change of a batch, with its key hashed once up front.
@@ -151,14 +189,14 @@ struct Item {
 // A leaf already in the store that a batch may push down or leave alone.
 struct Existing {
   Hash32 key_hash;
-  Hash32 hash;
+  SmtRef ref;
 };
 
 // A subtree after the batch. kUnknown: untouched, its kind not read (reading costs a lookup and
 // is only needed when the other child becomes empty, to decide whether this one moves up).
 struct Sub {
   enum Kind : uint8_t { kEmpty, kLeaf, kInternal, kUnknown };
-  Hash32 hash;
+  SmtRef ref;
   Kind kind;
 };
 
@@ -174,25 +212,26 @@ std::pair<ItemSpan, ItemSpan> Split(ItemSpan items, int depth) {
 
 class Updater {
  public:
-  Updater(const SmtNodeSource& source, std::vector<std::pair<Hash32, Bytes>>& out)
-      : source_(source), out_(out), buffers_(kMaxDepth + 2) {}
+  Updater(const SmtNodeSource& source, std::vector<std::pair<Hash32, Bytes>>& out, uint64_t base)
+      : source_(source), out_(out), next_offset_(base), buffers_(kMaxDepth + 2) {}
 
-  // The subtree `hash` at `depth` after applying `items` (all under this subtree).
-  Status Apply(const Hash32& hash, int depth, ItemSpan items, Sub& result) {
+  // The subtree `ref` at `depth` after applying `items` (all under this subtree).
+  Status Apply(const SmtRef& ref, int depth, ItemSpan items, Sub& result) {
     if (items.empty()) {
-      result = {hash, IsZero(hash) ? Sub::kEmpty : Sub::kUnknown};
+      result = {ref, IsZero(ref.hash) ? Sub::kEmpty : Sub::kUnknown};
       return Status::Ok();
     }
-    if (IsZero(hash)) return Build(depth, items, nullptr, result);
+    if (IsZero(ref.hash)) return Build(depth, items, nullptr, result);
 
     const size_t mark = out_.size();
+    const uint64_t mark_offset = next_offset_;
     Node node;  // views into buffers_[depth], which only this level's frame uses
-    PUHUI_RETURN_IF_ERROR(Load(source_, hash, depth, buffers_[depth], node));
+    PUHUI_RETURN_IF_ERROR(Load(source_, ref, depth, buffers_[depth], node));
     if (node.leaf) {
-      PUHUI_RETURN_IF_ERROR(ApplyToLeaf(hash, depth, items, node, result));
+      PUHUI_RETURN_IF_ERROR(ApplyToLeaf(ref, depth, items, node, result));
     } else {
       if (depth >= kMaxDepth) {
-        return Corruption("smt internal node " + Hex(hash) + " below depth 256");
+        return Corruption("smt internal node " + Hex(ref.hash) + " below depth 256");
       }
       auto [left_items, right_items] = Split(items, depth);
       Sub left, right;
@@ -201,13 +240,17 @@ class Updater {
       PUHUI_RETURN_IF_ERROR(Combine(left, right, depth, result));
     }
     // An unchanged subtree (e.g. values rewritten with what they held) is already stored whole:
-    // none of the nodes just built under it are new.
-    if (result.hash == hash) out_.resize(mark);
+    // none of the nodes just built under it are new, and it stays where it is.
+    if (result.ref.hash == ref.hash) {
+      out_.resize(mark);
+      next_offset_ = mark_offset;
+      result.ref.ptr = ref.ptr;
+    }
     return Status::Ok();
   }
 
  private:
-  Status ApplyToLeaf(const Hash32& hash, int depth, ItemSpan items, const Node& node, Sub& result) {
+  Status ApplyToLeaf(const SmtRef& ref, int depth, ItemSpan items, const Node& node, Sub& result) {
     // Find the change to this leaf's own key, if any, by raw key: the span is tiny at a leaf in
     // the usual case, and a match gives the leaf's key hash without hashing the stored key.
     Item* match = nullptr;
@@ -218,11 +261,11 @@ class Updater {
         break;
       }
     }
-    Existing existing{match ? match->key_hash : Sha256(node.key), hash};
+    Existing existing{match ? match->key_hash : Sha256(node.key), ref};
     // Every item here shares the first `depth` bits of its path; a leaf stored off that path
     // means the store does not hold the tree its hashes claim.
     if (!SamePrefix(existing.key_hash, items.front().key_hash, depth)) {
-      return Corruption("smt leaf " + Hex(hash) + " is off its path at depth " +
+      return Corruption("smt leaf " + Hex(ref.hash) + " is off its path at depth " +
                         std::to_string(depth));
     }
     const Existing* keep = &existing;
@@ -250,12 +293,12 @@ class Updater {
       }
     }
     if (live == 0) {
-      result = {kZeroHash, Sub::kEmpty};
+      result = {SmtRef(kZeroHash), Sub::kEmpty};
       return Status::Ok();
     }
     if (live == 1) {
       if (existing != nullptr) {
-        result = {existing->hash, Sub::kLeaf};
+        result = {existing->ref, Sub::kLeaf};
       } else {
         result = {NewLeaf(*last_live), Sub::kLeaf};
       }
@@ -281,43 +324,49 @@ class Updater {
     const bool left_empty = left.kind == Sub::kEmpty;
     const bool right_empty = right.kind == Sub::kEmpty;
     if (left_empty && right_empty) {
-      result = {kZeroHash, Sub::kEmpty};
+      result = {SmtRef(kZeroHash), Sub::kEmpty};
       return Status::Ok();
     }
     if (left_empty || right_empty) {
       Sub& only = left_empty ? right : left;
       PUHUI_RETURN_IF_ERROR(Resolve(only, depth + 1));
       if (only.kind == Sub::kLeaf) {
-        result = only;  // a lone leaf moves up: its hash does not depend on depth
+        result = only;  // a lone leaf moves up: its hash and bytes do not depend on depth
         return Status::Ok();
       }
     }
-    result = {NewInternal(left.hash, right.hash), Sub::kInternal};
+    result = {NewInternal(left.ref, right.ref), Sub::kInternal};
     return Status::Ok();
   }
 
   Status Resolve(Sub& sub, int depth) {
     if (sub.kind != Sub::kUnknown) return Status::Ok();
     Node node;  // depth is a child's level, whose frame has returned
-    PUHUI_RETURN_IF_ERROR(Load(source_, sub.hash, depth, buffers_[depth], node));
+    PUHUI_RETURN_IF_ERROR(Load(source_, sub.ref, depth, buffers_[depth], node));
     sub.kind = node.leaf ? Sub::kLeaf : Sub::kInternal;
     return Status::Ok();
   }
 
-  Hash32 NewLeaf(const Item& item) {
-    const Hash32 hash = LeafHash(item.key_hash, Sha256(*item.value));
-    out_.emplace_back(hash, EncodeLeaf(*item.key, *item.value));
-    return hash;
+  SmtRef NewLeaf(const Item& item) {
+    return Emit(LeafHash(item.key_hash, Sha256(*item.value)), EncodeLeaf(*item.key, *item.value));
   }
 
-  Hash32 NewInternal(const Hash32& left, const Hash32& right) {
-    const Hash32 hash = NodeHash(left, right);
-    out_.emplace_back(hash, EncodeInternal(left, right));
-    return hash;
+  SmtRef NewInternal(const SmtRef& left, const SmtRef& right) {
+    return Emit(NodeHash(left.hash, right.hash), EncodeInternal(left, right));
+  }
+
+  // Appends a node to the update; it will be stored right after the one before it.
+  SmtRef Emit(const Hash32& hash, Bytes bytes) {
+    PUHUI_CHECK(bytes.size() <= UINT32_MAX, "smt node larger than 4 GiB");
+    const SmtNodePtr ptr{next_offset_, static_cast<uint32_t>(bytes.size())};
+    next_offset_ += bytes.size();
+    out_.emplace_back(hash, std::move(bytes));
+    return SmtRef(hash, ptr);
   }
 
   const SmtNodeSource& source_;
   std::vector<std::pair<Hash32, Bytes>>& out_;
+  uint64_t next_offset_;        // where the next emitted node will be stored
   std::vector<Bytes> buffers_;  // one per depth: a node read at a level lives in its buffer
 };
 
@@ -330,10 +379,10 @@ struct Walk {
   bool found_leaf = false;
 };
 
-Status WalkPath(const SmtNodeSource& source, const Hash32& root, const Hash32& key_hash,
+Status WalkPath(const SmtNodeSource& source, const SmtRef& root, const Hash32& key_hash,
                 Walk& walk) {
-  Hash32 at = root;
-  for (int depth = 0; !IsZero(at); ++depth) {
+  SmtRef at = root;
+  for (int depth = 0; !IsZero(at.hash); ++depth) {
     Node node;
     PUHUI_RETURN_IF_ERROR(Load(source, at, depth, walk.storage, node));
     if (node.leaf) {
@@ -342,10 +391,11 @@ Status WalkPath(const SmtNodeSource& source, const Hash32& root, const Hash32& k
       return Status::Ok();
     }
     if (depth >= kMaxDepth) {
-      return Corruption("smt internal node " + Hex(at) + " below depth 256");
+      return Corruption("smt internal node " + Hex(at.hash) + " below depth 256");
     }
     const bool right = Bit(key_hash, depth) != 0;
-    if (walk.siblings != nullptr) walk.siblings->push_back(right ? node.left : node.right);
+    if (walk.siblings != nullptr)
+      walk.siblings->push_back(right ? node.left.hash : node.right.hash);
     at = right ? node.right : node.left;
   }
   return Status::Ok();
@@ -355,11 +405,18 @@ bool SameBytes(ByteView a, ByteView b) { return std::ranges::equal(a, b); }
 
 }  // namespace
 
-Result<SmtUpdate> SparseMerkleTree::Update(const SmtNodeSource& source, const Hash32& root,
+Result<SmtUpdate> SparseMerkleTree::Update(const SmtNodeSource& source, const SmtRef& root,
                                            const StateChanges& changes) {
   SmtUpdate update;
-  update.root = root;
+  update.root = root.hash;
+  update.root_ptr = root.ptr;
+  update.base = source.NextNodeOffset();
   if (changes.empty()) return update;
+  // New nodes keep the places of the subtrees they reuse: from a root without one, they would
+  // point nowhere.
+  if (source.NeedsPlaces() && !IsZero(root.hash) && root.ptr.length == 0) {
+    return InvalidArgument("a state tree update needs the root's place in the node log");
+  }
 
   std::vector<Item> items;
   items.reserve(changes.size());
@@ -377,14 +434,15 @@ Result<SmtUpdate> SparseMerkleTree::Update(const SmtNodeSource& source, const Ha
   // One new node per changed key per level below the levels keys share, plus its leaf: about
   // log2(tree size / batch size) + 3, which is ~10 for batches of 5,000 in a tree of a million.
   update.new_nodes.reserve(changes.size() * 12);
-  Updater updater(source, update.new_nodes);
+  Updater updater(source, update.new_nodes, update.base);
   Sub result;
   PUHUI_RETURN_IF_ERROR(updater.Apply(root, 0, items, result));
-  update.root = result.hash;
+  update.root = result.ref.hash;
+  update.root_ptr = result.ref.ptr;
   return update;
 }
 
-Result<std::optional<Bytes>> SparseMerkleTree::Get(const SmtNodeSource& source, const Hash32& root,
+Result<std::optional<Bytes>> SparseMerkleTree::Get(const SmtNodeSource& source, const SmtRef& root,
                                                    ByteView key) {
   Walk walk;
   PUHUI_RETURN_IF_ERROR(WalkPath(source, root, Sha256(key), walk));
@@ -392,7 +450,7 @@ Result<std::optional<Bytes>> SparseMerkleTree::Get(const SmtNodeSource& source, 
   return std::optional<Bytes>(Bytes(walk.leaf.value.begin(), walk.leaf.value.end()));
 }
 
-Result<SmtProof> SparseMerkleTree::Prove(const SmtNodeSource& source, const Hash32& root,
+Result<SmtProof> SparseMerkleTree::Prove(const SmtNodeSource& source, const SmtRef& root,
                                          ByteView key) {
   const Hash32 key_hash = Sha256(key);
   SmtProof proof;
@@ -409,6 +467,23 @@ Result<SmtProof> SparseMerkleTree::Prove(const SmtNodeSource& source, const Hash
     proof.other_leaf.emplace(other, Sha256(walk.leaf.value));
   }
   return proof;
+}
+
+std::optional<Hash32> SmtNodeHash(ByteView bytes) {
+  if (bytes.size() == kInternalSize && bytes[0] == kInternalTag) {
+    Hash32 left, right;
+    std::memcpy(left.data(), bytes.data() + 1, 32);
+    std::memcpy(right.data(), bytes.data() + 33, 32);
+    return NodeHash(left, right);
+  }
+  if (bytes.size() >= kLeafHeaderSize && bytes[0] == kLeafTag) {
+    const uint64_t k = GetBig(bytes.data() + 1, 4);
+    if (k <= bytes.size() - kLeafHeaderSize) {
+      return LeafHash(Sha256(bytes.subspan(kLeafHeaderSize, k)),
+                      Sha256(bytes.subspan(kLeafHeaderSize + k)));
+    }
+  }
+  return std::nullopt;
 }
 
 bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>& value,
@@ -489,13 +564,13 @@ void MemorySmtNodes::Grow() {
 
 std::optional<Bytes> MemorySmtNodes::GetSmtNode(const Hash32& node_hash) const {
   Bytes out;
-  if (!ReadSmtNode(node_hash, out)) return std::nullopt;
+  if (!ReadSmtNode(SmtRef(node_hash), out)) return std::nullopt;
   return out;
 }
 
-bool MemorySmtNodes::ReadSmtNode(const Hash32& node_hash, Bytes& out) const {
+bool MemorySmtNodes::ReadSmtNode(const SmtRef& ref, Bytes& out) const {
   size_t slot;
-  const uint8_t* entry = Find(node_hash, slot);
+  const uint8_t* entry = Find(ref.hash, slot);
   if (entry == nullptr) return false;
   uint32_t length = 0;
   std::memcpy(&length, entry + 32, sizeof length);
@@ -510,7 +585,7 @@ void MemorySmtNodes::Put(const SmtUpdate& update) {
 void MemorySmtNodes::Put(const Hash32& hash, ByteView bytes) {
   if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
   size_t slot = 0;
-  if (Find(hash, slot) != nullptr) return;  // content-addressed: already there, same bytes
+  if (Find(hash, slot) != nullptr) return;  // the same subtree: either copy serves
   PUHUI_CHECK(bytes.size() < kEmptySlot, "smt node too large");
   const size_t need = kEntryHeader + bytes.size();
   if (arena_.empty() || arena_.back().capacity() - arena_.back().size() < need) {

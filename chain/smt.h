@@ -1,10 +1,13 @@
 // Authenticated state: a sparse Merkle tree over SHA-256-hashed keys, 256 levels deep in
 // principle, stored compactly (a subtree holding one leaf is stored as that leaf; an empty
-// subtree hashes to kZeroHash). Nodes are content-addressed and never overwritten, so every
-// historical root stays readable and provable: the tree is versioned by the roots kept per height.
+// subtree hashes to kZeroHash). Nodes are immutable and never overwritten, so every historical
+// root stays readable and provable: the tree is versioned by the roots kept per height.
 //
-// Pure functions over a NodeSource: Update returns the new root and the nodes to persist; the
-// caller writes them in the same batch as the block (chain/block_store.h). Thread-compatible.
+// A node refers to each child by its hash and by where the child is stored (SmtNodePtr: a byte
+// range of the store's node log, chain/node_log.h), so a stored tree is walked without any index
+// from hashes to places. Pure functions over a SmtNodeSource: Update returns the new root and the
+// nodes to persist, laid out from the source's next free offset; the caller writes them there in
+// order before it commits the block (chain/block_store.h). Thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -17,20 +20,34 @@
 
 namespace puhui {
 
-// Read access to stored nodes by hash.
+// Where a stored node's bytes are: `length` bytes at `offset` of the node log. Zero length: no
+// place (an empty subtree, or a node known only by its hash).
+struct SmtNodePtr {
+  uint64_t offset = 0;
+  uint32_t length = 0;
+  bool operator==(const SmtNodePtr&) const = default;
+};
+
+// A subtree as its parent refers to it. A bare hash (no place) serves only sources that find nodes
+// by hash (MemorySmtNodes); a store's roots come with their place (BlockStore::StateTreeAt).
+struct SmtRef {
+  SmtRef() = default;
+  explicit SmtRef(const Hash32& h, SmtNodePtr p = {}) : hash(h), ptr(p) {}
+  Hash32 hash{};
+  SmtNodePtr ptr;
+};
+
+// Read access to stored nodes.
 class SmtNodeSource {
  public:
   virtual ~SmtNodeSource() = default;
-  // nullopt if absent. Implementations must be safe for concurrent readers.
-  virtual std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const = 0;
-  // The same into `out`, reusing its capacity (a tree update reads thousands of nodes per block);
-  // false if absent.
-  virtual bool ReadSmtNode(const Hash32& node_hash, Bytes& out) const {
-    auto node = GetSmtNode(node_hash);
-    if (!node) return false;
-    out = std::move(*node);
-    return true;
-  }
+  // The node `ref` names into `out`, reusing its capacity (a tree update reads thousands of nodes
+  // per block); false if absent. Implementations must be safe for concurrent readers.
+  virtual bool ReadSmtNode(const SmtRef& ref, Bytes& out) const = 0;
+  // The offset from which the nodes of an update made now will be stored: the node log's end.
+  virtual uint64_t NextNodeOffset() const { return 0; }
+  // True if nodes are found by their place, so every reference needs one (not just a hash).
+  virtual bool NeedsPlaces() const { return false; }
 };
 
 // A batch of state changes: key -> new value, or nullopt to delete; in key order.
@@ -38,8 +55,12 @@ using StateChanges = std::map<Bytes, std::optional<Bytes>, BytesLess>;
 
 struct SmtUpdate {
   Hash32 root{};
-  // New nodes reachable from `root` that the source does not yet hold, in no particular order.
+  SmtNodePtr root_ptr;  // where the root node is (or will be, once new_nodes are stored)
+  // New nodes reachable from `root`, children before parents, each to be stored right after the
+  // one before it from offset `base`: the pointers inside them assume exactly that layout.
+  uint64_t base = 0;
   std::vector<std::pair<Hash32, Bytes>> new_nodes;
+  SmtRef root_ref() const { return SmtRef(root, root_ptr); }
 };
 
 // A proof of the value under `key` (presence) or of its absence, checkable with the root alone.
@@ -54,33 +75,39 @@ class SparseMerkleTree {
  public:
   // Applies changes (key -> new value, or nullopt to delete) to the tree rooted at `root`.
   // Keys are raw state keys; the tree hashes them. Deleting an absent key is a no-op.
-  static Result<SmtUpdate> Update(const SmtNodeSource& source, const Hash32& root,
+  static Result<SmtUpdate> Update(const SmtNodeSource& source, const SmtRef& root,
                                   const StateChanges& changes);
 
   // The value under `key` in the tree rooted at `root`, or nullopt if absent.
-  static Result<std::optional<Bytes>> Get(const SmtNodeSource& source, const Hash32& root,
+  static Result<std::optional<Bytes>> Get(const SmtNodeSource& source, const SmtRef& root,
                                           ByteView key);
 
   // Proof for `key` in the tree rooted at `root` (presence or absence).
-  static Result<SmtProof> Prove(const SmtNodeSource& source, const Hash32& root, ByteView key);
+  static Result<SmtProof> Prove(const SmtNodeSource& source, const SmtRef& root, ByteView key);
 };
+
+// The hash of the subtree a stored node encodes, or nullopt if the bytes are not a node: lets a
+// store check what it reads from disk against the hash the parent holds.
+std::optional<Hash32> SmtNodeHash(ByteView node);
 
 // True iff `proof` shows that under `root`, `key` holds `value` (or is absent when value is
 // nullopt).
 bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>& value,
                     const SmtProof& proof);
 
-// A SmtNodeSource held in memory: for tests, for building a tree before it is stored, and as the
-// generations of the store's node cache (chain/node_cache.h).
+// A SmtNodeSource held in memory and found by hash (node pointers are ignored): for tests, for
+// building a tree before it is stored, and as the generations of the store's node cache
+// (chain/node_cache.h).
 class MemorySmtNodes : public SmtNodeSource {
  public:
   // `index_seed` scatters node hashes over the index; a store that holds nodes built from peers'
   // input passes a secret random seed so that nobody can grind hashes into one slot's run.
   explicit MemorySmtNodes(uint64_t index_seed = 0) : seed_(index_seed) {}
-  std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const override;
-  bool ReadSmtNode(const Hash32& node_hash, Bytes& out) const override;
+  std::optional<Bytes> GetSmtNode(const Hash32& node_hash) const;
+  bool ReadSmtNode(const SmtRef& ref, Bytes& out) const override;
   void Put(const SmtUpdate& update);
-  // Adds one node; a hash already held is kept as it is (nodes are content-addressed).
+  // Adds one node; a hash already held is kept as it is (the same subtree: any stored copy of it
+  // serves).
   void Put(const Hash32& node_hash, ByteView bytes);
   size_t size() const { return size_; }
   // Memory held, roughly: the arena's entries and two index slots per node (the index is kept

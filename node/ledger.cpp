@@ -49,7 +49,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const 
     StateChanges state = GenesisState(genesis);
     MemorySmtNodes empty;
     StateChanges scratch;
-    auto tree = SparseMerkleTree::Update(empty, kZeroHash, TreeChanges(state, scratch));
+    auto tree = SparseMerkleTree::Update(empty, SmtRef(kZeroHash), TreeChanges(state, scratch));
     if (!tree.ok()) return tree.status();
     PUHUI_RETURN_IF_ERROR(s->InitGenesis(genesis.doc_hash, state, *tree, genesis.genesis_time_ms,
                                          validators->hash()));
@@ -102,8 +102,10 @@ uint64_t Ledger::CommittedNonce(const PublicKey& sender) const {
 
 Result<ExecutedBlock> Ledger::Finish(ExecutedBlock b) const {
   pb::ChainMeta tip = Tip();
-  auto root = ToHash32(AsBytes(tip.state_root()));
-  if (!root) return Corruption("stored state root is not 32 bytes");
+  auto root = store_->StateTreeAt(tip.height());
+  if (!root || ToString(root->hash) != tip.state_root()) {
+    return Corruption(fmt::format("the store holds no state tree for its tip {}", tip.height()));
+  }
   StateChanges scratch;
   auto tree = SparseMerkleTree::Update(*store_, *root, TreeChanges(b.outcome.changes, scratch));
   if (!tree.ok()) return tree.status();
@@ -329,7 +331,7 @@ Status Ledger::Commit(const ExecutedBlock& b, const pb::Commit& commit) {
   for (const auto& tx : b.txs) c.tx_ids.push_back(tx.id);
   for (const auto& r : b.outcome.receipts) c.receipts.push_back(r.SerializeAsString());
   c.state_changes = &b.outcome.changes;
-  c.smt_nodes = b.tree.new_nodes;
+  c.tree = &b.tree;
   c.meta.set_height(c.height);
   c.meta.set_block_hash(ToString(b.hash));
   c.meta.set_state_root(ToString(b.tree.root));

@@ -45,7 +45,7 @@ Result<json> CertifiedHeader(const BlockStore& store, uint64_t height) {
 }
 
 Result<SmtProof> ProveAt(const BlockStore& store, uint64_t height, ByteView key, json* value) {
-  auto root = store.StateRootAt(height);
+  auto root = store.StateTreeAt(height);
   if (!root) return NotFound(fmt::format("no state root stored for height {}", height));
   auto v = SparseMerkleTree::Get(store, *root, key);
   if (!v.ok()) return v.status();
@@ -191,7 +191,7 @@ Result<std::pair<json, ProofSubject>> RecordInclusion(const BlockStore& store, u
                                                       const pb::RecordRef& ref) {
   auto batch_subject = MakeProofSubject("attestation", {{"seq", ref.batch()}});
   if (!batch_subject.ok()) return batch_subject.status();
-  auto root = store.StateRootAt(height);
+  auto root = store.StateTreeAt(height);
   if (!root) return NotFound(fmt::format("no state root stored for height {}", height));
   auto raw = SparseMerkleTree::Get(store, *root, batch_subject->key);
   if (!raw.ok()) return raw.status();

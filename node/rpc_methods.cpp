@@ -320,14 +320,14 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
         if (height > tip.height())
           Throw(NotFound(fmt::format("height {} is above the tip {}", height, tip.height())));
         const BlockStore& store = node.ledger().store();
-        auto root = store.StateRootAt(height);
+        auto root = store.StateTreeAt(height);
         if (!root) Throw(NotFound(fmt::format("no state root stored for height {}", height)));
         auto value = OrThrow(SparseMerkleTree::Get(store, *root, key));
         auto proof = OrThrow(SparseMerkleTree::Prove(store, *root, key));
         json out = {
             {"key", Hex(key)},
             {"height", height},
-            {"state_root", Hex(*root)},
+            {"state_root", Hex(root->hash)},
             {"proof", rpc::SmtProofToJson(proof)},
             {"note", fmt::format("state after block {}; committed in the header of block {}",
                                  height, height + 1)}};

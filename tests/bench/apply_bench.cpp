@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   for (uint64_t first = 0; first < total; first += block_size) {
     std::vector<DecodedTx> batch(txs.begin() + first,
                                  txs.begin() + std::min(total, first + block_size));
-    const auto tip_root = *ToHash32(AsBytes(l.Tip().state_root()));
+    const SmtRef tip_root = *l.store().StateTreeAt(l.Tip().height());
     auto t0 = Clock::now();
     auto block = l.Propose(std::move(batch), validator.Public(), nullptr);
     auto t1 = Clock::now();

@@ -89,7 +89,7 @@ int Main(int argc, char** argv) {
       const size_t n = std::min(batch, keys - done);
       for (size_t i = 0; i < n; ++i) c[Key(done + i)] = Value(rng);
       const auto t = CpuNow();
-      auto u = SparseMerkleTree::Update(nodes, root, c);
+      auto u = SparseMerkleTree::Update(nodes, SmtRef(root), c);
       update_s += Seconds(t);
       if (!u.ok()) Fail(u.status());
       nodes.Put(*u);
@@ -109,7 +109,7 @@ int Main(int argc, char** argv) {
       Changes c;
       while (c.size() < batch) c[make_key()] = Value(rng);
       auto t = CpuNow();
-      auto u = SparseMerkleTree::Update(nodes, root, c);
+      auto u = SparseMerkleTree::Update(nodes, SmtRef(root), c);
       update_s += Seconds(t);
       if (!u.ok()) Fail(u.status());
       t = CpuNow();
@@ -141,7 +141,7 @@ int Main(int argc, char** argv) {
     size_t siblings = 0;
     auto t = CpuNow();
     for (const Bytes& k : ks) {
-      auto p = SparseMerkleTree::Prove(nodes, root, k);
+      auto p = SparseMerkleTree::Prove(nodes, SmtRef(root), k);
       if (!p.ok()) Fail(p.status());
       siblings += p->siblings.size();
       proofs.push_back(std::move(*p));
@@ -150,7 +150,7 @@ int Main(int argc, char** argv) {
         fmt::format("{:.1f} siblings on average", static_cast<double>(siblings) / n));
     t = CpuNow();
     for (const Bytes& k : ks) {
-      auto v = SparseMerkleTree::Get(nodes, root, k);
+      auto v = SparseMerkleTree::Get(nodes, SmtRef(root), k);
       if (!v.ok()) Fail(v.status());
       values.push_back(std::move(*v));
     }

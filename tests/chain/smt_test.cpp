@@ -65,7 +65,7 @@ Hash32 SpecRoot(const Model& m) {
 
 // Applies `changes` to `root`, stores the new nodes and returns the new root.
 Hash32 Apply(MemorySmtNodes& nodes, const Hash32& root, const Changes& changes) {
-  auto u = SparseMerkleTree::Update(nodes, root, changes);
+  auto u = SparseMerkleTree::Update(nodes, SmtRef(root), changes);
   REQUIRE_MESSAGE(u.ok(), u.status().ToString());
   nodes.Put(*u);
   return u->root;
@@ -87,11 +87,21 @@ void CheckStoredTree(const MemorySmtNodes& nodes, const Hash32& root, Model& lea
     REQUIRE(bytes.has_value());
     REQUIRE(!bytes->empty());
     if ((*bytes)[0] == 0x00) {
-      REQUIRE(bytes->size() == 65);
+      REQUIRE(bytes->size() == 89);
       Hash32 l, r;
       std::memcpy(l.data(), bytes->data() + 1, 32);
       std::memcpy(r.data(), bytes->data() + 33, 32);
       REQUIRE(SpecNodeHash(l, r) == h);
+      // Each child's place (offset u64, length u32) follows the hashes; an empty child has none.
+      // (Here roots are passed by hash alone, so a reused leaf may have none either: the
+      // location-keyed tests below check places.)
+      const auto place_is_zero = [&](size_t at) {
+        return std::all_of(bytes->begin() + static_cast<long>(at),
+                           bytes->begin() + static_cast<long>(at + 12),
+                           [](uint8_t b) { return b == 0; });
+      };
+      if (l == kZeroHash) CHECK(place_is_zero(65));
+      if (r == kZeroHash) CHECK(place_is_zero(77));
       Hash32 pl = prefix, pr = prefix;
       pr[depth / 8] |= static_cast<uint8_t>(0x80 >> (depth % 8));
       walk(l, depth + 1, pl);
@@ -123,11 +133,14 @@ void CheckStoredTree(const MemorySmtNodes& nodes, const Hash32& root, Model& lea
 class LossySource : public SmtNodeSource {
  public:
   explicit LossySource(const MemorySmtNodes& inner) : inner_(inner) {}
-  std::optional<Bytes> GetSmtNode(const Hash32& h) const override {
-    if (hidden_.count(h)) return std::nullopt;
-    auto it = replaced_.find(h);
-    if (it != replaced_.end()) return it->second;
-    return inner_.GetSmtNode(h);
+  bool ReadSmtNode(const SmtRef& ref, Bytes& out) const override {
+    if (hidden_.count(ref.hash)) return false;
+    auto it = replaced_.find(ref.hash);
+    if (it != replaced_.end()) {
+      out = it->second;
+      return true;
+    }
+    return inner_.ReadSmtNode(ref, out);
   }
   std::set<Hash32> hidden_;
   std::map<Hash32, Bytes> replaced_;
@@ -139,10 +152,10 @@ class LossySource : public SmtNodeSource {
 TEST_CASE("smt: an empty tree has the zero root, holds nothing and proves absence") {
   MemorySmtNodes nodes;
   CHECK(Apply(nodes, kZeroHash, {}) == kZeroHash);
-  auto got = SparseMerkleTree::Get(nodes, kZeroHash, AsBytes("k"));
+  auto got = SparseMerkleTree::Get(nodes, SmtRef(kZeroHash), AsBytes("k"));
   REQUIRE(got.ok());
   CHECK(!got->has_value());
-  auto proof = SparseMerkleTree::Prove(nodes, kZeroHash, AsBytes("k"));
+  auto proof = SparseMerkleTree::Prove(nodes, SmtRef(kZeroHash), AsBytes("k"));
   REQUIRE(proof.ok());
   CHECK(proof->siblings.empty());
   CHECK(VerifySmtProof(kZeroHash, AsBytes("k"), std::nullopt, *proof));
@@ -170,7 +183,7 @@ TEST_CASE("smt: insert, get, update and delete") {
   Hash32 r1 =
       Apply(nodes, kZeroHash, {{ToBytes("alice"), ToBytes("10")}, {ToBytes("bob"), ToBytes("20")}});
   auto get = [&](const Hash32& root, std::string_view key) {
-    auto v = SparseMerkleTree::Get(nodes, root, AsBytes(key));
+    auto v = SparseMerkleTree::Get(nodes, SmtRef(root), AsBytes(key));
     REQUIRE(v.ok());
     return v->has_value() ? std::optional<std::string>(ToString(**v)) : std::nullopt;
   };
@@ -203,19 +216,19 @@ TEST_CASE("smt: deleting an absent key and rewriting a value with itself change 
   for (int i = 0; i < 50; ++i) noop[RandomBytes(rng, 41, 50)] = std::nullopt;  // never in m
   auto it = m.begin();
   for (int i = 0; i < 50; ++i, ++it) noop[it->first] = it->second;
-  auto u = SparseMerkleTree::Update(nodes, root, noop);
+  auto u = SparseMerkleTree::Update(nodes, SmtRef(root), noop);
   REQUIRE(u.ok());
   CHECK(u->root == root);
   CHECK(u->new_nodes.empty());
 
-  auto e = SparseMerkleTree::Update(nodes, kZeroHash, {{ToBytes("x"), std::nullopt}});
+  auto e = SparseMerkleTree::Update(nodes, SmtRef(kZeroHash), {{ToBytes("x"), std::nullopt}});
   REQUIRE(e.ok());
   CHECK(e->root == kZeroHash);
   CHECK(e->new_nodes.empty());
 
   // Rewriting one value with itself next to a real insertion writes only what changed.
   Changes mixed = {{m.begin()->first, m.begin()->second}, {RandomBytes(rng, 41, 50), ToBytes("n")}};
-  auto mu = SparseMerkleTree::Update(nodes, root, mixed);
+  auto mu = SparseMerkleTree::Update(nodes, SmtRef(root), mixed);
   REQUIRE(mu.ok());
   for (const auto& [h, bytes] : mu->new_nodes) CHECK(!nodes.GetSmtNode(h).has_value());
 }
@@ -239,7 +252,7 @@ TEST_CASE("smt: the root depends only on the final key set, not on order or batc
       Changes c;
       for (size_t i = b * 100; i < (b + 1) * 100; ++i) c[shuffled[i].first] = shuffled[i].second;
       const size_t before = ten_batches.size();
-      auto u = SparseMerkleTree::Update(ten_batches, r10, c);
+      auto u = SparseMerkleTree::Update(ten_batches, SmtRef(r10), c);
       REQUIRE(u.ok());
       for (const auto& [h, bytes] : u->new_nodes) CHECK(!ten_batches.GetSmtNode(h).has_value());
       ten_batches.Put(*u);
@@ -319,7 +332,7 @@ TEST_CASE("smt: mixed batches of inserts, updates and deletes match the spec roo
       else
         model.erase(k);
     }
-    auto u = SparseMerkleTree::Update(nodes, root, c);
+    auto u = SparseMerkleTree::Update(nodes, SmtRef(root), c);
     REQUIRE(u.ok());
     nodes.Put(*u);
     root = u->root;
@@ -339,7 +352,7 @@ TEST_CASE("smt: presence and absence proofs verify for many keys") {
   Hash32 root = Apply(nodes, kZeroHash, Inserts(m));
 
   for (const auto& [k, v] : m) {
-    auto p = SparseMerkleTree::Prove(nodes, root, k);
+    auto p = SparseMerkleTree::Prove(nodes, SmtRef(root), k);
     REQUIRE(p.ok());
     CHECK(!p->other_leaf.has_value());
     CHECK(VerifySmtProof(root, k, v, *p));
@@ -348,7 +361,7 @@ TEST_CASE("smt: presence and absence proofs verify for many keys") {
   int empty_branch = 0, other_leaf = 0;
   for (int i = 0; i < 2000; ++i) {
     Bytes k = RandomBytes(rng, 41, 48);
-    auto p = SparseMerkleTree::Prove(nodes, root, k);
+    auto p = SparseMerkleTree::Prove(nodes, SmtRef(root), k);
     REQUIRE(p.ok());
     (p->other_leaf ? other_leaf : empty_branch)++;
     CHECK(VerifySmtProof(root, k, std::nullopt, *p));
@@ -360,11 +373,11 @@ TEST_CASE("smt: presence and absence proofs verify for many keys") {
   // A tree of one leaf: the root is the leaf, proofs have no siblings.
   MemorySmtNodes single;
   Hash32 r1 = Apply(single, kZeroHash, {{ToBytes("only"), ToBytes("1")}});
-  auto p1 = SparseMerkleTree::Prove(single, r1, AsBytes("only"));
+  auto p1 = SparseMerkleTree::Prove(single, SmtRef(r1), AsBytes("only"));
   REQUIRE(p1.ok());
   CHECK(p1->siblings.empty());
   CHECK(VerifySmtProof(r1, AsBytes("only"), ToBytes("1"), *p1));
-  auto p2 = SparseMerkleTree::Prove(single, r1, AsBytes("other"));
+  auto p2 = SparseMerkleTree::Prove(single, SmtRef(r1), AsBytes("other"));
   REQUIRE(p2.ok());
   CHECK(p2->other_leaf.has_value());
   CHECK(VerifySmtProof(r1, AsBytes("other"), std::nullopt, *p2));
@@ -445,14 +458,14 @@ TEST_CASE("smt: every tampering of a proof fails") {
 
   for (int i = 0; i < 40; ++i) {
     const Bytes& k = keys[rng() % keys.size()];
-    auto p = SparseMerkleTree::Prove(nodes, root, k);
+    auto p = SparseMerkleTree::Prove(nodes, SmtRef(root), k);
     REQUIRE(p.ok());
     tamper_all(k, m[k], *p);
   }
   int other = 0, empty = 0;
   for (int i = 0; i < 200 && (other < 20 || empty < 20); ++i) {
     Bytes k = RandomBytes(rng, 41, 48);
-    auto p = SparseMerkleTree::Prove(nodes, root, k);
+    auto p = SparseMerkleTree::Prove(nodes, SmtRef(root), k);
     REQUIRE(p.ok());
     (p->other_leaf ? other : empty)++;
     tamper_all(k, std::nullopt, *p);
@@ -461,7 +474,7 @@ TEST_CASE("smt: every tampering of a proof fails") {
   CHECK(empty > 0);
 
   // Someone else's presence proof does not show this key's absence.
-  auto pa = SparseMerkleTree::Prove(nodes, root, keys[0]);
+  auto pa = SparseMerkleTree::Prove(nodes, SmtRef(root), keys[0]);
   REQUIRE(pa.ok());
   CHECK(!VerifySmtProof(root, keys[1], std::nullopt, *pa));
   CHECK(!VerifySmtProof(root, keys[1], m[keys[0]], *pa));
@@ -509,18 +522,18 @@ TEST_CASE("smt: old roots still give old values after later updates") {
   }
   for (const auto& [old_root, old_model] : history) {
     for (const auto& [k, v] : old_model) {
-      auto got = SparseMerkleTree::Get(nodes, old_root, k);
+      auto got = SparseMerkleTree::Get(nodes, SmtRef(old_root), k);
       REQUIRE(got.ok());
       REQUIRE(got->has_value());
       CHECK(**got == v);
-      auto p = SparseMerkleTree::Prove(nodes, old_root, k);
+      auto p = SparseMerkleTree::Prove(nodes, SmtRef(old_root), k);
       REQUIRE(p.ok());
       CHECK(VerifySmtProof(old_root, k, v, *p));
     }
     // Keys of the final version that an older one did not hold read as absent there.
     for (const auto& [k, v] : model) {
       if (old_model.count(k)) continue;
-      auto got = SparseMerkleTree::Get(nodes, old_root, k);
+      auto got = SparseMerkleTree::Get(nodes, SmtRef(old_root), k);
       REQUIRE(got.ok());
       CHECK(!got->has_value());
     }
@@ -533,7 +546,7 @@ TEST_CASE("smt: a store with a missing or malformed node yields Corruption, not 
   std::mt19937_64 rng(seed);
   Model m = RandomModel(rng, 200);
   MemorySmtNodes nodes;
-  auto u = SparseMerkleTree::Update(nodes, kZeroHash, Inserts(m));
+  auto u = SparseMerkleTree::Update(nodes, SmtRef(kZeroHash), Inserts(m));
   REQUIRE(u.ok());
   nodes.Put(*u);
   const Hash32 root = u->root;
@@ -544,10 +557,10 @@ TEST_CASE("smt: a store with a missing or malformed node yields Corruption, not 
     // Every key's path crosses the root; at least one read of each kind must notice.
     int seen = 0;
     for (const Bytes& k : keys) {
-      auto g = SparseMerkleTree::Get(src, root, k);
-      auto p = SparseMerkleTree::Prove(src, root, k);
-      auto up = SparseMerkleTree::Update(src, root, {{k, ToBytes("new")}});
-      auto del = SparseMerkleTree::Update(src, root, {{k, std::nullopt}});
+      auto g = SparseMerkleTree::Get(src, SmtRef(root), k);
+      auto p = SparseMerkleTree::Prove(src, SmtRef(root), k);
+      auto up = SparseMerkleTree::Update(src, SmtRef(root), {{k, ToBytes("new")}});
+      auto del = SparseMerkleTree::Update(src, SmtRef(root), {{k, std::nullopt}});
       for (const Status* s : {&g.status(), &p.status(), &up.status(), &del.status()}) {
         if (!s->ok()) {
           CHECK(s->code() == StatusCode::kCorruption);
@@ -570,8 +583,8 @@ TEST_CASE("smt: a store with a missing or malformed node yields Corruption, not 
     CHECK(expect_corruption_somewhere(src) > 0);
   }
   // Malformed bytes under a node's hash.
-  for (const Bytes& bad :
-       {Bytes{}, Bytes{0x00, 1, 2}, Bytes{0x01, 0, 0, 0, 9, 'a'}, Bytes{0x07}, Bytes(65, 0)}) {
+  for (const Bytes& bad : {Bytes{}, Bytes{0x00, 1, 2}, Bytes{0x01, 0, 0, 0, 9, 'a'}, Bytes{0x07},
+                           Bytes(65, 0), Bytes(89, 0)}) {
     LossySource src(nodes);
     src.replaced_[root] = bad;
     CHECK(expect_corruption_somewhere(src) == static_cast<int>(4 * keys.size()));
@@ -596,7 +609,7 @@ TEST_CASE("smt: a store with a missing or malformed node yields Corruption, not 
     Hash32 r = Apply(two, kZeroHash, {{ToBytes("a"), ToBytes("1")}, {ToBytes("b"), ToBytes("2")}});
     LossySource src(two);
     src.hidden_.insert(SpecLeafHash(AsBytes("b"), AsBytes("2")));
-    auto d = SparseMerkleTree::Update(src, r, {{ToBytes("a"), std::nullopt}});
+    auto d = SparseMerkleTree::Update(src, SmtRef(r), {{ToBytes("a"), std::nullopt}});
     // The remaining leaf must be read to know it moves up to the root.
     REQUIRE(!d.ok());
     CHECK(d.status().code() == StatusCode::kCorruption);
@@ -627,6 +640,116 @@ TEST_CASE("smt: the memory store keeps every node readable across growth, large 
   }
   CHECK(!nodes.GetSmtNode(Sha256(std::string_view("absent"))).has_value());
   CHECK(!MemorySmtNodes().GetSmtNode(kZeroHash).has_value());
+}
+
+// A store that finds nodes only by their place, as the block store's node log does: one byte
+// array, each update's nodes appended at the offset the update was laid out from.
+class LogSource : public SmtNodeSource {
+ public:
+  bool ReadSmtNode(const SmtRef& ref, Bytes& out) const override {
+    ++reads_;
+    if (ref.ptr.length == 0 || ref.ptr.offset + ref.ptr.length > log_.size()) return false;
+    const auto first = log_.begin() + static_cast<long>(ref.ptr.offset);
+    out.assign(first, first + ref.ptr.length);
+    return true;
+  }
+  uint64_t NextNodeOffset() const override { return log_.size(); }
+  bool NeedsPlaces() const override { return true; }
+
+  // Stores an update's nodes where it said they would be; returns its root with its place.
+  SmtRef Store(const SmtUpdate& u) {
+    REQUIRE(u.base == log_.size());
+    for (const auto& [hash, bytes] : u.new_nodes) {
+      // Each node lands at the place its parent was given: its hash is what the parent holds.
+      CHECK(SmtNodeHash(bytes) == hash);
+      log_.insert(log_.end(), bytes.begin(), bytes.end());
+    }
+    return u.root_ref();
+  }
+  size_t reads() const { return reads_; }
+
+ private:
+  Bytes log_;
+  mutable size_t reads_ = 0;
+};
+
+TEST_CASE("smt: a tree found by its nodes' places gives the same roots, values and proofs") {
+  const uint64_t seed = 41;
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  LogSource log;
+  std::vector<std::pair<SmtRef, Model>> history;
+  Model model;
+  SmtRef root(kZeroHash);
+  // Batches that insert, rewrite and delete, so that leaves are pushed down by new neighbours and
+  // move up when a neighbour goes: a moved leaf keeps its place and must still be found there.
+  for (int version = 0; version < 30; ++version) {
+    Changes c;
+    const int inserts = version < 5 ? 60 : 15;
+    for (int i = 0; i < inserts; ++i) c[RandomBytes(rng, 1, 6)] = RandomBytes(rng, 1, 8);
+    for (const auto& [k, v] : model) {
+      const auto roll = rng() % 8;
+      if (roll == 0) c[k] = std::nullopt;
+      if (roll == 1) c[k] = RandomBytes(rng, 1, 8);
+      if (roll == 2) c[k] = v;  // rewritten with what it held: nothing new for it
+    }
+    for (const auto& [k, v] : c) {
+      if (v)
+        model[k] = *v;
+      else
+        model.erase(k);
+    }
+    auto u = SparseMerkleTree::Update(log, root, c);
+    REQUIRE_MESSAGE(u.ok(), u.status().ToString());
+    root = log.Store(*u);
+    REQUIRE(root.hash == SpecRoot(model));
+    CHECK((root.hash == kZeroHash) == (root.ptr.length == 0));
+    history.emplace_back(root, model);
+  }
+  // Down to a single leaf and back: the root is then a leaf, found by its own place.
+  {
+    Changes c;
+    auto it = model.begin();
+    for (++it; it != model.end(); ++it) c[it->first] = std::nullopt;
+    auto u = SparseMerkleTree::Update(log, root, c);
+    REQUIRE(u.ok());
+    root = log.Store(*u);
+    model.erase(std::next(model.begin()), model.end());
+    REQUIRE(root.hash == SpecRoot(model));
+    history.emplace_back(root, model);
+  }
+  for (const auto& [old_root, old_model] : history) {
+    for (const auto& [k, v] : old_model) {
+      auto got = SparseMerkleTree::Get(log, old_root, k);
+      REQUIRE_MESSAGE(got.ok(), got.status().ToString());
+      REQUIRE(got->has_value());
+      CHECK(**got == v);
+      auto p = SparseMerkleTree::Prove(log, old_root, k);
+      REQUIRE(p.ok());
+      CHECK(VerifySmtProof(old_root.hash, k, v, *p));
+    }
+    const Bytes absent = ToBytes("never written");
+    auto got = SparseMerkleTree::Get(log, old_root, absent);
+    REQUIRE(got.ok());
+    CHECK(!got->has_value());
+  }
+  CHECK(log.reads() > 0);
+  // A root given by hash alone cannot be updated in such a store: the new nodes would point to
+  // children without a place.
+  auto placeless = SparseMerkleTree::Update(log, SmtRef(root.hash), {{ToBytes("k"), ToBytes("v")}});
+  CHECK(placeless.status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("smt: a stored node's hash is computed from its bytes, and non-nodes have none") {
+  MemorySmtNodes nodes;
+  Model m = {{ToBytes("a"), ToBytes("1")}, {ToBytes("b"), ToBytes("2")}, {ToBytes("c"), {}}};
+  auto u = SparseMerkleTree::Update(nodes, SmtRef(kZeroHash), Inserts(m));
+  REQUIRE(u.ok());
+  for (const auto& [hash, bytes] : u->new_nodes) CHECK(SmtNodeHash(bytes) == hash);
+  CHECK(SmtNodeHash(Bytes{}) == std::nullopt);
+  CHECK(SmtNodeHash(Bytes(65, 0)) == std::nullopt);  // the 65-byte internal node of format 1
+  CHECK(SmtNodeHash(Bytes{0x01, 0, 0, 0, 9, 'a'}) == std::nullopt);
+  CHECK(SmtNodeHash(Bytes{0x07}) == std::nullopt);
 }
 
 }  // namespace

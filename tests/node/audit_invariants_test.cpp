@@ -26,7 +26,7 @@ std::unique_ptr<BlockStore> StoreWith(const TempDir& dir, const StateChanges& st
   auto store = BlockStore::Open(dir / "store");
   REQUIRE(store.ok());
   MemorySmtNodes empty;
-  auto tree = SparseMerkleTree::Update(empty, kZeroHash, state);
+  auto tree = SparseMerkleTree::Update(empty, SmtRef(kZeroHash), state);
   REQUIRE(tree.ok());
   REQUIRE((*store)->InitGenesis(Hash32{}, state, *tree, 0, Hash32{}).ok());
   return std::move(*store);

@@ -1,0 +1,101 @@
+#include "chain/node_log.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace puhui {
+namespace {
+
+Status Errno(std::string_view what, const std::string& path, int error) {
+  return IoError(fmt::format("{} '{}': {}", what, path, std::strerror(error)));
+}
+
+// Makes a new file's directory entry durable, so the file survives a crash with the records that
+// the store says are in it.
+Status SyncDirectory(const std::string& path) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const std::string name = dir.empty() ? "." : dir;
+  int fd = ::open(name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open directory", name, errno);
+  const int rc = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (rc != 0) return Errno("cannot sync directory", name, error);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NodeLog>> NodeLog::Open(const std::string& path, bool durable) {
+  const bool existed = ::access(path.c_str(), F_OK) == 0;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("cannot open node log", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return Errno("cannot stat node log", path, error);
+  }
+  // Reads are single nodes at scattered offsets: read-ahead around them would be wasted.
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+  std::unique_ptr<NodeLog> log(new NodeLog(path, fd, durable, static_cast<uint64_t>(st.st_size)));
+  if (!existed && durable) PUHUI_RETURN_IF_ERROR(SyncDirectory(path));
+  return log;
+}
+
+NodeLog::~NodeLog() { ::close(fd_); }
+
+Status NodeLog::Sync() {
+  if (!durable_) return Status::Ok();
+  if (::fdatasync(fd_) != 0) return Errno("cannot sync node log", path_, errno);
+  return Status::Ok();
+}
+
+Status NodeLog::Truncate(uint64_t end) {
+  if (::ftruncate(fd_, static_cast<off_t>(end)) != 0) {
+    return Errno("cannot truncate node log", path_, errno);
+  }
+  return Sync();
+}
+
+Result<uint64_t> NodeLog::Append(uint64_t offset, std::span<const std::pair<Hash32, Bytes>> nodes) {
+  size_t total = 0;
+  for (const auto& [hash, bytes] : nodes) total += bytes.size();
+  buffer_.resize(total);
+  size_t at = 0;
+  for (const auto& [hash, bytes] : nodes) {
+    if (!bytes.empty()) std::memcpy(buffer_.data() + at, bytes.data(), bytes.size());
+    at += bytes.size();
+  }
+  for (size_t done = 0; done < total;) {
+    ssize_t n =
+        ::pwrite(fd_, buffer_.data() + done, total - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("cannot write node log", path_, errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  PUHUI_RETURN_IF_ERROR(Sync());
+  return offset + total;
+}
+
+bool NodeLog::Read(const SmtNodePtr& ptr, Bytes& out) const {
+  out.resize(ptr.length);
+  for (size_t done = 0; done < ptr.length;) {
+    ssize_t n =
+        ::pread(fd_, out.data() + done, ptr.length - done, static_cast<off_t>(ptr.offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace puhui
