@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <unordered_map>
 
 #include "chain/pread_env.h"
 
@@ -29,9 +31,10 @@ constexpr char kRootPrefix = 'R';
 constexpr char kFormatKey[] = "V";
 constexpr char kNodeLogEndKey[] = "N";
 
-// The layout this code reads and writes. 1 (no `V` record): tree nodes inside LevelDB under `n`.
-// 2: tree nodes in the node log, roots with their place.
+// The layout this code reads and writes. 1 (no `V` record): tree nodes inside LevelDB under `n`,
+// migrated on open. 2: tree nodes in the node log, roots with their place.
 constexpr char kFormat[] = "2";
+constexpr char kFormat1NodePrefix = 'n';
 constexpr char kNodeLogName[] = "tree-nodes";
 
 void PutBigEndian(std::string& out, uint64_t v, int bytes) {
@@ -144,16 +147,121 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, boo
     if (!meta.ParseFromString(*raw)) return Corruption("store: chain meta record does not parse");
     store->meta_ = meta;
     const auto format = store->GetRaw(kFormatKey).value_or("1");
-    if (format != kFormat) {
+    if (format == "1") {
+      PUHUI_RETURN_IF_ERROR(store->MigrateFromFormat1(dir));
+    } else if (format != kFormat) {
       return FailedPrecondition(fmt::format(
-          "store {} is in format {}, and this puhuid reads format {} (state-tree nodes in a log of "
-          "their own, docs/formats.md); move the data directory aside and start the node again: "
-          "it fetches the chain from its peers and replays it",
+          "store {} is in format {}, and this puhuid reads format {} (docs/formats.md): it was "
+          "written by a newer puhuid; run that one",
           dir, format, kFormat));
     }
   }
   PUHUI_RETURN_IF_ERROR(store->OpenNodeLog(dir));
+  PUHUI_RETURN_IF_ERROR(store->RemoveFormat1Nodes());
   return store;
+}
+
+Status BlockStore::MigrateFromFormat1(const std::string& dir) {
+  const std::string path = dir + "/" + kNodeLogName;
+  auto opened = NodeLog::Open(path, durable_);
+  if (!opened.ok()) return opened.status();
+  NodeLog& log = **opened;
+  PUHUI_RETURN_IF_ERROR(log.Truncate(0));  // what an interrupted migration left
+
+  // Every node is written once, however many roots share it (a node of one root is mostly also
+  // a node of the next), children before parents; `placed` remembers where each one went.
+  struct HashPrefix {
+    size_t operator()(const Hash32& h) const {
+      uint64_t x;
+      std::memcpy(&x, h.data(), sizeof x);
+      return static_cast<size_t>(x);
+    }
+  };
+  std::unordered_map<Hash32, SmtNodePtr, HashPrefix> placed;
+  std::vector<std::pair<Hash32, Bytes>> pending;
+  size_t pending_bytes = 0;
+  uint64_t written = 0, next = 0;
+  auto flush = [&]() -> Status {
+    auto end = log.Append(written, pending);
+    if (!end.ok()) return end.status();
+    written = *end;
+    pending.clear();
+    pending_bytes = 0;
+    return Status::Ok();
+  };
+  std::function<Result<SmtNodePtr>(const Hash32&, int)> place =
+      [&](const Hash32& hash, int depth) -> Result<SmtNodePtr> {
+    if (hash == kZeroHash) return SmtNodePtr{};
+    if (auto it = placed.find(hash); it != placed.end()) return it->second;
+    auto raw = GetRaw(HashKey(kFormat1NodePrefix, hash).str());
+    if (!raw) return Corruption(fmt::format("format 1 store: tree node {} is missing", Hex(hash)));
+    Bytes bytes(raw->begin(), raw->end());
+    Hash32 left, right;
+    if (depth < 256 && SmtFormat1Children(bytes, left, right)) {
+      auto l = place(left, depth + 1);
+      if (!l.ok()) return l.status();
+      auto r = place(right, depth + 1);
+      if (!r.ok()) return r.status();
+      bytes = SmtInternalNode(SmtRef(left, *l), SmtRef(right, *r));
+    }
+    if (SmtNodeHash(bytes) != hash) {
+      return Corruption(
+          fmt::format("format 1 store: tree node {} does not match its hash", Hex(hash)));
+    }
+    const SmtNodePtr ptr{next, static_cast<uint32_t>(bytes.size())};
+    next += bytes.size();
+    pending_bytes += bytes.size();
+    pending.emplace_back(hash, std::move(bytes));
+    placed.emplace(hash, ptr);
+    if (pending_bytes >= (8u << 20)) PUHUI_RETURN_IF_ERROR(flush());
+    return ptr;
+  };
+
+  leveldb::WriteBatch batch;
+  for (uint64_t height = 0; height <= meta_->height(); ++height) {
+    auto raw = GetRaw(HeightKey(kRootPrefix, height));
+    if (!raw || raw->size() != 32) {
+      return Corruption(fmt::format("format 1 store: no state root for height {}", height));
+    }
+    const Hash32 root = *ToHash32(AsBytes(*raw));
+    auto ptr = place(root, 0);
+    if (!ptr.ok()) return ptr.status();
+    std::string value(*raw);
+    PutBigEndian(value, ptr->offset, 8);
+    PutBigEndian(value, ptr->length, 4);
+    batch.Put(HeightKey(kRootPrefix, height), value);
+  }
+  PUHUI_RETURN_IF_ERROR(flush());
+  std::string end;
+  PutBigEndian(end, written, 8);
+  batch.Put(kNodeLogEndKey, end);
+  batch.Put(kFormatKey, kFormat);
+  leveldb::WriteOptions wo;
+  wo.sync = durable_;
+  leveldb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return IoError("migrating the store to format 2: " + s.ToString());
+  return Status::Ok();
+}
+
+Status BlockStore::RemoveFormat1Nodes() {
+  const std::string prefix(1, kFormat1NodePrefix);
+  std::string from = prefix;  // each round starts after the last key deleted, not over tombstones
+  for (;;) {
+    leveldb::WriteBatch batch;
+    size_t n = 0;
+    {
+      std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+      for (it->Seek(from); it->Valid() && it->key().starts_with(prefix) && n < 10'000;
+           it->Next(), ++n) {
+        batch.Delete(it->key());
+        from = it->key().ToString();
+      }
+      if (!it->status().ok()) return IoError("reading the store: " + it->status().ToString());
+    }
+    if (n == 0) return Status::Ok();
+    leveldb::Status s = db_->Write(leveldb::WriteOptions(), &batch);
+    if (!s.ok()) return IoError("removing format 1 tree nodes: " + s.ToString());
+  }
 }
 
 Status BlockStore::OpenNodeLog(const std::string& dir) {

@@ -92,6 +92,11 @@ class BlockStore : public SmtNodeSource {
   BlockStore() = default;
   std::optional<std::string> GetRaw(const std::string& key) const;
   Status OpenNodeLog(const std::string& dir);
+  // Format 1 kept tree nodes in LevelDB: writes every node reachable from a stored root into a
+  // new node log, then the roots' places and the new format in one synced batch.
+  Status MigrateFromFormat1(const std::string& dir);
+  // Deletes format 1's node records left in LevelDB (resumes if a start was interrupted).
+  Status RemoveFormat1Nodes();
   // Appends a tree update's nodes at the log's committed end; the new end, once synced.
   Result<uint64_t> AppendNodes(const SmtUpdate& tree);
 

@@ -486,6 +486,17 @@ std::optional<Hash32> SmtNodeHash(ByteView bytes) {
   return std::nullopt;
 }
 
+bool SmtFormat1Children(ByteView node, Hash32& left, Hash32& right) {
+  if (node.size() != 1 + 32 + 32 || node[0] != kInternalTag) return false;
+  std::memcpy(left.data(), node.data() + 1, 32);
+  std::memcpy(right.data(), node.data() + 33, 32);
+  return true;
+}
+
+Bytes SmtInternalNode(const SmtRef& left, const SmtRef& right) {
+  return EncodeInternal(left, right);
+}
+
 bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>& value,
                     const SmtProof& proof) {
   const size_t depth = proof.siblings.size();

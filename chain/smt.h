@@ -90,6 +90,12 @@ class SparseMerkleTree {
 // store check what it reads from disk against the hash the parent holds.
 std::optional<Hash32> SmtNodeHash(ByteView node);
 
+// For the store's migration from format 1, whose internal nodes had no places
+// (0x00 | left hash | right hash): the children of such a node (false if `node` is not one), and
+// an internal node with places.
+bool SmtFormat1Children(ByteView node, Hash32& left, Hash32& right);
+Bytes SmtInternalNode(const SmtRef& left, const SmtRef& right);
+
 // True iff `proof` shows that under `root`, `key` holds `value` (or is absent when value is
 // nullopt).
 bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>& value,

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <leveldb/db.h>
+#include <leveldb/write_batch.h>
 
 #include <filesystem>
 #include <fstream>
@@ -246,21 +247,121 @@ TEST_CASE("a damaged tree node reads as corruption, never as a wrong value") {
   CHECK(got.status().code() == StatusCode::kCorruption);
 }
 
-TEST_CASE("a store in the format that kept tree nodes inside LevelDB is refused with advice") {
+// Writes, with LevelDB alone, the store format 1 made: tree nodes under `n` ‖ hash with 65-byte
+// internal nodes (no places), 32-byte roots under `R`, no `V`. Heights 0..2 over keys a..z with
+// a and q rewritten at each height, as StoreAtHeightTwo does; and a key deleted at height 2.
+void WriteFormat1Store(const std::string& dir) {
+  leveldb::DB* raw = nullptr;
+  leveldb::Options options;
+  options.create_if_missing = true;
+  REQUIRE(leveldb::DB::Open(options, dir, &raw).ok());
+  std::unique_ptr<leveldb::DB> db(raw);
+  leveldb::WriteBatch batch;
+  MemorySmtNodes nodes;
+  SmtRef root(kZeroHash);
+  auto height_key = [](char prefix, uint64_t h) {
+    std::string k(1, prefix);
+    for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>(h >> (8 * i)));
+    return k;
+  };
+  for (uint64_t h = 0; h <= 2; ++h) {
+    StateChanges ch;
+    if (h == 0) {
+      for (char k = 'a'; k <= 'z'; ++k) ch[ToBytes(std::string(1, k))] = ToBytes("0");
+      ch[ToBytes("gone")] = ToBytes("soon");
+    } else {
+      ch = Changes({{"a", std::to_string(h)}, {"q", std::to_string(h)}});
+      if (h == 2) ch[ToBytes("gone")] = std::nullopt;
+    }
+    auto u = SparseMerkleTree::Update(nodes, root, ch);
+    REQUIRE(u.ok());
+    nodes.Put(*u);
+    for (const auto& [hash, bytes] : u->new_nodes) {
+      const size_t kept = bytes[0] == 0x00 ? 65 : bytes.size();  // format 1: no places
+      batch.Put("n" + ToString(hash), std::string(bytes.begin(), bytes.begin() + kept));
+    }
+    for (const auto& [k, v] : ch) {
+      if (v)
+        batch.Put("s" + ToString(k), ToString(*v));
+      else
+        batch.Delete("s" + ToString(k));
+    }
+    batch.Put(height_key('R', h), ToString(u->root));
+    root = SmtRef(u->root);
+    pb::ChainMeta meta;
+    meta.set_height(h);
+    meta.set_state_root(ToString(u->root));
+    batch.Put("M", meta.SerializeAsString());
+  }
+  batch.Put("G", ToString(Sha256("g")));
+  REQUIRE(db->Write(leveldb::WriteOptions(), &batch).ok());
+}
+
+TEST_CASE("a store in the format that kept tree nodes inside LevelDB is migrated when opened") {
   TempDir dir;
-  StoreAtHeightTwo(dir.path());
+  WriteFormat1Store(dir.path());
+  {
+    auto store = BlockStore::Open(dir.path());
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+    for (uint64_t h = 0; h <= 2; ++h) CHECK(ReadAllThroughTree(**store, h).ok());
+    auto gone = SparseMerkleTree::Get(**store, *(*store)->StateTreeAt(1), AsBytes("gone"));
+    REQUIRE(gone.ok());
+    CHECK(**gone == ToBytes("soon"));
+    auto proof = SparseMerkleTree::Prove(**store, *(*store)->StateTreeAt(2), AsBytes("gone"));
+    REQUIRE(proof.ok());
+    CHECK(VerifySmtProof(*(*store)->StateRootAt(2), AsBytes("gone"), std::nullopt, *proof));
+    // It goes on from there like any store.
+    const StateChanges ch = Changes({{"b", "3"}});
+    SmtUpdate t;
+    REQUIRE((*store)->CommitBlock(MakeCommit(**store, 3, ch, t)).ok());
+  }
+  leveldb::DB* raw = nullptr;
+  REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.path(), &raw).ok());
+  std::unique_ptr<leveldb::DB> db(raw);
+  std::string format;
+  REQUIRE(db->Get(leveldb::ReadOptions(), "V", &format).ok());
+  CHECK(format == "2");
+  // The old node records are gone.
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+  it->Seek("n");
+  CHECK((!it->Valid() || !it->key().starts_with("n")));
+}
+
+TEST_CASE("a migration the node was stopped in starts again from the beginning") {
+  TempDir dir;
+  WriteFormat1Store(dir.path());
+  {
+    // A node log a first attempt left half written; the store still says format 1.
+    std::ofstream partial(dir.path() + kNodeLog, std::ios::binary);
+    partial << std::string(1 << 20, 'x');
+  }
+  auto store = BlockStore::Open(dir.path());
+  REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+  CHECK(std::filesystem::file_size(dir.path() + kNodeLog) < (1u << 20));
+  for (uint64_t h = 0; h <= 2; ++h) CHECK(ReadAllThroughTree(**store, h).ok());
+}
+
+TEST_CASE("a format 1 store missing a tree node is refused as corruption, unchanged") {
+  TempDir dir;
+  WriteFormat1Store(dir.path());
   {
     leveldb::DB* raw = nullptr;
-    leveldb::Options options;
-    REQUIRE(leveldb::DB::Open(options, dir.path(), &raw).ok());
+    REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.path(), &raw).ok());
     std::unique_ptr<leveldb::DB> db(raw);
-    REQUIRE(db->Delete(leveldb::WriteOptions(), "V").ok());  // format 1 had no format record
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+    it->Seek("n");
+    REQUIRE(it->Valid());
+    REQUIRE(db->Delete(leveldb::WriteOptions(), it->key()).ok());
   }
   auto store = BlockStore::Open(dir.path());
   REQUIRE(!store.ok());
-  CHECK(store.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(store.status().code() == StatusCode::kCorruption);
   CHECK(store.status().message().find("format 1") != std::string::npos);
-  CHECK(store.status().message().find("move the data directory aside") != std::string::npos);
+  leveldb::DB* raw = nullptr;
+  REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.path(), &raw).ok());
+  std::unique_ptr<leveldb::DB> db(raw);
+  std::string format;
+  CHECK(db->Get(leveldb::ReadOptions(), "V", &format).IsNotFound());
 }
 
 TEST_CASE("a tree update computed against another tip is refused and changes nothing") {
