@@ -232,19 +232,24 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
   std::vector<DecodedTx> decoded;
   std::vector<size_t> where;
   decoded.reserve(envelopes.size());
+  auto already_committed = [](const Hash32& id) {
+    return AlreadyExists(fmt::format("transaction {} is already committed", Hex(id)));
+  };
   for (size_t i = 0; i < envelopes.size(); ++i) {
     // Cheap refusals first: a copy already held, or no room, costs no decode and no signature.
-    if (auto id = PeekTxId(envelopes[i])) {
-      if (mempool_->Contains(*id)) {
-        results[i] = AlreadyExists(fmt::format("transaction {} is already waiting", Hex(*id)));
-        continue;
-      }
-      if (ledger_->store().GetTxLocation(*id)) {
-        results[i] = AlreadyExists(fmt::format("transaction {} is already committed", Hex(*id)));
-        continue;
-      }
+    // (Whether it is already committed is asked only of a transaction whose nonce is used: a
+    // committed one always is, and the index lookup per transaction cost every node ~4 % of its
+    // CPU under load.)
+    const auto id = PeekTxId(envelopes[i]);
+    if (id && mempool_->Contains(*id)) {
+      results[i] = AlreadyExists(fmt::format("transaction {} is already waiting", Hex(*id)));
+      continue;
     }
     if (mempool_->Full()) {
+      if (id && ledger_->store().GetTxLocation(*id)) {
+        results[i] = already_committed(*id);
+        continue;
+      }
       results[i] = ResourceExhausted(fmt::format(
           "the mempool is full ({} transactions, {} bytes); retry after the next blocks",
           mempool_->size(), mempool_->bytes()));
@@ -273,6 +278,10 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
     }
     Hash32 id = decoded[j].id;
     uint64_t committed = ledger_->CommittedNonce(decoded[j].sender);
+    if (decoded[j].body.nonce() < committed && ledger_->store().GetTxLocation(id)) {
+      results[i] = already_committed(id);
+      continue;
+    }
     Status s = mempool_->Add(std::move(decoded[j]), committed, next_height);
     if (s.ok()) {
       results[i] = id;

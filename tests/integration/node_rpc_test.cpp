@@ -79,9 +79,11 @@ TEST_CASE(
   std::string good = HexTx(TransferBody("owner", "alice", 5, 0), "owner");
   json sent = n.Ok("tx_submit", {{"tx", good}});
   CHECK(n.ErrorCode("tx_submit", {{"tx", good}}) == 1003);  // already pending
+  CHECK(n.client.last_error().message.find("already waiting") != std::string::npos);
   json receipt = n.WaitCommitted(sent["tx_hash"]);
   CHECK(receipt["receipt"]["ok"] == true);
   CHECK(n.ErrorCode("tx_submit", {{"tx", good}}) == 1003);  // already committed
+  CHECK(n.client.last_error().message.find("already committed") != std::string::npos);
   // The same nonce re-signed with different content is a replay of a used nonce.
   CHECK(n.ErrorCode("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 6, 0), "owner")}}) ==
         1005);
