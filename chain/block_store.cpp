@@ -178,15 +178,13 @@ Status BlockStore::MigrateFromFormat1(const std::string& dir) {
     }
   };
   std::unordered_map<Hash32, SmtNodePtr, HashPrefix> placed;
-  std::vector<std::pair<Hash32, Bytes>> pending;
-  size_t pending_bytes = 0;
+  Bytes pending;  // nodes placed but not yet written, back to back
   uint64_t written = 0, next = 0;
   auto flush = [&]() -> Status {
     auto end = log.Append(written, pending);
     if (!end.ok()) return end.status();
     written = *end;
     pending.clear();
-    pending_bytes = 0;
     return Status::Ok();
   };
   std::function<Result<SmtNodePtr>(const Hash32&, int)> place =
@@ -210,10 +208,9 @@ Status BlockStore::MigrateFromFormat1(const std::string& dir) {
     }
     const SmtNodePtr ptr{next, static_cast<uint32_t>(bytes.size())};
     next += bytes.size();
-    pending_bytes += bytes.size();
-    pending.emplace_back(hash, std::move(bytes));
+    pending.insert(pending.end(), bytes.begin(), bytes.end());
     placed.emplace(hash, ptr);
-    if (pending_bytes >= (8u << 20)) PUHUI_RETURN_IF_ERROR(flush());
+    if (pending.size() >= (8u << 20)) PUHUI_RETURN_IF_ERROR(flush());
     return ptr;
   };
 
@@ -301,7 +298,7 @@ Result<uint64_t> BlockStore::AppendNodes(const SmtUpdate& tree) {
         "it was computed against another tip",
         tree.base, end));
   }
-  return node_log_->Append(end, tree.new_nodes);
+  return node_log_->Append(end, tree.node_bytes);
 }
 
 BlockStore::~BlockStore() {
@@ -349,7 +346,7 @@ Status BlockStore::InitGenesis(const Hash32& genesis_hash, const StateChanges& s
   wo.sync = durable_;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError("writing genesis: " + s.ToString());
-  node_cache_.PutAll(tree.new_nodes);
+  node_cache_.PutAll(tree);
   std::lock_guard lock(meta_mu_);
   meta_ = meta;
   node_log_end_ = *log_end;
@@ -390,7 +387,7 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   wo.sync = durable_;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError(fmt::format("writing block {}: {}", c.height, s.ToString()));
-  node_cache_.PutAll(c.tree->new_nodes);
+  node_cache_.PutAll(*c.tree);
   std::lock_guard lock(meta_mu_);
   meta_ = c.meta;
   node_log_end_ = *log_end;

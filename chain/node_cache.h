@@ -28,7 +28,7 @@ class NodeCache {
   // Into `out`, reusing its capacity; false if not cached.
   bool Read(const Hash32& hash, Bytes& out) const;
   void Put(const Hash32& hash, ByteView node);
-  void PutAll(std::span<const std::pair<Hash32, Bytes>> nodes);
+  void PutAll(const SmtUpdate& update);  // its new nodes
 
  private:
   void PutLocked(const Hash32& hash, ByteView node);

@@ -64,18 +64,10 @@ Status NodeLog::Truncate(uint64_t end) {
   return Sync();
 }
 
-Result<uint64_t> NodeLog::Append(uint64_t offset, std::span<const std::pair<Hash32, Bytes>> nodes) {
-  size_t total = 0;
-  for (const auto& [hash, bytes] : nodes) total += bytes.size();
-  buffer_.resize(total);
-  size_t at = 0;
-  for (const auto& [hash, bytes] : nodes) {
-    if (!bytes.empty()) std::memcpy(buffer_.data() + at, bytes.data(), bytes.size());
-    at += bytes.size();
-  }
+Result<uint64_t> NodeLog::Append(uint64_t offset, ByteView bytes) {
+  const size_t total = bytes.size();
   for (size_t done = 0; done < total;) {
-    ssize_t n =
-        ::pwrite(fd_, buffer_.data() + done, total - done, static_cast<off_t>(offset + done));
+    ssize_t n = ::pwrite(fd_, bytes.data() + done, total - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return Errno("cannot write node log", path_, errno);

@@ -13,7 +13,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <utility>
 
@@ -36,9 +35,8 @@ class NodeLog {
   uint64_t size_on_open() const { return size_on_open_; }
   // Cuts the file to `end` bytes and syncs it.
   Status Truncate(uint64_t end);
-  // Writes `nodes` back to back from `offset` (their bytes only: each node's place is implied by
-  // the ones before it) and syncs; returns the new end.
-  Result<uint64_t> Append(uint64_t offset, std::span<const std::pair<Hash32, Bytes>> nodes);
+  // Writes `bytes` (nodes back to back) at `offset` and syncs; returns the new end.
+  Result<uint64_t> Append(uint64_t offset, ByteView bytes);
   // The bytes at `ptr` into `out`; false if the file is shorter or the read fails.
   bool Read(const SmtNodePtr& ptr, Bytes& out) const;
 
@@ -51,7 +49,6 @@ class NodeLog {
   int fd_;
   bool durable_;
   uint64_t size_on_open_;
-  Bytes buffer_;  // a block's nodes gathered for one write (reused)
 };
 
 }  // namespace puhui

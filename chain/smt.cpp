@@ -102,29 +102,25 @@ SmtNodePtr GetPtr(const uint8_t* in) {
 constexpr size_t kLeftPtrAt = 1 + 32 + 32;
 constexpr size_t kRightPtrAt = kLeftPtrAt + kPtrSize;
 
-Bytes EncodeInternal(const SmtRef& left, const SmtRef& right) {
-  Bytes out(kInternalSize);
+// Writes the internal node's kInternalSize bytes at `out`.
+void WriteInternal(uint8_t* out, const SmtRef& left, const SmtRef& right) {
   out[0] = kInternalTag;
-  std::memcpy(out.data() + 1, left.hash.data(), 32);
-  std::memcpy(out.data() + 33, right.hash.data(), 32);
-  PutPtr(out.data() + kLeftPtrAt, left.ptr);
-  PutPtr(out.data() + kRightPtrAt, right.ptr);
-  return out;
+  std::memcpy(out + 1, left.hash.data(), 32);
+  std::memcpy(out + 33, right.hash.data(), 32);
+  PutPtr(out + kLeftPtrAt, left.ptr);
+  PutPtr(out + kRightPtrAt, right.ptr);
 }
 
-Bytes EncodeLeaf(ByteView key, ByteView value) {
-  Bytes out(kLeafHeaderSize + key.size() + value.size());
-  const auto k = static_cast<uint32_t>(key.size());
+size_t LeafSize(ByteView key, ByteView value) {
+  return kLeafHeaderSize + key.size() + value.size();
+}
+
+// Writes the leaf's LeafSize bytes at `out`.
+void WriteLeaf(uint8_t* out, ByteView key, ByteView value) {
   out[0] = kLeafTag;
-  out[1] = static_cast<uint8_t>(k >> 24);
-  out[2] = static_cast<uint8_t>(k >> 16);
-  out[3] = static_cast<uint8_t>(k >> 8);
-  out[4] = static_cast<uint8_t>(k);
-  if (!key.empty()) std::memcpy(out.data() + kLeafHeaderSize, key.data(), key.size());
-  if (!value.empty()) {
-    std::memcpy(out.data() + kLeafHeaderSize + key.size(), value.data(), value.size());
-  }
-  return out;
+  PutBig(out + 1, key.size(), 4);
+  if (!key.empty()) std::memcpy(out + kLeafHeaderSize, key.data(), key.size());
+  if (!value.empty()) std::memcpy(out + kLeafHeaderSize + key.size(), value.data(), value.size());
 }
 
 // A decoded node; the views point into the Bytes it was decoded from.
@@ -212,8 +208,8 @@ std::pair<ItemSpan, ItemSpan> Split(ItemSpan items, int depth) {
 
 class Updater {
  public:
-  Updater(const SmtNodeSource& source, std::vector<std::pair<Hash32, Bytes>>& out, uint64_t base)
-      : source_(source), out_(out), next_offset_(base), buffers_(kMaxDepth + 2) {}
+  explicit Updater(const SmtNodeSource& source, SmtUpdate& out)
+      : source_(source), out_(out), buffers_(kMaxDepth + 2) {}
 
   // The subtree `ref` at `depth` after applying `items` (all under this subtree).
   Status Apply(const SmtRef& ref, int depth, ItemSpan items, Sub& result) {
@@ -223,8 +219,8 @@ class Updater {
     }
     if (IsZero(ref.hash)) return Build(depth, items, nullptr, result);
 
-    const size_t mark = out_.size();
-    const uint64_t mark_offset = next_offset_;
+    const size_t mark = out_.new_nodes.size();
+    const size_t mark_bytes = out_.node_bytes.size();
     Node node;  // views into buffers_[depth], which only this level's frame uses
     PUHUI_RETURN_IF_ERROR(Load(source_, ref, depth, buffers_[depth], node));
     if (node.leaf) {
@@ -242,8 +238,8 @@ class Updater {
     // An unchanged subtree (e.g. values rewritten with what they held) is already stored whole:
     // none of the nodes just built under it are new, and it stays where it is.
     if (result.ref.hash == ref.hash) {
-      out_.resize(mark);
-      next_offset_ = mark_offset;
+      out_.new_nodes.resize(mark);
+      out_.node_bytes.resize(mark_bytes);
       result.ref.ptr = ref.ptr;
     }
     return Status::Ok();
@@ -348,25 +344,34 @@ class Updater {
   }
 
   SmtRef NewLeaf(const Item& item) {
-    return Emit(LeafHash(item.key_hash, Sha256(*item.value)), EncodeLeaf(*item.key, *item.value));
+    const size_t size = LeafSize(*item.key, *item.value);
+    WriteLeaf(Append(size), *item.key, *item.value);
+    return Placed(LeafHash(item.key_hash, Sha256(*item.value)), size);
   }
 
   SmtRef NewInternal(const SmtRef& left, const SmtRef& right) {
-    return Emit(NodeHash(left.hash, right.hash), EncodeInternal(left, right));
+    WriteInternal(Append(kInternalSize), left, right);
+    return Placed(NodeHash(left.hash, right.hash), kInternalSize);
   }
 
-  // Appends a node to the update; it will be stored right after the one before it.
-  SmtRef Emit(const Hash32& hash, Bytes bytes) {
-    PUHUI_CHECK(bytes.size() <= UINT32_MAX, "smt node larger than 4 GiB");
-    const SmtNodePtr ptr{next_offset_, static_cast<uint32_t>(bytes.size())};
-    next_offset_ += bytes.size();
-    out_.emplace_back(hash, std::move(bytes));
+  // Room for a new node at the end of the update's bytes: it will be stored right after the node
+  // before it.
+  uint8_t* Append(size_t size) {
+    PUHUI_CHECK(size <= UINT32_MAX, "smt node larger than 4 GiB");
+    const size_t at = out_.node_bytes.size();
+    out_.node_bytes.resize(at + size);
+    return out_.node_bytes.data() + at;
+  }
+
+  // The node just appended (its `size` bytes end the update's bytes), listed with its place.
+  SmtRef Placed(const Hash32& hash, size_t size) {
+    const SmtNodePtr ptr{out_.base + out_.node_bytes.size() - size, static_cast<uint32_t>(size)};
+    out_.new_nodes.push_back({hash, ptr});
     return SmtRef(hash, ptr);
   }
 
   const SmtNodeSource& source_;
-  std::vector<std::pair<Hash32, Bytes>>& out_;
-  uint64_t next_offset_;        // where the next emitted node will be stored
+  SmtUpdate& out_;
   std::vector<Bytes> buffers_;  // one per depth: a node read at a level lives in its buffer
 };
 
@@ -434,7 +439,8 @@ Result<SmtUpdate> SparseMerkleTree::Update(const SmtNodeSource& source, const Sm
   // One new node per changed key per level below the levels keys share, plus its leaf: about
   // log2(tree size / batch size) + 3, which is ~10 for batches of 5,000 in a tree of a million.
   update.new_nodes.reserve(changes.size() * 12);
-  Updater updater(source, update.new_nodes, update.base);
+  update.node_bytes.reserve(changes.size() * 12 * 80);
+  Updater updater(source, update);
   Sub result;
   PUHUI_RETURN_IF_ERROR(updater.Apply(root, 0, items, result));
   update.root = result.ref.hash;
@@ -494,7 +500,9 @@ bool SmtFormat1Children(ByteView node, Hash32& left, Hash32& right) {
 }
 
 Bytes SmtInternalNode(const SmtRef& left, const SmtRef& right) {
-  return EncodeInternal(left, right);
+  Bytes out(kInternalSize);
+  WriteInternal(out.data(), left, right);
+  return out;
 }
 
 bool VerifySmtProof(const Hash32& root, ByteView key, const std::optional<Bytes>& value,
@@ -590,7 +598,7 @@ bool MemorySmtNodes::ReadSmtNode(const SmtRef& ref, Bytes& out) const {
 }
 
 void MemorySmtNodes::Put(const SmtUpdate& update) {
-  for (const auto& [hash, bytes] : update.new_nodes) Put(hash, bytes);
+  for (const auto& node : update.new_nodes) Put(node.hash, update.BytesOf(node));
 }
 
 void MemorySmtNodes::Put(const Hash32& hash, ByteView bytes) {

@@ -55,12 +55,23 @@ using StateChanges = std::map<Bytes, std::optional<Bytes>, BytesLess>;
 
 struct SmtUpdate {
   Hash32 root{};
-  SmtNodePtr root_ptr;  // where the root node is (or will be, once new_nodes are stored)
-  // New nodes reachable from `root`, children before parents, each to be stored right after the
-  // one before it from offset `base`: the pointers inside them assume exactly that layout.
+  SmtNodePtr root_ptr;  // where the root node is (or will be, once node_bytes are stored)
+  // The new nodes reachable from `root`, children before parents: their bytes back to back,
+  // exactly as they are to be stored from offset `base` (the places inside them assume that
+  // layout), and each node's hash and place. One buffer rather than one per node: a block makes
+  // tens of thousands of nodes.
   uint64_t base = 0;
-  std::vector<std::pair<Hash32, Bytes>> new_nodes;
+  Bytes node_bytes;
+  struct NewNode {
+    Hash32 hash;
+    SmtNodePtr ptr;
+  };
+  std::vector<NewNode> new_nodes;
+
   SmtRef root_ref() const { return SmtRef(root, root_ptr); }
+  ByteView BytesOf(const NewNode& node) const {
+    return ByteView(node_bytes).subspan(node.ptr.offset - base, node.ptr.length);
+  }
 };
 
 // A proof of the value under `key` (presence) or of its absence, checkable with the root alone.

@@ -276,7 +276,9 @@ void WriteFormat1Store(const std::string& dir) {
     auto u = SparseMerkleTree::Update(nodes, root, ch);
     REQUIRE(u.ok());
     nodes.Put(*u);
-    for (const auto& [hash, bytes] : u->new_nodes) {
+    for (const auto& node : u->new_nodes) {
+      const ByteView bytes = u->BytesOf(node);
+      const Hash32& hash = node.hash;
       const size_t kept = bytes[0] == 0x00 ? 65 : bytes.size();  // format 1: no places
       batch.Put("n" + ToString(hash), std::string(bytes.begin(), bytes.begin() + kept));
     }

@@ -579,7 +579,7 @@ TEST_CASE("smt: a store with a missing or malformed node yields Corruption, not 
   // Each stored node hidden in turn (a sample of them): someone's read must fail with Corruption.
   for (size_t i = 0; i < u->new_nodes.size(); i += 37) {
     LossySource src(nodes);
-    src.hidden_.insert(u->new_nodes[i].first);
+    src.hidden_.insert(u->new_nodes[i].hash);
     CHECK(expect_corruption_somewhere(src) > 0);
   }
   // Malformed bytes under a node's hash.
@@ -592,10 +592,12 @@ TEST_CASE("smt: a store with a missing or malformed node yields Corruption, not 
   // A leaf stored off its own path: another leaf's bytes under this leaf's hash.
   {
     std::vector<std::pair<Hash32, Bytes>> left_leaves, right_leaves;  // by first path bit
-    for (const auto& [h, bytes] : u->new_nodes) {
+    for (const auto& node : u->new_nodes) {
+      const ByteView bytes = u->BytesOf(node);
       if (bytes[0] != 0x01) continue;
-      const Hash32 kh = Sha256(ByteView(bytes).subspan(5, bytes[4]));
-      (BitOf(kh, 0) ? right_leaves : left_leaves).emplace_back(h, bytes);
+      const Hash32 kh = Sha256(bytes.subspan(5, bytes[4]));
+      (BitOf(kh, 0) ? right_leaves : left_leaves)
+          .emplace_back(node.hash, Bytes(bytes.begin(), bytes.end()));
     }
     REQUIRE(!left_leaves.empty());
     REQUIRE(!right_leaves.empty());
@@ -622,21 +624,24 @@ TEST_CASE("smt: the memory store keeps every node readable across growth, large 
   std::mt19937_64 rng(3);
   for (int i = 0; i < 5000; ++i) {
     Bytes b = RandomBytes(rng, 0, 100);
-    u.new_nodes.emplace_back(Sha256(b), b);
+    u.new_nodes.push_back({Sha256(b), {u.node_bytes.size(), static_cast<uint32_t>(b.size())}});
+    u.node_bytes.insert(u.node_bytes.end(), b.begin(), b.end());
   }
   Bytes big(3 << 20, 0xab);  // larger than an arena chunk
-  u.new_nodes.emplace_back(Sha256(big), big);
+  u.new_nodes.push_back({Sha256(big), {u.node_bytes.size(), static_cast<uint32_t>(big.size())}});
+  u.node_bytes.insert(u.node_bytes.end(), big.begin(), big.end());
   nodes.Put(u);
   nodes.Put(u);  // content-addressed: putting again adds nothing
   std::set<Hash32> distinct;
-  for (const auto& [h, b] : u.new_nodes) distinct.insert(h);
+  for (const auto& n : u.new_nodes) distinct.insert(n.hash);
   CHECK(nodes.size() == distinct.size());
   MemorySmtNodes copy = nodes;
-  for (const auto& [h, b] : u.new_nodes) {
-    auto got = nodes.GetSmtNode(h);
+  for (const auto& n : u.new_nodes) {
+    auto got = nodes.GetSmtNode(n.hash);
     REQUIRE(got.has_value());
-    CHECK(*got == b);
-    CHECK(copy.GetSmtNode(h) == got);
+    const ByteView want = u.BytesOf(n);
+    CHECK(*got == Bytes(want.begin(), want.end()));
+    CHECK(copy.GetSmtNode(n.hash) == got);
   }
   CHECK(!nodes.GetSmtNode(Sha256(std::string_view("absent"))).has_value());
   CHECK(!MemorySmtNodes().GetSmtNode(kZeroHash).has_value());
@@ -659,11 +664,16 @@ class LogSource : public SmtNodeSource {
   // Stores an update's nodes where it said they would be; returns its root with its place.
   SmtRef Store(const SmtUpdate& u) {
     REQUIRE(u.base == log_.size());
-    for (const auto& [hash, bytes] : u.new_nodes) {
-      // Each node lands at the place its parent was given: its hash is what the parent holds.
-      CHECK(SmtNodeHash(bytes) == hash);
-      log_.insert(log_.end(), bytes.begin(), bytes.end());
+    // Each node lands at the place its parent was given: its hash is what the parent holds. The
+    // nodes tile the bytes exactly: nothing discarded during the update is left in them.
+    uint64_t next = u.base;
+    for (const auto& n : u.new_nodes) {
+      CHECK(n.ptr.offset == next);
+      next += n.ptr.length;
+      CHECK(SmtNodeHash(u.BytesOf(n)) == n.hash);
     }
+    CHECK(next == u.base + u.node_bytes.size());
+    log_.insert(log_.end(), u.node_bytes.begin(), u.node_bytes.end());
     return u.root_ref();
   }
   size_t reads() const { return reads_; }
@@ -745,7 +755,7 @@ TEST_CASE("smt: a stored node's hash is computed from its bytes, and non-nodes h
   Model m = {{ToBytes("a"), ToBytes("1")}, {ToBytes("b"), ToBytes("2")}, {ToBytes("c"), {}}};
   auto u = SparseMerkleTree::Update(nodes, SmtRef(kZeroHash), Inserts(m));
   REQUIRE(u.ok());
-  for (const auto& [hash, bytes] : u->new_nodes) CHECK(SmtNodeHash(bytes) == hash);
+  for (const auto& n : u->new_nodes) CHECK(SmtNodeHash(u->BytesOf(n)) == n.hash);
   CHECK(SmtNodeHash(Bytes{}) == std::nullopt);
   CHECK(SmtNodeHash(Bytes(65, 0)) == std::nullopt);  // the 65-byte internal node of format 1
   CHECK(SmtNodeHash(Bytes{0x01, 0, 0, 0, 9, 'a'}) == std::nullopt);
