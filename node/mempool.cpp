@@ -101,11 +101,23 @@ void Mempool::Update(std::span<const PublicKey> senders,
   std::vector<PublicKey> distinct(senders.begin(), senders.end());
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  {
+    // Only senders with something waiting matter (a sender admitted after this has been checked
+    // against the new nonces already).
+    std::lock_guard lock(mu_);
+    std::erase_if(distinct, [&](const PublicKey& key) { return !senders_.contains(key); });
+  }
+  // Committed nonces only grow, and only commits change them: read now, they are still exact
+  // when applied below.
+  std::vector<uint64_t> committed_nonces;
+  committed_nonces.reserve(distinct.size());
+  for (const PublicKey& key : distinct) committed_nonces.push_back(committed_nonce(key));
   std::lock_guard lock(mu_);
-  for (const PublicKey& key : distinct) {
+  for (size_t i = 0; i < distinct.size(); ++i) {
+    const PublicKey& key = distinct[i];
     auto s = senders_.find(key);
     if (s == senders_.end()) continue;
-    const uint64_t committed = committed_nonce(key);
+    const uint64_t committed = committed_nonces[i];
     auto& queue = s->second.by_nonce;
     while (!queue.empty() && queue.begin()->first < committed) {
       EraseLocked(s, queue.begin()->first);

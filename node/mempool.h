@@ -53,7 +53,8 @@ class Mempool {
 
   // After a block: drops the transactions whose nonce is now used — only the senders of the
   // block's transactions (`senders`, in any order, repeats allowed) can have used one, so only
-  // their nonces are read — and every transaction that expired before next_height.
+  // their nonces are read, before the mempool is locked, so admission is not held up by the
+  // reads — and every transaction that expired before next_height.
   void Update(std::span<const PublicKey> senders,
               const std::function<uint64_t(const PublicKey&)>& committed_nonce,
               uint64_t next_height);

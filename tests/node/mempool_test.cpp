@@ -117,7 +117,8 @@ TEST_CASE("after a block the mempool reads only the block's senders' nonces") {
     asked.push_back(k);
     return k == owner ? uint64_t{2} : uint64_t{1};  // alice's nonce moved too, but not by a block
   };
-  const std::vector<PublicKey> block_senders = {owner, owner};  // two of owner's transactions
+  // Two of owner's transactions, and one of a sender with nothing waiting here.
+  const std::vector<PublicKey> block_senders = {owner, KeyOf("carol").Public(), owner};
   m.Update(block_senders, nonces, 2);
   CHECK(asked == std::vector<PublicKey>{owner});  // once, and only owner
   CHECK(m.size() == 1);
