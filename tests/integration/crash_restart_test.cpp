@@ -114,13 +114,18 @@ TEST_CASE(
   json sent =
       CallOk(*client, "tx_submit",
              {{"tx", Hex(AsBytes(Signed(TransferBody("owner", "carol", 5, next), "owner")))}});
+  // A restart in the middle of a round may have to wait out that round's timeouts before the
+  // node may sign again (startup listening 2 s, then propose 3 s, prevote and precommit 1 s
+  // each), longer on a machine busy with other tests: up to 30 s.
   bool done = false;
-  for (int i = 0; i < 200 && !done; ++i) {
+  for (int i = 0; i < 600 && !done; ++i) {
     auto r = client->Call("tx_get", {{"hash", sent["tx_hash"]}});
     done = r.ok() && (*r)["status"] == "committed";
     if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  CHECK(done);
+  const std::string log = node.log();
+  CHECK_MESSAGE(done, "the node's log ends:\n"
+                          << log.substr(log.size() - std::min<size_t>(log.size(), 3000)));
   uint64_t total = 0;
   for (const char* who : {"owner", "alice", "bob", "carol"}) {
     total += CallOk(*client, "balance_get", {{"batch", kBatch}, {"address", Addr(who)}})["grams"]
