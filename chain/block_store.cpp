@@ -12,6 +12,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "chain/hash.h"
 #include "chain/pread_env.h"
 
 namespace puhui {
@@ -45,12 +46,6 @@ std::string HeightKey(char prefix, uint64_t height) {
   std::string k(1, prefix);
   PutBigEndian(k, height, 8);
   return k;
-}
-
-uint64_t GetBigEndian(std::string_view in) {
-  uint64_t v = 0;
-  for (unsigned char c : in) v = v << 8 | c;
-  return v;
 }
 
 // A key of a one-letter prefix and a 32-byte hash, built in place: a block writes thousands of
@@ -170,14 +165,7 @@ Status BlockStore::MigrateFromFormat1(const std::string& dir) {
 
   // Every node is written once, however many roots share it (a node of one root is mostly also
   // a node of the next), children before parents; `placed` remembers where each one went.
-  struct HashPrefix {
-    size_t operator()(const Hash32& h) const {
-      uint64_t x;
-      std::memcpy(&x, h.data(), sizeof x);
-      return static_cast<size_t>(x);
-    }
-  };
-  std::unordered_map<Hash32, SmtNodePtr, HashPrefix> placed;
+  std::unordered_map<Hash32, SmtNodePtr, SeededHash32> placed;  // looked up, never iterated
   Bytes pending;  // nodes placed but not yet written, back to back
   uint64_t written = 0, next = 0;
   auto flush = [&]() -> Status {
@@ -270,7 +258,7 @@ Status BlockStore::OpenNodeLog(const std::string& dir) {
   if (meta_) {
     auto raw = GetRaw(kNodeLogEndKey);
     if (!raw || raw->size() != 8) return Corruption("store: no committed end of the node log");
-    end = GetBigEndian(*raw);
+    end = ReadBigEndian(AsBytes(*raw));
   }
   const uint64_t size = node_log_->size_on_open();
   if (size < end) {
@@ -432,8 +420,8 @@ std::optional<SmtRef> BlockStore::StateTreeAt(uint64_t height) const {
   const std::string_view v(*raw);
   SmtRef ref;
   std::memcpy(ref.hash.data(), v.data(), 32);
-  ref.ptr.offset = GetBigEndian(v.substr(32, 8));
-  ref.ptr.length = static_cast<uint32_t>(GetBigEndian(v.substr(40, 4)));
+  ref.ptr.offset = ReadBigEndian(AsBytes(v.substr(32, 8)));
+  ref.ptr.length = static_cast<uint32_t>(ReadBigEndian(AsBytes(v.substr(40, 4))));
   return ref;
 }
 
@@ -448,7 +436,7 @@ std::optional<std::string> BlockStore::GetCommit(uint64_t height) const {
 std::optional<uint64_t> BlockStore::HeightOfBlock(const Hash32& block_hash) const {
   auto raw = GetRaw(HashKey(kHashPrefix, block_hash).str());
   if (!raw || raw->size() != 8) return std::nullopt;
-  return GetBigEndian(*raw);
+  return ReadBigEndian(AsBytes(*raw));
 }
 
 std::optional<pb::TxLocation> BlockStore::GetTxLocation(const Hash32& tx_id) const {

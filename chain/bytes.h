@@ -41,6 +41,12 @@ std::optional<Hash32> Hash32FromHex(std::string_view hex);
 inline void AppendBigEndian(Bytes& out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
+// The number whose bytes, most significant first, are `in` (at most 8 of them).
+inline uint64_t ReadBigEndian(ByteView in) {
+  uint64_t v = 0;
+  for (uint8_t b : in) v = v << 8 | b;
+  return v;
+}
 
 // Byte-wise order for maps keyed by Bytes that also accepts a ByteView for lookups (no copy of
 // the key): `std::map<Bytes, V, BytesLess>::find(view)`.

@@ -83,19 +83,14 @@ void PutBig(uint8_t* out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<uint8_t>(v);
 }
 
-uint64_t GetBig(const uint8_t* in, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = v << 8 | in[i];
-  return v;
-}
-
 void PutPtr(uint8_t* out, const SmtNodePtr& ptr) {
   PutBig(out, ptr.offset, 8);
   PutBig(out + 8, ptr.length, 4);
 }
 
 SmtNodePtr GetPtr(const uint8_t* in) {
-  return {GetBig(in, 8), static_cast<uint32_t>(GetBig(in + 8, 4))};
+  return {ReadBigEndian(ByteView(in, 8)),
+          static_cast<uint32_t>(ReadBigEndian(ByteView(in + 8, 4)))};
 }
 
 // Where each stored child of an internal node is: see the encodings above.
@@ -483,7 +478,7 @@ std::optional<Hash32> SmtNodeHash(ByteView bytes) {
     return NodeHash(left, right);
   }
   if (bytes.size() >= kLeafHeaderSize && bytes[0] == kLeafTag) {
-    const uint64_t k = GetBig(bytes.data() + 1, 4);
+    const uint64_t k = ReadBigEndian(bytes.subspan(1, 4));
     if (k <= bytes.size() - kLeafHeaderSize) {
       return LeafHash(Sha256(bytes.subspan(kLeafHeaderSize, k)),
                       Sha256(bytes.subspan(kLeafHeaderSize + k)));
