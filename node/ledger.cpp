@@ -95,9 +95,33 @@ pb::ChainMeta Ledger::Tip() const {
 }
 
 uint64_t Ledger::CommittedNonce(const PublicKey& sender) const {
+  uint64_t generation = 0;
+  if (auto cached = nonces_.Find(sender, generation)) return *cached;
   StoreStateReader reader(*store_);
   auto account = ReadAccount(reader, sender);
-  return account.ok() ? account->nonce() : 0;
+  if (!account.ok()) return 0;  // an unreadable record: not cached, asked again next time
+  nonces_.Offer(sender, account->nonce(), generation);
+  return account->nonce();
+}
+
+void Ledger::RememberNonces(const StateChanges& changes) {
+  // Account keys are a prefix and the 32-byte address (state_keys::Account).
+  const Bytes lowest = state_keys::Account(PublicKey{});
+  const ByteView prefix = ByteView(lowest).first(lowest.size() - sizeof(Hash32));
+  std::vector<std::pair<PublicKey, uint64_t>> nonces;
+  for (auto it = changes.lower_bound(lowest); it != changes.end(); ++it) {
+    const Bytes& key = it->first;
+    if (key.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), key.begin())) break;
+    if (key.size() != lowest.size()) continue;
+    PublicKey sender{*ToHash32(ByteView(key).subspan(prefix.size()))};
+    pb::Account account;
+    uint64_t nonce = 0;  // a removed or unreadable record reads as nonce 0, as CommittedNonce does
+    if (it->second && account.ParseFromArray(it->second->data(), int(it->second->size()))) {
+      nonce = account.nonce();
+    }
+    nonces.emplace_back(sender, nonce);
+  }
+  nonces_.Committed(nonces);
 }
 
 Result<ExecutedBlock> Ledger::Finish(ExecutedBlock b) const {
@@ -339,6 +363,7 @@ Status Ledger::Commit(const ExecutedBlock& b, const pb::Commit& commit) {
   c.meta.set_time_ms(b.header.time_ms());
   c.meta.set_validators_hash(b.header.validators_hash());
   PUHUI_RETURN_IF_ERROR(store_->CommitBlock(c));
+  RememberNonces(b.outcome.changes);
   PUHUI_RETURN_IF_ERROR(LoadValidators());
   if (on_commit_) on_commit_(c.height);
   return Status::Ok();

@@ -16,6 +16,7 @@
 #include "chain/smt.h"
 #include "consensus/validator_set.h"
 #include "contracts/executor.h"
+#include "node/committed_nonces.h"
 #include "node/verifier_pool.h"
 #include "puhui.pb.h"
 
@@ -50,7 +51,7 @@ class Ledger {
   const BlockStore& store() const { return *store_; }
   pb::ChainMeta Tip() const;
 
-  // The sender's next nonce in committed state.
+  // The sender's next nonce in committed state (recent senders' from memory: CommittedNonces).
   uint64_t CommittedNonce(const PublicKey& sender) const;
 
   // Builds and executes the next block from candidates whose signatures verified. Candidates that
@@ -95,6 +96,8 @@ class Ledger {
   Result<ExecutedBlock> Finish(ExecutedBlock b) const;
   // Checks the block's evidence (each valid, new, once) and records it in the block's changes.
   Status RecordEvidence(ExecutedBlock& b) const;
+  // Hands the block's account changes to nonces_ (after the store has them).
+  void RememberNonces(const StateChanges& changes);
 
   GenesisDoc genesis_;
   const ValidatorSet genesis_validators_;
@@ -103,6 +106,9 @@ class Ledger {
   ValidatorSet tip_validators_;
   std::unique_ptr<BlockStore> store_;
   std::function<void(uint64_t)> on_commit_;
+  // ~80 bytes a sender: 20 MiB at most.
+  static constexpr size_t kNonceCacheSenders = 1 << 18;
+  mutable CommittedNonces nonces_{kNonceCacheSenders};
 };
 
 }  // namespace puhui

@@ -198,3 +198,25 @@ TEST_CASE("a lone validator finishes a block it signed before a crash, and no ot
   REQUIRE(driver.Recover().ok());
   CHECK(ledger->Tip().height() == 1);
 }
+
+TEST_CASE("a sender's committed nonce is the store's, before and after each block") {
+  Chain c;
+  const PublicKey owner = KeyOf("owner").Public();
+  const PublicKey alice = KeyOf("alice").Public();
+  CHECK(c.ledger->CommittedNonce(owner) == 0);  // read from the store, now remembered
+  CHECK(c.ledger->CommittedNonce(alice) == 0);
+  c.ProposeAndCommit({Decoded(TransferBody("owner", "alice", 5, 0), "owner"),
+                      Decoded(TransferBody("owner", "alice", 5, 1), "owner")});
+  CHECK(c.ledger->CommittedNonce(owner) == 2);  // the block's change, not the remembered 0
+  CHECK(c.ledger->CommittedNonce(alice) == 0);
+  c.ProposeAndCommit({Decoded(TransferBody("alice", "owner", 1, 0), "alice")});
+  CHECK(c.ledger->CommittedNonce(alice) == 1);
+  CHECK(c.ledger->CommittedNonce(owner) == 2);
+  // A ledger opened afresh on the same store reads the same.
+  const std::string dir = c.dir / "chain";
+  c.ledger.reset();
+  auto reopened = Ledger::Open(dir, TestGenesis());
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->CommittedNonce(owner) == 2);
+  CHECK((*reopened)->CommittedNonce(alice) == 1);
+}
