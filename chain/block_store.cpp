@@ -9,62 +9,17 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
-#include <unordered_map>
 
+#include "chain/block_entry.h"
 #include "chain/hash.h"
 #include "chain/pread_env.h"
+#include "chain/store_keys.h"
 
 namespace puhui {
 
+using namespace store_keys;
+
 namespace {
-
-// One-letter key prefixes; see docs/formats.md.
-constexpr char kMetaKey[] = "M";
-constexpr char kGenesisKey[] = "G";
-constexpr char kBlockPrefix = 'b';
-constexpr char kCommitPrefix = 'c';
-constexpr char kHashPrefix = 'h';
-constexpr char kTxPrefix = 't';
-constexpr char kReceiptPrefix = 'r';
-constexpr char kStatePrefix = 's';
-constexpr char kRootPrefix = 'R';
-constexpr char kFormatKey[] = "V";
-constexpr char kNodeLogEndKey[] = "N";
-
-// The layout this code reads and writes. 1 (no `V` record): tree nodes inside LevelDB under `n`,
-// migrated on open. 2: tree nodes in the node log, roots with their place.
-constexpr char kFormat[] = "2";
-constexpr char kFormat1NodePrefix = 'n';
-constexpr char kNodeLogName[] = "tree-nodes";
-
-void PutBigEndian(std::string& out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i) & 0xff));
-}
-
-std::string HeightKey(char prefix, uint64_t height) {
-  std::string k(1, prefix);
-  PutBigEndian(k, height, 8);
-  return k;
-}
-
-// A key of a one-letter prefix and a 32-byte hash, built in place: a block writes thousands of
-// them (transaction locations).
-struct HashKey {
-  HashKey(char prefix, const Hash32& h) {
-    bytes[0] = prefix;
-    std::memcpy(bytes + 1, h.data(), h.size());
-  }
-  leveldb::Slice slice() const { return {bytes, sizeof bytes}; }
-  std::string str() const { return {bytes, sizeof bytes}; }
-  char bytes[33];
-};
-
-std::string ReceiptKey(uint64_t height, uint32_t index) {
-  std::string k = HeightKey(kReceiptPrefix, height);
-  PutBigEndian(k, index, 4);
-  return k;
-}
 
 // The store key of a state key, into `out` (reused across a block's thousands of changes).
 void StateKeyInto(std::string& out, ByteView key) {
@@ -76,11 +31,6 @@ std::string StateKey(ByteView key) {
   std::string k;
   StateKeyInto(k, key);
   return k;
-}
-
-leveldb::Slice ToSlice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
-leveldb::Slice ToSlice(const Hash32& h) {
-  return {reinterpret_cast<const char*>(h.data()), h.size()};
 }
 
 // A height's state values and tree root; the tree's nodes are already in the node log, which
@@ -142,134 +92,54 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, boo
     if (!meta.ParseFromString(*raw)) return Corruption("store: chain meta record does not parse");
     store->meta_ = meta;
     const auto format = store->GetRaw(kFormatKey).value_or("1");
-    if (format == "1") {
-      PUHUI_RETURN_IF_ERROR(store->MigrateFromFormat1(dir));
-    } else if (format != kFormat) {
+    if (format != "1" && format != "2" && format != kFormat) {
       return FailedPrecondition(fmt::format(
           "store {} is in format {}, and this puhuid reads format {} (docs/formats.md): it was "
           "written by a newer puhuid; run that one",
           dir, format, kFormat));
     }
+    if (format == "1") PUHUI_RETURN_IF_ERROR(store->MigrateFromFormat1(dir));
+    if (format != kFormat) PUHUI_RETURN_IF_ERROR(store->MigrateFromFormat2(dir));
   }
-  PUHUI_RETURN_IF_ERROR(store->OpenNodeLog(dir));
-  PUHUI_RETURN_IF_ERROR(store->RemoveFormat1Nodes());
+  PUHUI_RETURN_IF_ERROR(store->OpenLogs(dir));
+  PUHUI_RETURN_IF_ERROR(store->RemoveOldRecords());
   return store;
 }
 
-Status BlockStore::MigrateFromFormat1(const std::string& dir) {
-  const std::string path = dir + "/" + kNodeLogName;
-  auto opened = NodeLog::Open(path, durable_);
-  if (!opened.ok()) return opened.status();
-  NodeLog& log = **opened;
-  PUHUI_RETURN_IF_ERROR(log.Truncate(0));  // what an interrupted migration left
-
-  // Every node is written once, however many roots share it (a node of one root is mostly also
-  // a node of the next), children before parents; `placed` remembers where each one went.
-  std::unordered_map<Hash32, SmtNodePtr, SeededHash32> placed;  // looked up, never iterated
-  Bytes pending;  // nodes placed but not yet written, back to back
-  uint64_t written = 0, next = 0;
-  auto flush = [&]() -> Status {
-    auto end = log.Append(written, pending);
-    if (!end.ok()) return end.status();
-    written = *end;
-    pending.clear();
-    return Status::Ok();
-  };
-  std::function<Result<SmtNodePtr>(const Hash32&, int)> place =
-      [&](const Hash32& hash, int depth) -> Result<SmtNodePtr> {
-    if (hash == kZeroHash) return SmtNodePtr{};
-    if (auto it = placed.find(hash); it != placed.end()) return it->second;
-    auto raw = GetRaw(HashKey(kFormat1NodePrefix, hash).str());
-    if (!raw) return Corruption(fmt::format("format 1 store: tree node {} is missing", Hex(hash)));
-    Bytes bytes(raw->begin(), raw->end());
-    Hash32 left, right;
-    if (depth < 256 && SmtFormat1Children(bytes, left, right)) {
-      auto l = place(left, depth + 1);
-      if (!l.ok()) return l.status();
-      auto r = place(right, depth + 1);
-      if (!r.ok()) return r.status();
-      bytes = SmtInternalNode(SmtRef(left, *l), SmtRef(right, *r));
-    }
-    if (SmtNodeHash(bytes) != hash) {
-      return Corruption(
-          fmt::format("format 1 store: tree node {} does not match its hash", Hex(hash)));
-    }
-    const SmtNodePtr ptr{next, static_cast<uint32_t>(bytes.size())};
-    next += bytes.size();
-    pending.insert(pending.end(), bytes.begin(), bytes.end());
-    placed.emplace(hash, ptr);
-    if (pending.size() >= (8u << 20)) PUHUI_RETURN_IF_ERROR(flush());
-    return ptr;
-  };
-
-  leveldb::WriteBatch batch;
-  for (uint64_t height = 0; height <= meta_->height(); ++height) {
-    auto raw = GetRaw(HeightKey(kRootPrefix, height));
-    if (!raw || raw->size() != 32) {
-      return Corruption(fmt::format("format 1 store: no state root for height {}", height));
-    }
-    const Hash32 root = *ToHash32(AsBytes(*raw));
-    auto ptr = place(root, 0);
-    if (!ptr.ok()) return ptr.status();
-    std::string value(*raw);
-    PutBigEndian(value, ptr->offset, 8);
-    PutBigEndian(value, ptr->length, 4);
-    batch.Put(HeightKey(kRootPrefix, height), value);
-  }
-  PUHUI_RETURN_IF_ERROR(flush());
-  std::string end;
-  PutBigEndian(end, written, 8);
-  batch.Put(kNodeLogEndKey, end);
-  batch.Put(kFormatKey, kFormat);
-  leveldb::WriteOptions wo;
-  wo.sync = durable_;
-  leveldb::Status s = db_->Write(wo, &batch);
-  if (!s.ok()) return IoError("migrating the store to format 2: " + s.ToString());
-  return Status::Ok();
-}
-
-Status BlockStore::RemoveFormat1Nodes() {
-  const std::string prefix(1, kFormat1NodePrefix);
-  std::string from = prefix;  // each round starts after the last key deleted, not over tombstones
-  for (;;) {
-    leveldb::WriteBatch batch;
-    size_t n = 0;
-    {
-      std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-      for (it->Seek(from); it->Valid() && it->key().starts_with(prefix) && n < 10'000;
-           it->Next(), ++n) {
-        batch.Delete(it->key());
-        from = it->key().ToString();
-      }
-      if (!it->status().ok()) return IoError("reading the store: " + it->status().ToString());
-    }
-    if (n == 0) return Status::Ok();
-    leveldb::Status s = db_->Write(leveldb::WriteOptions(), &batch);
-    if (!s.ok()) return IoError("removing format 1 tree nodes: " + s.ToString());
-  }
-}
-
-Status BlockStore::OpenNodeLog(const std::string& dir) {
-  const std::string path = dir + "/" + kNodeLogName;
-  auto log = NodeLog::Open(path, durable_);
+Result<std::unique_ptr<AppendLog>> BlockStore::OpenLog(const std::string& path, const char* end_key,
+                                                       AppendLog::Reads reads,
+                                                       std::string_view holds, uint64_t& end) {
+  auto log = AppendLog::Open(path, durable_, reads);
   if (!log.ok()) return log.status();
-  node_log_ = std::move(*log);
-  uint64_t end = 0;
+  end = 0;
   if (meta_) {
-    auto raw = GetRaw(kNodeLogEndKey);
-    if (!raw || raw->size() != 8) return Corruption("store: no committed end of the node log");
+    auto raw = GetRaw(end_key);
+    if (!raw || raw->size() != 8) {
+      return Corruption(fmt::format("store: no committed end of {}", path));
+    }
     end = ReadBigEndian(AsBytes(*raw));
   }
-  const uint64_t size = node_log_->size_on_open();
+  const uint64_t size = (*log)->size_on_open();
   if (size < end) {
     return Corruption(fmt::format(
-        "node log {} holds {} bytes, but the store committed tree nodes up to byte {}: the file "
-        "was cut short or replaced; restore the whole data directory from one backup",
-        path, size, end));
+        "{} holds {} bytes, but the store committed {} up to byte {}: the file was cut short or "
+        "replaced; restore the whole data directory from one backup",
+        path, size, holds, end));
   }
-  // Nodes of a block that was being committed when the node stopped: never part of the chain.
-  if (size > end) PUHUI_RETURN_IF_ERROR(node_log_->Truncate(end));
-  node_log_end_ = end;
+  // What a block being committed when the node stopped wrote: never part of the chain.
+  if (size > end) PUHUI_RETURN_IF_ERROR((*log)->Truncate(end));
+  return log;
+}
+
+Status BlockStore::OpenLogs(const std::string& dir) {
+  auto nodes = OpenLog(dir + "/" + kNodeLogName, kNodeLogEndKey, AppendLog::Reads::kScattered,
+                       "tree nodes", node_log_end_);
+  if (!nodes.ok()) return nodes.status();
+  node_log_ = std::move(*nodes);
+  auto blocks = OpenLog(dir + "/" + kBlockLogName, kBlockLogEndKey, AppendLog::Reads::kSequential,
+                        "blocks", block_log_end_);
+  if (!blocks.ok()) return blocks.status();
+  block_log_ = std::move(*blocks);
   return Status::Ok();
 }
 
@@ -327,6 +197,7 @@ Status BlockStore::InitGenesis(const Hash32& genesis_hash, const StateChanges& s
   if (!log_end.ok()) return log_end.status();
   leveldb::WriteBatch batch;
   AddState(batch, 0, state, tree, *log_end);
+  batch.Put(kBlockLogEndKey, std::string(8, '\0'));  // empty: genesis is not a block
   batch.Put(kFormatKey, kFormat);
   batch.Put(kGenesisKey, ToSlice(genesis_hash));
   batch.Put(kMetaKey, meta.SerializeAsString());
@@ -352,13 +223,25 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   PUHUI_CHECK(c.meta.state_root() == AsString(ByteView(c.tree->root)),
               "the new tip's state root is the tree's");
 
-  // The tree nodes first: if the node stops before the batch below is written, they lie past
-  // the committed end and are cut off when it starts again.
+  // The tree nodes and the block's records first: if the node stops before the batch below is
+  // written, they lie past the committed ends and are cut off when it starts again.
   auto log_end = AppendNodes(*c.tree);
   if (!log_end.ok()) return log_end.status();
+  uint64_t blocks_end = 0;
+  {
+    std::lock_guard lock(meta_mu_);
+    blocks_end = block_log_end_;
+  }
+  Bytes entry;
+  const BlockPlace place =
+      AppendBlockEntry(entry, blocks_end, c.block_bytes, c.commit_bytes, c.receipts);
+  auto new_blocks_end = block_log_->Append(blocks_end, entry);
+  if (!new_blocks_end.ok()) return new_blocks_end.status();
   leveldb::WriteBatch batch;
-  batch.Put(HeightKey(kBlockPrefix, c.height), c.block_bytes);
-  batch.Put(HeightKey(kCommitPrefix, c.height), c.commit_bytes);
+  batch.Put(HeightKey(kBlockPlacePrefix, c.height), place.Encode());
+  std::string blocks_end_value;
+  PutBigEndian(blocks_end_value, *new_blocks_end, 8);
+  batch.Put(kBlockLogEndKey, blocks_end_value);
   std::string height_be;
   PutBigEndian(height_be, c.height, 8);
   batch.Put(HashKey(kHashPrefix, c.block_hash).slice(), height_be);
@@ -367,7 +250,6 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
     loc.set_height(c.height);
     loc.set_index(static_cast<uint32_t>(i));
     batch.Put(HashKey(kTxPrefix, c.tx_ids[i]).slice(), loc.SerializeAsString());
-    batch.Put(ReceiptKey(c.height, static_cast<uint32_t>(i)), c.receipts[i]);
   }
   AddState(batch, c.height, *c.state_changes, *c.tree, *log_end);
   batch.Put(kMetaKey, c.meta.SerializeAsString());
@@ -379,6 +261,7 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   std::lock_guard lock(meta_mu_);
   meta_ = c.meta;
   node_log_end_ = *log_end;
+  block_log_end_ = *new_blocks_end;
   return Status::Ok();
 }
 
@@ -425,12 +308,31 @@ std::optional<SmtRef> BlockStore::StateTreeAt(uint64_t height) const {
   return ref;
 }
 
+std::optional<BlockPlace> BlockStore::PlaceOf(uint64_t height) const {
+  auto raw = GetRaw(HeightKey(kBlockPlacePrefix, height));
+  if (!raw) return std::nullopt;
+  auto place = BlockPlace::Decode(*raw);
+  std::lock_guard lock(meta_mu_);
+  if (!place || place->end() > block_log_end_) return std::nullopt;  // only committed bytes
+  return place;
+}
+
+std::optional<std::string> BlockStore::ReadBlockLog(uint64_t offset, uint32_t length) const {
+  std::string out;
+  if (!block_log_->Read(offset, length, out)) return std::nullopt;
+  return out;
+}
+
 std::optional<std::string> BlockStore::GetBlock(uint64_t height) const {
-  return GetRaw(HeightKey(kBlockPrefix, height));
+  auto place = PlaceOf(height);
+  if (!place) return std::nullopt;
+  return ReadBlockLog(place->offset, place->block_length);
 }
 
 std::optional<std::string> BlockStore::GetCommit(uint64_t height) const {
-  return GetRaw(HeightKey(kCommitPrefix, height));
+  auto place = PlaceOf(height);
+  if (!place) return std::nullopt;
+  return ReadBlockLog(place->commit_offset(), place->commit_length);
 }
 
 std::optional<uint64_t> BlockStore::HeightOfBlock(const Hash32& block_hash) const {
@@ -448,7 +350,17 @@ std::optional<pb::TxLocation> BlockStore::GetTxLocation(const Hash32& tx_id) con
 }
 
 std::optional<std::string> BlockStore::GetReceipt(uint64_t height, uint32_t index) const {
-  return GetRaw(ReceiptKey(height, index));
+  auto place = PlaceOf(height);
+  if (!place || index >= place->receipt_count) return std::nullopt;
+  // Where the receipt starts (the end of the one before) and ends, from the entry's table.
+  const uint64_t first = index == 0 ? 0 : index - 1;
+  auto table = ReadBlockLog(place->table_offset() + 4ull * first, index == 0 ? 4 : 8);
+  if (!table) return std::nullopt;
+  const ByteView t = AsBytes(*table);
+  const uint64_t start = index == 0 ? 0 : ReadBigEndian(t.subspan(0, 4));
+  const uint64_t end = ReadBigEndian(t.subspan(t.size() - 4, 4));
+  if (start > end || end > place->receipts_length) return std::nullopt;
+  return ReadBlockLog(place->receipts_offset() + start, static_cast<uint32_t>(end - start));
 }
 
 bool BlockStore::ReadSmtNode(const SmtRef& ref, Bytes& out) const {
@@ -458,7 +370,7 @@ bool BlockStore::ReadSmtNode(const SmtRef& ref, Bytes& out) const {
   if (ref.ptr.length == 0 || ref.ptr.length > end || ref.ptr.offset > end - ref.ptr.length) {
     return false;
   }
-  if (!node_log_->Read(ref.ptr, out)) return false;
+  if (!node_log_->Read(ref.ptr.offset, ref.ptr.length, out)) return false;
   // What the disk gave back is checked against the hash the parent holds (the log has no
   // checksums of its own): a damaged node reads as missing, and the tree reports it.
   if (SmtNodeHash(out) != ref.hash) return false;

@@ -1,9 +1,10 @@
-// The node's durable store (layout in docs/formats.md): one LevelDB database of blocks, commit
-// certificates, transaction and receipt indexes, the latest state values and the state root of
-// every height, and beside it the node log of the state tree (chain/node_log.h). A block's tree
-// nodes are appended to the log and synced first; then the block and everything else it changes,
-// with the log's new committed end, are written in one synced batch. After a crash the store is
-// exactly at its last whole block, and the log is cut back to that block's end.
+// The node's durable store (layout in docs/formats.md): one LevelDB database of the latest state
+// values, the state root of every height, block and transaction indexes, and beside it two
+// append-only files (chain/append_log.h): the state tree's nodes, and the blocks with their
+// commit certificates and receipts (chain/block_entry.h). A block's tree nodes and its entry are
+// appended and synced first; then everything else it changes, with both files' new committed
+// ends, is written in one synced batch. After a crash the store is exactly at its last whole
+// block, and the files are cut back to that block's ends.
 //
 // Thread-safety: reads may run concurrently with each other and with one writer (LevelDB's own
 // guarantee); CommitBlock and InitGenesis must be called from one thread at a time.
@@ -18,9 +19,10 @@
 #include <string_view>
 #include <vector>
 
+#include "chain/append_log.h"
+#include "chain/block_entry.h"
 #include "chain/bytes.h"
 #include "chain/node_cache.h"
-#include "chain/node_log.h"
 #include "chain/smt.h"
 #include "chain/status.h"
 #include "puhui.pb.h"
@@ -91,12 +93,23 @@ class BlockStore : public SmtNodeSource {
  private:
   BlockStore() = default;
   std::optional<std::string> GetRaw(const std::string& key) const;
-  Status OpenNodeLog(const std::string& dir);
+  // Opens one of the store's append logs and cuts it back to the end recorded under `end_key`
+  // (into `end`); `holds` names its records for an error.
+  Result<std::unique_ptr<AppendLog>> OpenLog(const std::string& path, const char* end_key,
+                                             AppendLog::Reads reads, std::string_view holds,
+                                             uint64_t& end);
+  Status OpenLogs(const std::string& dir);
   // Format 1 kept tree nodes in LevelDB: writes every node reachable from a stored root into a
-  // new node log, then the roots' places and the new format in one synced batch.
+  // new node log, then the roots' places and format 2 in one synced batch.
   Status MigrateFromFormat1(const std::string& dir);
-  // Deletes format 1's node records left in LevelDB (resumes if a start was interrupted).
-  Status RemoveFormat1Nodes();
+  // Format 2 kept blocks, certificates and receipts in LevelDB: writes them into a new block log,
+  // then their places and format 3 (chain/block_store_migrate.cpp).
+  Status MigrateFromFormat2(const std::string& dir);
+  // Deletes older formats' records left in LevelDB (resumes if a start was interrupted).
+  Status RemoveOldRecords();
+  // A committed height's place in the block log.
+  std::optional<BlockPlace> PlaceOf(uint64_t height) const;
+  std::optional<std::string> ReadBlockLog(uint64_t offset, uint32_t length) const;
   // Appends a tree update's nodes at the log's committed end; the new end, once synced.
   Result<uint64_t> AppendNodes(const SmtUpdate& tree);
 
@@ -104,11 +117,13 @@ class BlockStore : public SmtNodeSource {
   std::unique_ptr<leveldb::DB> db_;
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
-  std::unique_ptr<NodeLog> node_log_;
+  std::unique_ptr<AppendLog> node_log_;
+  std::unique_ptr<AppendLog> block_log_;
   mutable NodeCache node_cache_{256u << 20};  // a cache: filling it on reads is not a change
   mutable std::mutex meta_mu_;
   std::optional<pb::ChainMeta> meta_;  // guarded by meta_mu_
   uint64_t node_log_end_ = 0;          // guarded by meta_mu_: the committed end
+  uint64_t block_log_end_ = 0;         // guarded by meta_mu_: the committed end
 };
 
 // Calls visit(key, value) for every state entry under `prefix` in the store's latest state, in

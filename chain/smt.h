@@ -4,7 +4,7 @@
 // root stays readable and provable: the tree is versioned by the roots kept per height.
 //
 // A node refers to each child by its hash and by where the child is stored (SmtNodePtr: a byte
-// range of the store's node log, chain/node_log.h), so a stored tree is walked without any index
+// range of the store's node log, chain/append_log.h), so a stored tree is walked without any index
 // from hashes to places. Pure functions over a SmtNodeSource: Update returns the new root and the
 // nodes to persist, laid out from the source's next free offset; the caller writes them there in
 // order before it commits the block (chain/block_store.h). Thread-compatible.

@@ -1,6 +1,7 @@
 #include "chain/block_store.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
@@ -120,6 +121,7 @@ TEST_CASE("a store that another process holds open cannot be opened twice") {
 namespace {
 
 const char kNodeLog[] = "/tree-nodes";
+const char kBlockLog[] = "/blocks";
 
 // A store at height 2 over keys a..z, closed; returns its directory's node log size.
 uintmax_t StoreAtHeightTwo(const std::string& dir) {
@@ -187,6 +189,78 @@ TEST_CASE("a node log shorter than the store committed is refused as corruption"
   REQUIRE(!store.ok());
   CHECK(store.status().code() == StatusCode::kCorruption);
   CHECK(store.status().message().find("tree-nodes") != std::string::npos);
+}
+
+TEST_CASE("block records a crash left past the committed end are cut off when the store reopens") {
+  TempDir dir;
+  StoreAtHeightTwo(dir.path());
+  const uintmax_t committed = std::filesystem::file_size(dir.path() + kBlockLog);
+  CHECK(committed > 0);
+  {
+    std::ofstream tail(dir.path() + kBlockLog, std::ios::binary | std::ios::app);
+    tail << std::string(5000, 'x');
+  }
+  auto store = BlockStore::Open(dir.path());
+  REQUIRE(store.ok());
+  CHECK(std::filesystem::file_size(dir.path() + kBlockLog) == committed);
+  const StateChanges ch = Changes({{"b", "3"}});
+  SmtUpdate t;
+  REQUIRE((*store)->CommitBlock(MakeCommit(**store, 3, ch, t)).ok());
+  store->reset();
+  store = BlockStore::Open(dir.path());
+  REQUIRE(store.ok());
+  for (uint64_t h = 1; h <= 3; ++h) {
+    CHECK(*(*store)->GetBlock(h) == "block bytes " + std::to_string(h));
+    CHECK(*(*store)->GetCommit(h) == "commit " + std::to_string(h));
+    CHECK(*(*store)->GetReceipt(h, 0) == "receipt a");
+    CHECK(*(*store)->GetReceipt(h, 1) == "receipt b");
+    CHECK_FALSE((*store)->GetReceipt(h, 2).has_value());
+  }
+}
+
+TEST_CASE("a block log shorter than the store committed is refused as corruption") {
+  TempDir dir;
+  StoreAtHeightTwo(dir.path());
+  const uintmax_t committed = std::filesystem::file_size(dir.path() + kBlockLog);
+  std::filesystem::resize_file(dir.path() + kBlockLog, committed - 1);
+  auto store = BlockStore::Open(dir.path());
+  REQUIRE(!store.ok());
+  CHECK(store.status().code() == StatusCode::kCorruption);
+  CHECK(store.status().message().find("blocks") != std::string::npos);
+}
+
+TEST_CASE("a block's receipts of any number and size are read back one by one") {
+  TempDir dir;
+  StoreAtHeightTwo(dir.path());
+  auto store = BlockStore::Open(dir.path());
+  REQUIRE(store.ok());
+  const std::vector<std::vector<std::string>> blocks = {
+      {}, {""}, {"one"}, {"", "x", "", std::string(70000, 'r')}};
+  uint64_t height = 3;
+  for (const auto& receipts : blocks) {
+    const StateChanges ch = Changes({{"z", std::to_string(height)}});
+    SmtUpdate t;
+    BlockCommit c = MakeCommit(**store, height, ch, t);
+    c.receipts = receipts;
+    c.tx_ids.resize(receipts.size());
+    for (size_t i = 0; i < receipts.size(); ++i)
+      c.tx_ids[i] = Sha256(fmt::format("{} {}", height, i));
+    REQUIRE((*store)->CommitBlock(c).ok());
+    ++height;
+  }
+  store->reset();
+  store = BlockStore::Open(dir.path());
+  REQUIRE(store.ok());
+  height = 3;
+  for (const auto& receipts : blocks) {
+    CAPTURE(height);
+    CHECK(*(*store)->GetBlock(height) == "block bytes " + std::to_string(height));
+    for (size_t i = 0; i < receipts.size(); ++i) {
+      CHECK(*(*store)->GetReceipt(height, static_cast<uint32_t>(i)) == receipts[i]);
+    }
+    CHECK_FALSE((*store)->GetReceipt(height, static_cast<uint32_t>(receipts.size())).has_value());
+    ++height;
+  }
 }
 
 TEST_CASE("a damaged tree node reads as corruption, never as a wrong value") {
@@ -289,6 +363,14 @@ void WriteFormat1Store(const std::string& dir) {
         batch.Delete("s" + ToString(k));
     }
     batch.Put(height_key('R', h), ToString(u->root));
+    if (h > 0) {  // blocks, certificates and receipts as formats 1 and 2 kept them
+      batch.Put(height_key('b', h), "block bytes " + std::to_string(h));
+      batch.Put(height_key('c', h), "commit " + std::to_string(h));
+      for (char i = 0; i < 3; ++i) {
+        batch.Put(height_key('r', h) + std::string("\0\0\0", 3) + i,
+                  "receipt " + std::to_string(h) + std::string(1, 'a' + i));
+      }
+    }
     root = SmtRef(u->root);
     pb::ChainMeta meta;
     meta.set_height(h);
@@ -312,35 +394,67 @@ TEST_CASE("a store in the format that kept tree nodes inside LevelDB is migrated
     auto proof = SparseMerkleTree::Prove(**store, *(*store)->StateTreeAt(2), AsBytes("gone"));
     REQUIRE(proof.ok());
     CHECK(VerifySmtProof(*(*store)->StateRootAt(2), AsBytes("gone"), std::nullopt, *proof));
+    for (uint64_t h = 1; h <= 2; ++h) {
+      CHECK(*(*store)->GetBlock(h) == "block bytes " + std::to_string(h));
+      CHECK(*(*store)->GetCommit(h) == "commit " + std::to_string(h));
+      CHECK(*(*store)->GetReceipt(h, 0) == "receipt " + std::to_string(h) + "a");
+      CHECK(*(*store)->GetReceipt(h, 2) == "receipt " + std::to_string(h) + "c");
+      CHECK_FALSE((*store)->GetReceipt(h, 3).has_value());
+    }
     // It goes on from there like any store.
     const StateChanges ch = Changes({{"b", "3"}});
     SmtUpdate t;
     REQUIRE((*store)->CommitBlock(MakeCommit(**store, 3, ch, t)).ok());
+    CHECK(*(*store)->GetBlock(3) == "block bytes 3");
+    CHECK(*(*store)->GetReceipt(3, 1) == "receipt b");
   }
   leveldb::DB* raw = nullptr;
   REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.path(), &raw).ok());
   std::unique_ptr<leveldb::DB> db(raw);
   std::string format;
   REQUIRE(db->Get(leveldb::ReadOptions(), "V", &format).ok());
-  CHECK(format == "2");
-  // The old node records are gone.
-  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
-  it->Seek("n");
-  CHECK((!it->Valid() || !it->key().starts_with("n")));
+  CHECK(format == "3");
+  // The old records (tree nodes, blocks, certificates, receipts) are gone.
+  for (const char* prefix : {"n", "b", "c", "r"}) {
+    CAPTURE(prefix);
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+    it->Seek(prefix);
+    CHECK((!it->Valid() || !it->key().starts_with(prefix)));
+  }
 }
 
 TEST_CASE("a migration the node was stopped in starts again from the beginning") {
   TempDir dir;
   WriteFormat1Store(dir.path());
   {
-    // A node log a first attempt left half written; the store still says format 1.
+    // Node and block logs a first attempt left half written; the store still says format 1.
     std::ofstream partial(dir.path() + kNodeLog, std::ios::binary);
     partial << std::string(1 << 20, 'x');
+    std::ofstream blocks(dir.path() + kBlockLog, std::ios::binary);
+    blocks << std::string(1 << 20, 'y');
   }
   auto store = BlockStore::Open(dir.path());
   REQUIRE_MESSAGE(store.ok(), store.status().ToString());
   CHECK(std::filesystem::file_size(dir.path() + kNodeLog) < (1u << 20));
+  CHECK(std::filesystem::file_size(dir.path() + kBlockLog) < (1u << 20));
   for (uint64_t h = 0; h <= 2; ++h) CHECK(ReadAllThroughTree(**store, h).ok());
+  CHECK(*(*store)->GetBlock(2) == "block bytes 2");
+  CHECK(*(*store)->GetReceipt(1, 1) == "receipt 1b");
+}
+
+TEST_CASE("a store missing a block of its chain is refused as corruption when migrated") {
+  TempDir dir;
+  WriteFormat1Store(dir.path());
+  {
+    leveldb::DB* raw = nullptr;
+    REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.path(), &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    REQUIRE(db->Delete(leveldb::WriteOptions(), std::string("b\0\0\0\0\0\0\0\x02", 9)).ok());
+  }
+  auto store = BlockStore::Open(dir.path());
+  REQUIRE(!store.ok());
+  CHECK(store.status().code() == StatusCode::kCorruption);
+  CHECK(store.status().message().find("height 2") != std::string::npos);
 }
 
 TEST_CASE("a format 1 store missing a tree node is refused as corruption, unchanged") {

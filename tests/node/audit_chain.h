@@ -7,8 +7,10 @@
 #include <leveldb/db.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "certify.h"
+#include "chain/block_entry.h"
 #include "node/ledger.h"
 #include "test_util.h"
 
@@ -47,7 +49,7 @@ struct AuditChain {
   }
 };
 
-// The store's key for a per-height record ('b' block, 'c' certificate, 'R' state root).
+// The store's key for a per-height record ('B' place in the block log, 'R' state root).
 inline std::string HeightKey(char prefix, uint64_t height) {
   std::string k(1, prefix);
   for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>(height >> (8 * i) & 0xff));
@@ -64,6 +66,33 @@ void TamperRecord(const std::string& dir, const std::string& key, F change) {
   REQUIRE(db->Get(leveldb::ReadOptions(), key, &value).ok());
   change(value);
   REQUIRE(db->Put(leveldb::WriteOptions(), key, value).ok());
+}
+
+enum class EntryPart { kBlock, kCommit };
+
+// Rewrites in place the block or the certificate of `height` in the block log of the store in
+// `dir` with `change`, which must keep its length.
+template <typename F>
+void TamperBlockLog(const std::string& dir, uint64_t height, EntryPart part, F change) {
+  std::optional<BlockPlace> place;
+  {
+    leveldb::DB* raw = nullptr;
+    REQUIRE(leveldb::DB::Open(leveldb::Options(), dir, &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    std::string value;
+    REQUIRE(db->Get(leveldb::ReadOptions(), HeightKey('B', height), &value).ok());
+    place = BlockPlace::Decode(value);
+    REQUIRE(place.has_value());
+  }
+  const bool block = part == EntryPart::kBlock;
+  const auto at = static_cast<std::streamoff>(block ? place->offset : place->commit_offset());
+  std::string bytes(block ? place->block_length : place->commit_length, '\0');
+  std::fstream f(dir + "/blocks", std::ios::binary | std::ios::in | std::ios::out);
+  REQUIRE(f.seekg(at).read(bytes.data(), static_cast<std::streamsize>(bytes.size())));
+  const size_t length = bytes.size();
+  change(bytes);
+  REQUIRE(bytes.size() == length);
+  REQUIRE(f.seekp(at).write(bytes.data(), static_cast<std::streamsize>(bytes.size())));
 }
 
 }  // namespace puhui::testing

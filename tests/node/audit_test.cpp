@@ -61,7 +61,7 @@ TEST_CASE("one byte changed in a stored transaction is a fault naming that trans
   AuditChain chain;
   TempDir t;
   const std::string copy = chain.Copy(t / "data");
-  TamperRecord(copy, HeightKey('b', 3), [](std::string& block_bytes) {
+  TamperBlockLog(copy, 3, EntryPart::kBlock, [](std::string& block_bytes) {
     pb::Block block;
     REQUIRE(block.ParseFromString(block_bytes));
     std::string* tx = block.mutable_txs(0);
@@ -81,7 +81,7 @@ TEST_CASE("a changed header field is a fault at its block") {
   AuditChain chain;
   TempDir t;
   const std::string copy = chain.Copy(t / "data");
-  TamperRecord(copy, HeightKey('b', 2), [](std::string& block_bytes) {
+  TamperBlockLog(copy, 2, EntryPart::kBlock, [](std::string& block_bytes) {
     pb::Block block;
     pb::BlockHeader header;
     REQUIRE(block.ParseFromString(block_bytes));
@@ -97,7 +97,7 @@ TEST_CASE("a forged commit signature is a fault naming the certificate") {
   AuditChain chain;
   TempDir t;
   const std::string copy = chain.Copy(t / "data");
-  TamperRecord(copy, HeightKey('c', 4), [](std::string& commit_bytes) {
+  TamperBlockLog(copy, 4, EntryPart::kCommit, [](std::string& commit_bytes) {
     pb::Commit commit;
     REQUIRE(commit.ParseFromString(commit_bytes));
     (*commit.mutable_precommits(0)->mutable_signature())[5] ^= 0x01;

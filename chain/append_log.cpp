@@ -1,4 +1,4 @@
-#include "chain/node_log.h"
+#include "chain/append_log.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -32,45 +32,47 @@ Status SyncDirectory(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<NodeLog>> NodeLog::Open(const std::string& path, bool durable) {
+Result<std::unique_ptr<AppendLog>> AppendLog::Open(const std::string& path, bool durable,
+                                                   Reads reads) {
   const bool existed = ::access(path.c_str(), F_OK) == 0;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot open node log", path, errno);
+  if (fd < 0) return Errno("cannot open", path, errno);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int error = errno;
     ::close(fd);
-    return Errno("cannot stat node log", path, error);
+    return Errno("cannot stat", path, error);
   }
-  // Reads are single nodes at scattered offsets: read-ahead around them would be wasted.
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
-  std::unique_ptr<NodeLog> log(new NodeLog(path, fd, durable, static_cast<uint64_t>(st.st_size)));
+  // Read-ahead around single small records would be wasted.
+  if (reads == Reads::kScattered) ::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+  std::unique_ptr<AppendLog> log(
+      new AppendLog(path, fd, durable, static_cast<uint64_t>(st.st_size)));
   if (!existed && durable) PUHUI_RETURN_IF_ERROR(SyncDirectory(path));
   return log;
 }
 
-NodeLog::~NodeLog() { ::close(fd_); }
+AppendLog::~AppendLog() { ::close(fd_); }
 
-Status NodeLog::Sync() {
+Status AppendLog::Sync() {
   if (!durable_) return Status::Ok();
-  if (::fdatasync(fd_) != 0) return Errno("cannot sync node log", path_, errno);
+  if (::fdatasync(fd_) != 0) return Errno("cannot sync", path_, errno);
   return Status::Ok();
 }
 
-Status NodeLog::Truncate(uint64_t end) {
+Status AppendLog::Truncate(uint64_t end) {
   if (::ftruncate(fd_, static_cast<off_t>(end)) != 0) {
-    return Errno("cannot truncate node log", path_, errno);
+    return Errno("cannot truncate", path_, errno);
   }
   return Sync();
 }
 
-Result<uint64_t> NodeLog::Append(uint64_t offset, ByteView bytes) {
+Result<uint64_t> AppendLog::Append(uint64_t offset, ByteView bytes) {
   const size_t total = bytes.size();
   for (size_t done = 0; done < total;) {
     ssize_t n = ::pwrite(fd_, bytes.data() + done, total - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Errno("cannot write node log", path_, errno);
+      return Errno("cannot write", path_, errno);
     }
     done += static_cast<size_t>(n);
   }
@@ -78,11 +80,20 @@ Result<uint64_t> NodeLog::Append(uint64_t offset, ByteView bytes) {
   return offset + total;
 }
 
-bool NodeLog::Read(const SmtNodePtr& ptr, Bytes& out) const {
-  out.resize(ptr.length);
-  for (size_t done = 0; done < ptr.length;) {
-    ssize_t n =
-        ::pread(fd_, out.data() + done, ptr.length - done, static_cast<off_t>(ptr.offset + done));
+bool AppendLog::Read(uint64_t offset, uint32_t length, Bytes& out) const {
+  out.resize(length);
+  return ReadInto(offset, length, out.data());
+}
+
+bool AppendLog::Read(uint64_t offset, uint32_t length, std::string& out) const {
+  out.resize(length);
+  return ReadInto(offset, length, out.data());
+}
+
+bool AppendLog::ReadInto(uint64_t offset, uint32_t length, void* out) const {
+  auto* p = static_cast<uint8_t*>(out);
+  for (size_t done = 0; done < length;) {
+    ssize_t n = ::pread(fd_, p + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     done += static_cast<size_t>(n);
