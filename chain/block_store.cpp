@@ -65,7 +65,8 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, boo
   leveldb::Options options;
   options.create_if_missing = true;
   options.paranoid_checks = true;
-  // Tree nodes are keyed by hash, so they do not compress: compression would be wasted work.
+  // What LevelDB holds (state values, indexes keyed by hashes) compresses poorly: compression
+  // would be wasted work.
   // The write buffer (memtable; LevelDB holds up to two) is 32 MiB: larger ones made every insert
   // of a block's batch walk a deeper skip list, out of the CPU's caches, and cost memory; smaller
   // ones flush and compact too often (the attestation ingest of 1,000,000 records: 39 s at
