@@ -198,8 +198,29 @@ struct PeerSet::Impl : std::enable_shared_from_this<Impl> {
   std::map<PublicKey, Link> links;
   std::vector<Dialer> dialers;
   std::vector<std::weak_ptr<P2pConnection>> dialing;
-  std::map<PublicKey, int> scores;
+  // A peer's misbehaviour score, forgiven a point per config.score_decay since `since`.
+  struct Score {
+    int points = 0;
+    Clock::time_point since;
+  };
+  std::map<PublicKey, Score> scores;
   std::map<PublicKey, Clock::time_point> banned_until;
+
+  // The peer's score now, with what has decayed taken off (and forgotten once at zero); holds mu.
+  int DecayedScore(const PublicKey& peer, Clock::time_point now) {
+    auto it = scores.find(peer);
+    if (it == scores.end()) return 0;
+    Score& s = it->second;
+    const auto decay = std::max(config.score_decay, std::chrono::milliseconds(1));
+    const auto steps = (now - s.since) / decay;
+    if (steps >= s.points) {
+      scores.erase(it);
+      return 0;
+    }
+    s.points -= static_cast<int>(steps);
+    s.since += steps * decay;
+    return s.points;
+  }
 };
 
 PeerSet::PeerSet(net::io_context& io, PrivateKey node_key, PeerSetConfig config,
@@ -284,11 +305,14 @@ void PeerSet::Misbehaved(const PublicKey& peer, int score, const std::string& re
   std::shared_ptr<P2pConnection> drop;
   {
     std::lock_guard lock(impl_->mu);
-    int& total = impl_->scores[peer];
-    total += score;
+    const Clock::time_point now = Clock::now();
+    const int total = impl_->DecayedScore(peer, now) + score;
+    auto& entry = impl_->scores[peer];
+    if (entry.points == 0) entry.since = now;
+    entry.points = total;
     log::Warn("peer {} misbehaved (+{} = {}): {}", ShortKey(peer), score, total, reason);
     if (total >= impl_->config.ban_score) {
-      impl_->banned_until[peer] = Clock::now() + impl_->config.ban_time;
+      impl_->banned_until[peer] = now + impl_->config.ban_time;
       auto it = impl_->links.find(peer);
       if (it != impl_->links.end()) drop = it->second.conn;
     }
@@ -302,11 +326,10 @@ void PeerSet::Misbehaved(const PublicKey& peer, int score, const std::string& re
 
 std::vector<PeerInfo> PeerSet::Peers() const {
   std::lock_guard lock(impl_->mu);
+  const Clock::time_point now = Clock::now();
   std::vector<PeerInfo> out;
   for (const auto& [key, link] : impl_->links) {
-    auto score = impl_->scores.find(key);
-    out.push_back(PeerInfo{key, link.remote, link.outbound,
-                           score == impl_->scores.end() ? 0 : score->second,
+    out.push_back(PeerInfo{key, link.remote, link.outbound, impl_->DecayedScore(key, now),
                            link.conn ? link.conn->bulk_dropped() : 0});
   }
   return out;

@@ -4,7 +4,9 @@
 //
 // Who may connect is decided in the handshake (is_allowed: the validators' node keys and the
 // configured observers). A peer that sends provably bad data is scored (Misbehaved); at
-// kBanScore it is disconnected and refused for ban_time.
+// kBanScore it is disconnected and refused for ban_time. Scores are forgiven a point per
+// score_decay, so that rare mistakes spread over days (a relayed transaction that went stale, a
+// message kind from a newer version) never add up to a ban.
 //
 // Two nodes that dial each other end up with two connections; both sides keep the one dialled by
 // the smaller key, so they agree without talking about it.
@@ -40,13 +42,15 @@ struct PeerSetConfig {
   std::chrono::milliseconds max_backoff{5'000};
   int ban_score = kDefaultBanScore;
   std::chrono::milliseconds ban_time{60'000};
+  // One point of a peer's score is forgiven per interval: a full ban score in ~17 minutes.
+  std::chrono::milliseconds score_decay{10'000};
 };
 
 struct PeerInfo {
   PublicKey key;
   std::string remote;  // address as seen by the socket
   bool outbound = false;
-  int score = 0;
+  int score = 0;                // misbehaviour, as decayed now
   uint64_t relays_dropped = 0;  // relayed-transaction frames dropped on the way (slow reader)
 };
 
