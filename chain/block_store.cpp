@@ -57,7 +57,8 @@ void AddState(leveldb::WriteBatch& batch, uint64_t height, const StateChanges& c
 
 }  // namespace
 
-Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, bool durable) {
+Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, bool durable,
+                                                     const Note& note) {
   std::unique_ptr<BlockStore> store(new BlockStore());
   store->durable_ = durable;
   store->cache_.reset(leveldb::NewLRUCache(64 << 20));
@@ -99,8 +100,9 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, boo
           "written by a newer puhuid; run that one",
           dir, format, kFormat));
     }
-    if (format == "1") PUHUI_RETURN_IF_ERROR(store->MigrateFromFormat1(dir));
-    if (format != kFormat) PUHUI_RETURN_IF_ERROR(store->MigrateFromFormat2(dir));
+    const Note say = note ? note : [](const std::string&) {};
+    if (format == "1") PUHUI_RETURN_IF_ERROR(store->MigrateFromFormat1(dir, say));
+    if (format != kFormat) PUHUI_RETURN_IF_ERROR(store->MigrateFromFormat2(dir, say));
   }
   PUHUI_RETURN_IF_ERROR(store->OpenLogs(dir));
   PUHUI_RETURN_IF_ERROR(store->RemoveOldRecords());

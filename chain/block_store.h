@@ -10,6 +10,7 @@
 // guarantee); CommitBlock and InitGenesis must be called from one thread at a time.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,9 +53,14 @@ struct BlockCommit {
 
 class BlockStore : public SmtNodeSource {
  public:
+  // What the store tells its operator while it opens: the start, progress and end of a
+  // migration from an older format, which can take minutes on a long chain.
+  using Note = std::function<void(const std::string& message)>;
+
   // `durable` = false skips the fsync of each commit: for scratch stores that are thrown away
   // after use (an audit's replay), never for a node's own chain.
-  static Result<std::unique_ptr<BlockStore>> Open(const std::string& dir, bool durable = true);
+  static Result<std::unique_ptr<BlockStore>> Open(const std::string& dir, bool durable = true,
+                                                  const Note& note = nullptr);
   ~BlockStore() override;
 
   // The last whole block, or nullopt if the store has no genesis yet.
@@ -101,10 +107,10 @@ class BlockStore : public SmtNodeSource {
   Status OpenLogs(const std::string& dir);
   // Format 1 kept tree nodes in LevelDB: writes every node reachable from a stored root into a
   // new node log, then the roots' places and format 2 in one synced batch.
-  Status MigrateFromFormat1(const std::string& dir);
+  Status MigrateFromFormat1(const std::string& dir, const Note& note);
   // Format 2 kept blocks, certificates and receipts in LevelDB: writes them into a new block log,
   // then their places and format 3 (chain/block_store_migrate.cpp).
-  Status MigrateFromFormat2(const std::string& dir);
+  Status MigrateFromFormat2(const std::string& dir, const Note& note);
   // Deletes older formats' records left in LevelDB (resumes if a start was interrupted).
   Status RemoveOldRecords();
   // A committed height's place in the block log.

@@ -18,8 +18,12 @@ namespace puhui {
 
 using namespace store_keys;
 
-Status BlockStore::MigrateFromFormat1(const std::string& dir) {
+Status BlockStore::MigrateFromFormat1(const std::string& dir, const Note& note) {
   const std::string path = dir + "/" + kNodeLogName;
+  note(fmt::format(
+      "store {}: format 1, migrating: writing the state tree of heights 0..{} into {} (every node "
+      "is read once; stopping now is safe, the next start begins again)",
+      dir, meta_->height(), kNodeLogName));
   auto opened = AppendLog::Open(path, durable_, AppendLog::Reads::kScattered);
   if (!opened.ok()) return opened.status();
   AppendLog& log = **opened;
@@ -87,11 +91,17 @@ Status BlockStore::MigrateFromFormat1(const std::string& dir) {
   wo.sync = durable_;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError("migrating the store to format 2: " + s.ToString());
+  note(fmt::format("store {}: format 2 reached: {} tree nodes, {} bytes", dir, placed.size(),
+                   written));
   return Status::Ok();
 }
 
-Status BlockStore::MigrateFromFormat2(const std::string& dir) {
+Status BlockStore::MigrateFromFormat2(const std::string& dir, const Note& note) {
   const std::string path = dir + "/" + kBlockLogName;
+  note(fmt::format(
+      "store {}: format 2, migrating: moving the blocks, certificates and receipts of heights "
+      "1..{} into {} (stopping now is safe, the next start begins again)",
+      dir, meta_->height(), kBlockLogName));
   auto opened = AppendLog::Open(path, durable_, AppendLog::Reads::kSequential);
   if (!opened.ok()) return opened.status();
   AppendLog& log = **opened;
@@ -140,6 +150,8 @@ Status BlockStore::MigrateFromFormat2(const std::string& dir) {
       pending.clear();
       // Places of written entries only; harmless until `V` says 3 (a new attempt rewrites them).
       PUHUI_RETURN_IF_ERROR(write_batch());
+      note(fmt::format("store {}: moved blocks up to height {} of {}", dir, height,
+                       meta_->height()));
     }
   }
   auto end = log.Append(written, pending);
@@ -148,7 +160,10 @@ Status BlockStore::MigrateFromFormat2(const std::string& dir) {
   PutBigEndian(end_value, *end, 8);
   batch.Put(kBlockLogEndKey, end_value);
   batch.Put(kFormatKey, kFormat);
-  return write_batch();
+  PUHUI_RETURN_IF_ERROR(write_batch());
+  note(fmt::format("store {}: format 3 reached: {} heights, {} bytes of blocks", dir,
+                   meta_->height(), *end));
+  return Status::Ok();
 }
 
 Status BlockStore::RemoveOldRecords() {

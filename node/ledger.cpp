@@ -35,14 +35,14 @@ const StateChanges& TreeChanges(const StateChanges& changes, StateChanges& scrat
 }  // namespace
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const GenesisDoc& genesis,
-                                             bool durable) {
+                                             bool durable, const BlockStore::Note& note) {
   PUHUI_RETURN_IF_ERROR(ValidateGenesisRegistry(genesis));
   auto validators = ValidatorSet::FromProto(genesis.validators);
   if (!validators.ok()) return validators.status();
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return IoError(fmt::format("cannot create '{}': {}", data_dir, ec.message()));
-  auto store = BlockStore::Open(data_dir, durable);
+  auto store = BlockStore::Open(data_dir, durable, note);
   if (!store.ok()) return store.status();
   std::unique_ptr<BlockStore> s = std::move(*store);
   if (!s->Meta()) {

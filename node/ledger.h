@@ -38,8 +38,10 @@ class Ledger {
   // Opens (creating if needed) the store in `data_dir` and writes genesis state on first start.
   // Fails if the store belongs to another genesis. `durable` = false only for a scratch ledger
   // that is thrown away after use (BlockStore::Open).
+  // `note` hears what the store says while opening (BlockStore::Note: migrations).
   static Result<std::unique_ptr<Ledger>> Open(const std::string& data_dir,
-                                              const GenesisDoc& genesis, bool durable = true);
+                                              const GenesisDoc& genesis, bool durable = true,
+                                              const BlockStore::Note& note = nullptr);
 
   const GenesisDoc& genesis() const { return genesis_; }
   const std::string& chain_id() const { return genesis_.chain_id; }

@@ -44,7 +44,8 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
 
   auto genesis = LoadGenesisFile(node->paths_.genesis);
   if (!genesis.ok()) return genesis.status();
-  auto ledger = Ledger::Open(node->paths_.chain_db, *genesis);
+  auto ledger = Ledger::Open(node->paths_.chain_db, *genesis, /*durable=*/true,
+                             [](const std::string& message) { log::Info("{}", message); });
   if (!ledger.ok()) return ledger.status();
   node->ledger_ = std::move(*ledger);
 

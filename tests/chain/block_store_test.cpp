@@ -385,8 +385,16 @@ TEST_CASE("a store in the format that kept tree nodes inside LevelDB is migrated
   TempDir dir;
   WriteFormat1Store(dir.path());
   {
-    auto store = BlockStore::Open(dir.path());
+    std::vector<std::string> notes;
+    auto store = BlockStore::Open(dir.path(), /*durable=*/true,
+                                  [&](const std::string& m) { notes.push_back(m); });
     REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+    // The operator hears each migration start and end.
+    REQUIRE(notes.size() == 4);
+    CHECK(notes[0].find("format 1, migrating") != std::string::npos);
+    CHECK(notes[1].find("format 2 reached") != std::string::npos);
+    CHECK(notes[2].find("format 2, migrating") != std::string::npos);
+    CHECK(notes[3].find("format 3 reached: 2 heights") != std::string::npos);
     for (uint64_t h = 0; h <= 2; ++h) CHECK(ReadAllThroughTree(**store, h).ok());
     auto gone = SparseMerkleTree::Get(**store, *(*store)->StateTreeAt(1), AsBytes("gone"));
     REQUIRE(gone.ok());
