@@ -45,6 +45,13 @@ BlockCommit MakeCommit(const BlockStore& store, uint64_t height, const StateChan
   return c;
 }
 
+// The store's LevelDB database alone, as an older puhuid or a damaged disk would leave it.
+std::unique_ptr<leveldb::DB> OpenLevelDb(const std::string& dir) {
+  leveldb::DB* raw = nullptr;
+  REQUIRE(leveldb::DB::Open(leveldb::Options(), dir, &raw).ok());
+  return std::unique_ptr<leveldb::DB>(raw);
+}
+
 }  // namespace
 
 TEST_CASE("a store without genesis has no tip, and genesis is written once") {
@@ -157,20 +164,24 @@ Status ReadAllThroughTree(const BlockStore& store, uint64_t height) {
 
 }  // namespace
 
-TEST_CASE("tree nodes a crash left past the committed end are cut off when the store reopens") {
+TEST_CASE(
+    "what a crash left past the committed ends of both logs is cut off when the store reopens") {
   TempDir dir;
-  const uintmax_t committed = StoreAtHeightTwo(dir.path());
-  {
-    // The nodes of block 3 were written, and the node stopped before the block's batch.
-    std::ofstream tail(dir.path() + kNodeLog, std::ios::binary | std::ios::app);
+  const uintmax_t nodes_committed = StoreAtHeightTwo(dir.path());
+  const uintmax_t blocks_committed = std::filesystem::file_size(dir.path() + kBlockLog);
+  CHECK(blocks_committed > 0);
+  for (const char* log : {kNodeLog, kBlockLog}) {
+    // Block 3's nodes and entry were written, and the node stopped before the block's batch.
+    std::ofstream tail(dir.path() + log, std::ios::binary | std::ios::app);
     tail << std::string(5000, 'x');
   }
   auto store = BlockStore::Open(dir.path());
   REQUIRE(store.ok());
-  CHECK(std::filesystem::file_size(dir.path() + kNodeLog) == committed);
+  CHECK(std::filesystem::file_size(dir.path() + kNodeLog) == nodes_committed);
+  CHECK(std::filesystem::file_size(dir.path() + kBlockLog) == blocks_committed);
   CHECK((*store)->Meta()->height() == 2);
   CHECK(ReadAllThroughTree(**store, 1).ok());
-  // Block 3 commits where the cut tail was, and everything stays readable after a reopen.
+  // Block 3 commits where the cut tails were, and everything stays readable after a reopen.
   const StateChanges ch = Changes({{"b", "3"}});
   SmtUpdate t;
   REQUIRE((*store)->CommitBlock(MakeCommit(**store, 3, ch, t)).ok());
@@ -179,36 +190,6 @@ TEST_CASE("tree nodes a crash left past the committed end are cut off when the s
   REQUIRE(store.ok());
   for (uint64_t h = 0; h <= 2; ++h) CHECK(ReadAllThroughTree(**store, h).ok());
   CHECK(**SparseMerkleTree::Get(**store, *(*store)->StateTreeAt(3), AsBytes("b")) == ToBytes("3"));
-}
-
-TEST_CASE("a node log shorter than the store committed is refused as corruption") {
-  TempDir dir;
-  const uintmax_t committed = StoreAtHeightTwo(dir.path());
-  std::filesystem::resize_file(dir.path() + kNodeLog, committed - 1);
-  auto store = BlockStore::Open(dir.path());
-  REQUIRE(!store.ok());
-  CHECK(store.status().code() == StatusCode::kCorruption);
-  CHECK(store.status().message().find("tree-nodes") != std::string::npos);
-}
-
-TEST_CASE("block records a crash left past the committed end are cut off when the store reopens") {
-  TempDir dir;
-  StoreAtHeightTwo(dir.path());
-  const uintmax_t committed = std::filesystem::file_size(dir.path() + kBlockLog);
-  CHECK(committed > 0);
-  {
-    std::ofstream tail(dir.path() + kBlockLog, std::ios::binary | std::ios::app);
-    tail << std::string(5000, 'x');
-  }
-  auto store = BlockStore::Open(dir.path());
-  REQUIRE(store.ok());
-  CHECK(std::filesystem::file_size(dir.path() + kBlockLog) == committed);
-  const StateChanges ch = Changes({{"b", "3"}});
-  SmtUpdate t;
-  REQUIRE((*store)->CommitBlock(MakeCommit(**store, 3, ch, t)).ok());
-  store->reset();
-  store = BlockStore::Open(dir.path());
-  REQUIRE(store.ok());
   for (uint64_t h = 1; h <= 3; ++h) {
     CHECK(*(*store)->GetBlock(h) == "block bytes " + std::to_string(h));
     CHECK(*(*store)->GetCommit(h) == "commit " + std::to_string(h));
@@ -218,15 +199,18 @@ TEST_CASE("block records a crash left past the committed end are cut off when th
   }
 }
 
-TEST_CASE("a block log shorter than the store committed is refused as corruption") {
-  TempDir dir;
-  StoreAtHeightTwo(dir.path());
-  const uintmax_t committed = std::filesystem::file_size(dir.path() + kBlockLog);
-  std::filesystem::resize_file(dir.path() + kBlockLog, committed - 1);
-  auto store = BlockStore::Open(dir.path());
-  REQUIRE(!store.ok());
-  CHECK(store.status().code() == StatusCode::kCorruption);
-  CHECK(store.status().message().find("blocks") != std::string::npos);
+TEST_CASE("a node log or block log shorter than the store committed is refused as corruption") {
+  for (const char* log : {kNodeLog, kBlockLog}) {
+    CAPTURE(log);
+    TempDir dir;
+    StoreAtHeightTwo(dir.path());
+    const uintmax_t committed = std::filesystem::file_size(dir.path() + log);
+    std::filesystem::resize_file(dir.path() + log, committed - 1);
+    auto store = BlockStore::Open(dir.path());
+    REQUIRE(!store.ok());
+    CHECK(store.status().code() == StatusCode::kCorruption);
+    CHECK(store.status().message().find(log + 1) != std::string::npos);  // the file's name
+  }
 }
 
 TEST_CASE("a block's receipts of any number and size are read back one by one") {
@@ -416,9 +400,7 @@ TEST_CASE("a store in the format that kept tree nodes inside LevelDB is migrated
     CHECK(*(*store)->GetBlock(3) == "block bytes 3");
     CHECK(*(*store)->GetReceipt(3, 1) == "receipt b");
   }
-  leveldb::DB* raw = nullptr;
-  REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.path(), &raw).ok());
-  std::unique_ptr<leveldb::DB> db(raw);
+  std::unique_ptr<leveldb::DB> db = OpenLevelDb(dir.path());
   std::string format;
   REQUIRE(db->Get(leveldb::ReadOptions(), "V", &format).ok());
   CHECK(format == "3");
@@ -454,9 +436,7 @@ TEST_CASE("a store missing a block of its chain is refused as corruption when mi
   TempDir dir;
   WriteFormat1Store(dir.path());
   {
-    leveldb::DB* raw = nullptr;
-    REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.path(), &raw).ok());
-    std::unique_ptr<leveldb::DB> db(raw);
+    std::unique_ptr<leveldb::DB> db = OpenLevelDb(dir.path());
     REQUIRE(db->Delete(leveldb::WriteOptions(), std::string("b\0\0\0\0\0\0\0\x02", 9)).ok());
   }
   auto store = BlockStore::Open(dir.path());
@@ -469,9 +449,7 @@ TEST_CASE("a format 1 store missing a tree node is refused as corruption, unchan
   TempDir dir;
   WriteFormat1Store(dir.path());
   {
-    leveldb::DB* raw = nullptr;
-    REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.path(), &raw).ok());
-    std::unique_ptr<leveldb::DB> db(raw);
+    std::unique_ptr<leveldb::DB> db = OpenLevelDb(dir.path());
     std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
     it->Seek("n");
     REQUIRE(it->Valid());
@@ -481,9 +459,7 @@ TEST_CASE("a format 1 store missing a tree node is refused as corruption, unchan
   REQUIRE(!store.ok());
   CHECK(store.status().code() == StatusCode::kCorruption);
   CHECK(store.status().message().find("format 1") != std::string::npos);
-  leveldb::DB* raw = nullptr;
-  REQUIRE(leveldb::DB::Open(leveldb::Options(), dir.path(), &raw).ok());
-  std::unique_ptr<leveldb::DB> db(raw);
+  std::unique_ptr<leveldb::DB> db = OpenLevelDb(dir.path());
   std::string format;
   CHECK(db->Get(leveldb::ReadOptions(), "V", &format).IsNotFound());
 }
