@@ -1,6 +1,6 @@
-// A small chain for the audit and proof tests: transfers, a voluntary retirement and a
-// cancellation, certified by the test genesis's only validator, in a data directory of its own;
-// and a way to tamper with one stored record of a copy of it.
+// A small chain for the audit and proof tests: transfers and a voluntary retirement, certified by
+// the test genesis's only validator, in a data directory of its own; and ways to tamper with one
+// stored record of a copy of it (in LevelDB, or a block or certificate in the block log).
 #pragma once
 
 #include <doctest/doctest.h>
