@@ -119,6 +119,9 @@ Status BlockStore::MigrateFromFormat2(const std::string& dir, const Note& note) 
     return Status::Ok();
   };
   std::vector<std::string> receipts;
+  // One iterator for every height's receipts: a new one per height would merge over every table
+  // file each time.
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   for (uint64_t height = 1; height <= meta_->height(); ++height) {
     auto block = GetRaw(HeightKey(kFormat2BlockPrefix, height));
     auto commit = GetRaw(HeightKey(kFormat2CommitPrefix, height));
@@ -129,18 +132,15 @@ Status BlockStore::MigrateFromFormat2(const std::string& dir, const Note& note) 
                       height));
     }
     receipts.clear();
-    {
-      const std::string prefix = HeightKey(kFormat2ReceiptPrefix, height);
-      std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-        if (it->key() != Format2ReceiptKey(height, static_cast<uint32_t>(receipts.size()))) {
-          return Corruption(fmt::format(
-              "format 2 store: the receipts of height {} are not numbered 0, 1, ...", height));
-        }
-        receipts.push_back(it->value().ToString());
+    const std::string prefix = HeightKey(kFormat2ReceiptPrefix, height);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key() != Format2ReceiptKey(height, static_cast<uint32_t>(receipts.size()))) {
+        return Corruption(fmt::format(
+            "format 2 store: the receipts of height {} are not numbered 0, 1, ...", height));
       }
-      if (!it->status().ok()) return IoError("reading the store: " + it->status().ToString());
+      receipts.push_back(it->value().ToString());
     }
+    if (!it->status().ok()) return IoError("reading the store: " + it->status().ToString());
     const BlockPlace place = AppendBlockEntry(pending, written, *block, *commit, receipts);
     batch.Put(HeightKey(kBlockPlacePrefix, height), place.Encode());
     if (pending.size() >= (8u << 20)) {
