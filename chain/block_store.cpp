@@ -46,13 +46,8 @@ void AddState(leveldb::WriteBatch& batch, uint64_t height, const StateChanges& c
       batch.Delete(key_buffer);
     }
   }
-  std::string root(tree.root.begin(), tree.root.end());
-  PutBigEndian(root, tree.root_ptr.offset, 8);
-  PutBigEndian(root, tree.root_ptr.length, 4);
-  batch.Put(HeightKey(kRootPrefix, height), root);
-  std::string end;
-  PutBigEndian(end, log_end, 8);
-  batch.Put(kNodeLogEndKey, end);
+  batch.Put(HeightKey(kRootPrefix, height), RootValue(tree.root, tree.root_ptr));
+  batch.Put(kNodeLogEndKey, U64Value(log_end));
 }
 
 }  // namespace
@@ -200,7 +195,7 @@ Status BlockStore::InitGenesis(const Hash32& genesis_hash, const StateChanges& s
   if (!log_end.ok()) return log_end.status();
   leveldb::WriteBatch batch;
   AddState(batch, 0, state, tree, *log_end);
-  batch.Put(kBlockLogEndKey, std::string(8, '\0'));  // empty: genesis is not a block
+  batch.Put(kBlockLogEndKey, U64Value(0));  // empty: genesis is not a block
   batch.Put(kFormatKey, kFormat);
   batch.Put(kGenesisKey, ToSlice(genesis_hash));
   batch.Put(kMetaKey, meta.SerializeAsString());
@@ -242,12 +237,8 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   if (!new_blocks_end.ok()) return new_blocks_end.status();
   leveldb::WriteBatch batch;
   batch.Put(HeightKey(kBlockPlacePrefix, c.height), place.Encode());
-  std::string blocks_end_value;
-  PutBigEndian(blocks_end_value, *new_blocks_end, 8);
-  batch.Put(kBlockLogEndKey, blocks_end_value);
-  std::string height_be;
-  PutBigEndian(height_be, c.height, 8);
-  batch.Put(HashKey(kHashPrefix, c.block_hash).slice(), height_be);
+  batch.Put(kBlockLogEndKey, U64Value(*new_blocks_end));
+  batch.Put(HashKey(kHashPrefix, c.block_hash).slice(), U64Value(c.height));
   for (size_t i = 0; i < c.tx_ids.size(); ++i) {
     pb::TxLocation loc;
     loc.set_height(c.height);

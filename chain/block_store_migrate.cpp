@@ -77,15 +77,10 @@ Status BlockStore::MigrateFromFormat1(const std::string& dir, const Note& note) 
     const Hash32 root = *ToHash32(AsBytes(*raw));
     auto ptr = place(root, 0);
     if (!ptr.ok()) return ptr.status();
-    std::string value(*raw);
-    PutBigEndian(value, ptr->offset, 8);
-    PutBigEndian(value, ptr->length, 4);
-    batch.Put(HeightKey(kRootPrefix, height), value);
+    batch.Put(HeightKey(kRootPrefix, height), RootValue(root, *ptr));
   }
   PUHUI_RETURN_IF_ERROR(flush());
-  std::string end;
-  PutBigEndian(end, written, 8);
-  batch.Put(kNodeLogEndKey, end);
+  batch.Put(kNodeLogEndKey, U64Value(written));
   batch.Put(kFormatKey, "2");
   leveldb::WriteOptions wo;
   wo.sync = durable_;
@@ -156,9 +151,7 @@ Status BlockStore::MigrateFromFormat2(const std::string& dir, const Note& note) 
   }
   auto end = log.Append(written, pending);
   if (!end.ok()) return end.status();
-  std::string end_value;
-  PutBigEndian(end_value, *end, 8);
-  batch.Put(kBlockLogEndKey, end_value);
+  batch.Put(kBlockLogEndKey, U64Value(*end));
   batch.Put(kFormatKey, kFormat);
   PUHUI_RETURN_IF_ERROR(write_batch());
   note(fmt::format("store {}: format 3 reached: {} heights, {} bytes of blocks", dir,

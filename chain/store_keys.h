@@ -10,6 +10,7 @@
 #include <string>
 
 #include "chain/bytes.h"
+#include "chain/smt.h"
 
 namespace puhui::store_keys {
 
@@ -40,6 +41,21 @@ constexpr char kBlockLogName[] = "blocks";
 
 inline void PutBigEndian(std::string& out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i) & 0xff));
+}
+
+// A u64 value, big-endian: a height (`h` records) or a log's committed end (`N`, `L`).
+inline std::string U64Value(uint64_t v) {
+  std::string out;
+  PutBigEndian(out, v, 8);
+  return out;
+}
+
+// An `R` value: the state root after a height, then its node's place in the node log.
+inline std::string RootValue(const Hash32& root, const SmtNodePtr& ptr) {
+  std::string out(root.begin(), root.end());
+  PutBigEndian(out, ptr.offset, 8);
+  PutBigEndian(out, ptr.length, 4);
+  return out;
 }
 
 inline std::string HeightKey(char prefix, uint64_t height) {
