@@ -1,5 +1,7 @@
 #include "contracts/state_keys.h"
 
+#include <algorithm>
+
 namespace puhui::state_keys {
 
 namespace {
@@ -11,7 +13,15 @@ Bytes Join(std::initializer_list<std::string_view> parts) {
 std::string_view Raw(const PublicKey& a) { return AsString(ByteView(a.bytes)); }
 }  // namespace
 
-Bytes Account(const PublicKey& address) { return Join({"acct/", Raw(address)}); }
+Bytes Account(const PublicKey& address) { return Join({kAccountPrefix, Raw(address)}); }
+std::optional<PublicKey> AccountAddress(ByteView key) {
+  const ByteView prefix = AsBytes(kAccountPrefix);
+  if (key.size() != prefix.size() + sizeof(Hash32) ||
+      !std::equal(prefix.begin(), prefix.end(), key.begin())) {
+    return std::nullopt;
+  }
+  return PublicKey{*ToHash32(key.subspan(prefix.size()))};
+}
 Bytes Region(std::string_view code) { return Join({"region/", code}); }
 Bytes RoleGrant(std::string_view region, pb::Role role, const PublicKey& a) {
   char r = static_cast<char>('0' + static_cast<int>(role));

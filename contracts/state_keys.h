@@ -15,8 +15,11 @@
 
 namespace puhui::state_keys {
 
+inline constexpr std::string_view kAccountPrefix = "acct/";
 Bytes Account(const PublicKey& address);  // acct/<addr>
-Bytes Region(std::string_view code);      // region/<code>
+// The address of an account key (Account), or nothing for any other key.
+std::optional<PublicKey> AccountAddress(ByteView key);
+Bytes Region(std::string_view code);  // region/<code>
 Bytes RoleGrant(std::string_view region, pb::Role role,
                 const PublicKey& a);                              // role/<region>/<role>/<addr>
 Bytes Batch(std::string_view serial);                             // batch/<serial>

@@ -105,21 +105,19 @@ uint64_t Ledger::CommittedNonce(const PublicKey& sender) const {
 }
 
 void Ledger::RememberNonces(const StateChanges& changes) {
-  // Account keys are a prefix and the 32-byte address (state_keys::Account).
-  const Bytes lowest = state_keys::Account(PublicKey{});
-  const ByteView prefix = ByteView(lowest).first(lowest.size() - sizeof(Hash32));
+  const ByteView prefix = AsBytes(state_keys::kAccountPrefix);
   std::vector<std::pair<PublicKey, uint64_t>> nonces;
-  for (auto it = changes.lower_bound(lowest); it != changes.end(); ++it) {
+  for (auto it = changes.lower_bound(prefix); it != changes.end(); ++it) {
     const Bytes& key = it->first;
     if (key.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), key.begin())) break;
-    if (key.size() != lowest.size()) continue;
-    PublicKey sender{*ToHash32(ByteView(key).subspan(prefix.size()))};
+    const auto sender = state_keys::AccountAddress(key);
+    if (!sender) continue;
     pb::Account account;
     uint64_t nonce = 0;  // a removed or unreadable record reads as nonce 0, as CommittedNonce does
     if (it->second && account.ParseFromArray(it->second->data(), int(it->second->size()))) {
       nonce = account.nonce();
     }
-    nonces.emplace_back(sender, nonce);
+    nonces.emplace_back(*sender, nonce);
   }
   nonces_.Committed(nonces);
 }
