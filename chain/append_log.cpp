@@ -68,6 +68,7 @@ Status AppendLog::Truncate(uint64_t end) {
 
 Result<uint64_t> AppendLog::Append(uint64_t offset, ByteView bytes) {
   const size_t total = bytes.size();
+  if (total == 0) return offset;  // nothing to write or sync (a block that changed no state)
   for (size_t done = 0; done < total;) {
     ssize_t n = ::pwrite(fd_, bytes.data() + done, total - done, static_cast<off_t>(offset + done));
     if (n < 0) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "chain/block_entry.h"
 #include "chain/hash.h"
@@ -222,9 +223,13 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
               "the new tip's state root is the tree's");
 
   // The tree nodes and the block's records first: if the node stops before the batch below is
-  // written, they lie past the committed ends and are cut off when it starts again.
-  auto log_end = AppendNodes(*c.tree);
-  if (!log_end.ok()) return log_end.status();
+  // written, they lie past the committed ends and are cut off when it starts again. The two logs
+  // do not depend on each other, so the node log is written and synced on a helper thread while
+  // this one writes the block log, builds the batch and fills the node cache (content-addressed:
+  // a node cached early is never wrong). Only the batch waits for both.
+  Result<uint64_t> log_end = Internal("the node log was not written");
+  std::jthread node_writer([&] { log_end = AppendNodes(*c.tree); });  // joined on every return
+
   uint64_t blocks_end = 0;
   {
     std::lock_guard lock(meta_mu_);
@@ -234,10 +239,9 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   const BlockPlace place =
       AppendBlockEntry(entry, blocks_end, c.block_bytes, c.commit_bytes, c.receipts);
   auto new_blocks_end = block_log_->Append(blocks_end, entry);
-  if (!new_blocks_end.ok()) return new_blocks_end.status();
   leveldb::WriteBatch batch;
   batch.Put(HeightKey(kBlockPlacePrefix, c.height), place.Encode());
-  batch.Put(kBlockLogEndKey, U64Value(*new_blocks_end));
+  batch.Put(kBlockLogEndKey, U64Value(blocks_end + entry.size()));
   batch.Put(HashKey(kHashPrefix, c.block_hash).slice(), U64Value(c.height));
   for (size_t i = 0; i < c.tx_ids.size(); ++i) {
     pb::TxLocation loc;
@@ -245,13 +249,20 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
     loc.set_index(static_cast<uint32_t>(i));
     batch.Put(HashKey(kTxPrefix, c.tx_ids[i]).slice(), loc.SerializeAsString());
   }
-  AddState(batch, c.height, *c.state_changes, *c.tree, *log_end);
+  AddState(batch, c.height, *c.state_changes, *c.tree, c.tree->base + c.tree->node_bytes.size());
   batch.Put(kMetaKey, c.meta.SerializeAsString());
+  node_cache_.PutAll(*c.tree);
+
+  node_writer.join();
+  if (!log_end.ok()) return log_end.status();
+  if (!new_blocks_end.ok()) return new_blocks_end.status();
+  PUHUI_CHECK(*log_end == c.tree->base + c.tree->node_bytes.size() &&
+                  *new_blocks_end == blocks_end + entry.size(),
+              "a log's end is not where its records end");
   leveldb::WriteOptions wo;
   wo.sync = durable_;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError(fmt::format("writing block {}: {}", c.height, s.ToString()));
-  node_cache_.PutAll(*c.tree);
   std::lock_guard lock(meta_mu_);
   meta_ = c.meta;
   node_log_end_ = *log_end;

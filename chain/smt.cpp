@@ -41,6 +41,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "chain/hash.h"
 
@@ -240,7 +241,68 @@ class Updater {
     return Status::Ok();
   }
 
+  // Apply at depth 0 with the root's two subtrees updated at once: the right one on a second
+  // thread, into a buffer laid out from kProvisionalBase, whose nodes then move behind the left
+  // one's. The order is Apply's (left subtree, right subtree, root), so the bytes, places, nodes
+  // and root are exactly Apply's.
+  Status ApplySplit(const SmtRef& ref, ItemSpan items, Sub& result) {
+    Node node;
+    PUHUI_RETURN_IF_ERROR(Load(source_, ref, 0, buffers_[0], node));
+    if (node.leaf) return Apply(ref, 0, items, result);
+    auto [left_items, right_items] = Split(items, 0);
+    SmtUpdate right_out;
+    right_out.base = kProvisionalBase;
+    right_out.new_nodes.reserve(out_.new_nodes.capacity() / 2);
+    right_out.node_bytes.reserve(out_.node_bytes.capacity() / 2);
+    Sub left, right;
+    Status right_status = Status::Ok();
+    {
+      std::jthread worker([&] {
+        Updater other(source_, right_out);
+        right_status = other.Apply(node.right, 1, right_items, right);
+      });
+      PUHUI_RETURN_IF_ERROR(Apply(node.left, 1, left_items, left));
+    }
+    PUHUI_RETURN_IF_ERROR(right_status);
+    MoveBehind(right_out, right);
+    PUHUI_RETURN_IF_ERROR(Combine(left, right, 0, result));
+    if (result.ref.hash == ref.hash) {  // unchanged: as in Apply
+      out_.new_nodes.clear();
+      out_.node_bytes.clear();
+      result.ref.ptr = ref.ptr;
+    }
+    return Status::Ok();
+  }
+
+  // Offsets at or past this are places inside a part being built apart (ApplySplit); the node
+  // log never grows this long.
+  static constexpr uint64_t kProvisionalBase = uint64_t{1} << 62;
+
  private:
+  // Appends `part` (laid out from kProvisionalBase) to this update's nodes, moving every place
+  // that points into it, its nodes' own and `top`'s, to where its bytes now start.
+  void MoveBehind(SmtUpdate& part, Sub& top) {
+    const uint64_t at = out_.base + out_.node_bytes.size();
+    auto move = [at](SmtNodePtr& p) {
+      if (p.length != 0 && p.offset >= kProvisionalBase)
+        p.offset = p.offset - kProvisionalBase + at;
+    };
+    for (SmtUpdate::NewNode& n : part.new_nodes) {
+      uint8_t* bytes = part.node_bytes.data() + (n.ptr.offset - kProvisionalBase);
+      if (n.ptr.length == kInternalSize && bytes[0] == kInternalTag) {
+        for (size_t child_at : {kLeftPtrAt, kRightPtrAt}) {
+          SmtNodePtr child = GetPtr(bytes + child_at);
+          move(child);
+          PutPtr(bytes + child_at, child);
+        }
+      }
+      move(n.ptr);
+      out_.new_nodes.push_back(n);
+    }
+    out_.node_bytes.insert(out_.node_bytes.end(), part.node_bytes.begin(), part.node_bytes.end());
+    move(top.ref.ptr);
+  }
+
   Status ApplyToLeaf(const SmtRef& ref, int depth, ItemSpan items, const Node& node, Sub& result) {
     // Find the change to this leaf's own key, if any, by raw key: the span is tiny at a leaf in
     // the usual case, and a match gives the leaf's key hash without hashing the stored key.
@@ -406,7 +468,7 @@ bool SameBytes(ByteView a, ByteView b) { return std::ranges::equal(a, b); }
 }  // namespace
 
 Result<SmtUpdate> SparseMerkleTree::Update(const SmtNodeSource& source, const SmtRef& root,
-                                           const StateChanges& changes) {
+                                           const StateChanges& changes, bool parallel) {
   SmtUpdate update;
   update.root = root.hash;
   update.root_ptr = root.ptr;
@@ -437,7 +499,10 @@ Result<SmtUpdate> SparseMerkleTree::Update(const SmtNodeSource& source, const Sm
   update.node_bytes.reserve(changes.size() * 12 * 80);
   Updater updater(source, update);
   Sub result;
-  PUHUI_RETURN_IF_ERROR(updater.Apply(root, 0, items, result));
+  const bool split = parallel && items.size() >= kParallelChanges && !IsZero(root.hash) &&
+                     update.base < Updater::kProvisionalBase;
+  PUHUI_RETURN_IF_ERROR(split ? updater.ApplySplit(root, items, result)
+                              : updater.Apply(root, 0, items, result));
   update.root = result.ref.hash;
   update.root_ptr = result.ref.ptr;
   return update;

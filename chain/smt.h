@@ -86,8 +86,12 @@ class SparseMerkleTree {
  public:
   // Applies changes (key -> new value, or nullopt to delete) to the tree rooted at `root`.
   // Keys are raw state keys; the tree hashes them. Deleting an absent key is a no-op.
+  // With `parallel`, a batch of at least kParallelChanges is split at the root and its halves
+  // updated on two threads (so `source` is read concurrently); the result is the same, byte for
+  // byte.
   static Result<SmtUpdate> Update(const SmtNodeSource& source, const SmtRef& root,
-                                  const StateChanges& changes);
+                                  const StateChanges& changes, bool parallel = true);
+  static constexpr size_t kParallelChanges = 1024;
 
   // The value under `key` in the tree rooted at `root`, or nullopt if absent.
   static Result<std::optional<Bytes>> Get(const SmtNodeSource& source, const SmtRef& root,

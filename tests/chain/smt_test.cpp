@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -652,7 +653,7 @@ TEST_CASE("smt: the memory store keeps every node readable across growth, large 
 class LogSource : public SmtNodeSource {
  public:
   bool ReadSmtNode(const SmtRef& ref, Bytes& out) const override {
-    ++reads_;
+    reads_.fetch_add(1, std::memory_order_relaxed);  // a large update reads from two threads
     if (ref.ptr.length == 0 || ref.ptr.offset + ref.ptr.length > log_.size()) return false;
     const auto first = log_.begin() + static_cast<long>(ref.ptr.offset);
     out.assign(first, first + ref.ptr.length);
@@ -676,11 +677,11 @@ class LogSource : public SmtNodeSource {
     log_.insert(log_.end(), u.node_bytes.begin(), u.node_bytes.end());
     return u.root_ref();
   }
-  size_t reads() const { return reads_; }
+  size_t reads() const { return reads_.load(); }
 
  private:
   Bytes log_;
-  mutable size_t reads_ = 0;
+  mutable std::atomic<size_t> reads_ = 0;
 };
 
 TEST_CASE("smt: a tree found by its nodes' places gives the same roots, values and proofs") {
@@ -748,6 +749,72 @@ TEST_CASE("smt: a tree found by its nodes' places gives the same roots, values a
   // children without a place.
   auto placeless = SparseMerkleTree::Update(log, SmtRef(root.hash), {{ToBytes("k"), ToBytes("v")}});
   CHECK(placeless.status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("smt: a large batch split over two threads gives one thread's nodes, places and root") {
+  std::mt19937_64 rng(43);
+  LogSource log;
+  Model model = RandomModel(rng, 3000);
+  SmtRef root = log.Store(*SparseMerkleTree::Update(log, SmtRef(kZeroHash), Inserts(model)));
+  REQUIRE(root.hash == SpecRoot(model));
+
+  // Each batch is at least kParallelChanges: a mix of inserts, rewrites and deletes; the same
+  // values again (nothing new at all); and all but one key deleted (the root becomes a leaf).
+  auto mixed = [&] {
+    Changes c;
+    for (const auto& [k, v] : model) {
+      const auto roll = rng() % 4;
+      if (roll == 0) c[k] = std::nullopt;
+      if (roll == 1) c[k] = RandomBytes(rng, 1, 8);
+      if (roll == 2) c[k] = v;
+    }
+    while (c.size() < 2 * SparseMerkleTree::kParallelChanges) {
+      c[RandomBytes(rng, 1, 40)] = RandomBytes(rng, 0, 16);
+    }
+    return c;
+  };
+  auto same = [&] {
+    Changes c;
+    for (const auto& [k, v] : model) c[k] = v;
+    return c;
+  };
+  auto all_but_one = [&] {
+    Changes c;
+    for (auto it = std::next(model.begin()); it != model.end(); ++it) c[it->first] = std::nullopt;
+    return c;
+  };
+  for (const auto& make : std::vector<std::function<Changes()>>{mixed, same, mixed, all_but_one}) {
+    const Changes c = make();
+    REQUIRE(c.size() >= SparseMerkleTree::kParallelChanges);
+    auto one = SparseMerkleTree::Update(log, root, c, /*parallel=*/false);
+    auto two = SparseMerkleTree::Update(log, root, c, /*parallel=*/true);
+    REQUIRE_MESSAGE(one.ok(), one.status().ToString());
+    REQUIRE_MESSAGE(two.ok(), two.status().ToString());
+    CHECK(two->root == one->root);
+    CHECK(two->root_ptr == one->root_ptr);
+    CHECK(two->base == one->base);
+    CHECK(two->node_bytes == one->node_bytes);
+    REQUIRE(two->new_nodes.size() == one->new_nodes.size());
+    for (size_t i = 0; i < one->new_nodes.size(); ++i) {
+      CHECK(two->new_nodes[i].hash == one->new_nodes[i].hash);
+      CHECK(two->new_nodes[i].ptr == one->new_nodes[i].ptr);
+    }
+    for (const auto& [k, v] : c) {
+      if (v)
+        model[k] = *v;
+      else
+        model.erase(k);
+    }
+    root = log.Store(*two);
+    REQUIRE(root.hash == SpecRoot(model));
+    for (const auto& [k, v] : model) {
+      auto got = SparseMerkleTree::Get(log, root, k);
+      REQUIRE(got.ok());
+      REQUIRE(got->has_value());
+      CHECK(**got == v);
+    }
+  }
+  CHECK(model.size() == 1);
 }
 
 TEST_CASE("smt: a stored node's hash is computed from its bytes, and non-nodes have none") {
