@@ -139,11 +139,18 @@ Result<BlockOutcome> ApplyBlock(const StateReader& committed, const BlockContext
   return out;
 }
 
-Hash32 ReceiptsRoot(std::span<const pb::Receipt> receipts) {
+Hash32 ReceiptsRoot(std::span<const std::string> serialised) {
   std::vector<Hash32> leaves;
-  leaves.reserve(receipts.size());
-  for (const auto& r : receipts) leaves.push_back(MerkleLeafHash(AsBytes(r.SerializeAsString())));
+  leaves.reserve(serialised.size());
+  for (const auto& r : serialised) leaves.push_back(MerkleLeafHash(AsBytes(r)));
   return MerkleRoot(leaves);
+}
+
+Hash32 ReceiptsRoot(std::span<const pb::Receipt> receipts) {
+  std::vector<std::string> serialised;
+  serialised.reserve(receipts.size());
+  for (const auto& r : receipts) serialised.push_back(r.SerializeAsString());
+  return ReceiptsRoot(serialised);
 }
 
 }  // namespace puhui

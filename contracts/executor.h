@@ -42,6 +42,7 @@ Result<BlockOutcome> ApplyBlock(const StateReader& base, const BlockContext& ctx
                                 std::span<const DecodedTx> txs);
 
 // Merkle root over the serialised receipts, committed in the next block's header.
+Hash32 ReceiptsRoot(std::span<const std::string> serialised);
 Hash32 ReceiptsRoot(std::span<const pb::Receipt> receipts);
 
 }  // namespace puhui

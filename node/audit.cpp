@@ -177,9 +177,9 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
                                   "the chain gives {}",
                                   source.Describe(), Hex(*claimed), h, Hex(executed->tree.root)));
     }
-    for (size_t i = 0; i < executed->outcome.receipts.size(); ++i) {
+    for (size_t i = 0; i < executed->receipt_bytes.size(); ++i) {
       auto claimed = source.ClaimedReceipt(h, static_cast<uint32_t>(i));
-      if (claimed && *claimed != executed->outcome.receipts[i].SerializeAsString()) {
+      if (claimed && *claimed != executed->receipt_bytes[i]) {
         return finish(AuditFault{h, static_cast<uint32_t>(i), Hex(executed->txs[i].id),
                                  "the stored receipt differs from the one re-execution gives"});
       }

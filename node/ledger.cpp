@@ -132,7 +132,9 @@ Result<ExecutedBlock> Ledger::Finish(ExecutedBlock b) const {
   auto tree = SparseMerkleTree::Update(*store_, *root, TreeChanges(b.outcome.changes, scratch));
   if (!tree.ok()) return tree.status();
   b.tree = std::move(*tree);
-  b.receipts_root = ReceiptsRoot(b.outcome.receipts);
+  b.receipt_bytes.reserve(b.outcome.receipts.size());
+  for (const auto& r : b.outcome.receipts) b.receipt_bytes.push_back(r.SerializeAsString());
+  b.receipts_root = ReceiptsRoot(b.receipt_bytes);
   return b;
 }
 
@@ -351,7 +353,7 @@ Status Ledger::Commit(const ExecutedBlock& b, const pb::Commit& commit) {
   c.block_bytes = b.block.SerializeAsString();
   c.commit_bytes = commit.SerializeAsString();
   for (const auto& tx : b.txs) c.tx_ids.push_back(tx.id);
-  for (const auto& r : b.outcome.receipts) c.receipts.push_back(r.SerializeAsString());
+  c.receipts = b.receipt_bytes;
   c.state_changes = &b.outcome.changes;
   c.tree = &b.tree;
   c.meta.set_height(c.height);

@@ -29,8 +29,9 @@ struct ExecutedBlock {
   Hash32 hash{};
   std::vector<DecodedTx> txs;
   BlockOutcome outcome;
-  SmtUpdate tree;          // state after this block
-  Hash32 receipts_root{};  // of this block's receipts
+  SmtUpdate tree;                          // state after this block
+  std::vector<std::string> receipt_bytes;  // outcome.receipts serialised, as hashed and stored
+  Hash32 receipts_root{};                  // of receipt_bytes
 };
 
 class Ledger {
