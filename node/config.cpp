@@ -135,8 +135,11 @@ Result<NodeConfig> LoadConfig(const std::string& path) {
   if (auto it = doc.find("mempool"); it != doc.end()) {
     if (!it->is_object()) return InvalidArgument("config: 'mempool' must be an object");
     PUHUI_RETURN_IF_ERROR(RejectUnknown(
-        *it, {"max_txs", "max_bytes", "max_per_sender", "max_expiry_ahead"}, " in 'mempool'"));
+        *it, {"max_txs", "max_txs_for_clients", "max_bytes", "max_per_sender", "max_expiry_ahead"},
+        " in 'mempool'"));
     PUHUI_RETURN_IF_ERROR(ReadUint(*it, "max_txs", c.mempool.max_txs, 1, 10'000'000));
+    PUHUI_RETURN_IF_ERROR(
+        ReadUint(*it, "max_txs_for_clients", c.mempool.max_txs_for_clients, 1, 10'000'000));
     PUHUI_RETURN_IF_ERROR(
         ReadUint(*it, "max_bytes", c.mempool.max_bytes, 1024, uint64_t{64} << 30));
     PUHUI_RETURN_IF_ERROR(ReadUint(*it, "max_per_sender", c.mempool.max_per_sender, 1, 10'000'000));
@@ -163,6 +166,7 @@ Status SaveConfig(const std::string& path, const NodeConfig& c) {
       {"sig_cache_entries", c.sig_cache_entries},
       {"mempool",
        {{"max_txs", c.mempool.max_txs},
+        {"max_txs_for_clients", c.mempool.max_txs_for_clients},
         {"max_bytes", c.mempool.max_bytes},
         {"max_per_sender", c.mempool.max_per_sender},
         {"max_expiry_ahead", c.mempool.max_expiry_ahead}}},

@@ -22,6 +22,12 @@ namespace puhui {
 
 struct MempoolLimits {
   size_t max_txs = 100'000;
+  // Clients' submissions (RPC) are refused while this many transactions wait; peers' relays are
+  // still taken up to max_txs. A node flooded with submissions would otherwise spend its CPU
+  // admitting (decoding and verifying, on every validator) faster than blocks drain the mempool,
+  // and its blocks would starve. The default is four blocks of the bundled networks'
+  // max_block_txs (5,000): a transaction admitted waits about four blocks at most.
+  size_t max_txs_for_clients = 20'000;
   size_t max_bytes = 128u << 20;
   size_t max_per_sender = 5'000;  // also the furthest a nonce may run ahead of the committed one
   // A transaction may wait at most this many blocks: a signed transaction stuck behind a nonce gap

@@ -246,14 +246,21 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
       results[i] = AlreadyExists(fmt::format("transaction {} is already waiting", Hex(*id)));
       continue;
     }
-    if (mempool_->Full()) {
+    const bool full = mempool_->Full();
+    const bool busy = from == nullptr && mempool_->size() >= mempool_->limits().max_txs_for_clients;
+    if (full || busy) {
       if (id && ledger_->store().GetTxLocation(*id)) {
         results[i] = already_committed(*id);
         continue;
       }
-      results[i] = ResourceExhausted(fmt::format(
-          "the mempool is full ({} transactions, {} bytes); retry after the next blocks",
-          mempool_->size(), mempool_->bytes()));
+      results[i] =
+          full ? ResourceExhausted(fmt::format(
+                     "the mempool is full ({} transactions, {} bytes); retry after the next blocks",
+                     mempool_->size(), mempool_->bytes()))
+               : ResourceExhausted(fmt::format(
+                     "the node is busy: {} transactions are waiting for blocks (it admits "
+                     "clients' transactions below {}); retry after the next blocks",
+                     mempool_->size(), mempool_->limits().max_txs_for_clients));
       continue;
     }
     // (An envelope PeekTxId cannot read does not decode either.)

@@ -22,12 +22,14 @@ TEST_CASE("a saved config loads back the same") {
   c.moniker = "hefei";
   c.rpc_port = 27000;
   c.mempool.max_txs = 77;
+  c.mempool.max_txs_for_clients = 55;
   REQUIRE(SaveConfig(dir / "config.json", c).ok());
   auto loaded = LoadConfig(dir / "config.json");
   REQUIRE(loaded.ok());
   CHECK(loaded->moniker == "hefei");
   CHECK(loaded->rpc_port == 27000);
   CHECK(loaded->mempool.max_txs == 77);
+  CHECK(loaded->mempool.max_txs_for_clients == 55);
 }
 
 TEST_CASE("config errors name the field instead of keeping a default or wrapping a number") {
