@@ -11,6 +11,7 @@
 #include <memory>
 #include <random>
 
+#include "node/files.h"
 #include "node/testnet.h"
 #include "process.h"
 
@@ -91,6 +92,24 @@ class Network {
   // Submits a signed envelope to node i; returns its hash.
   std::string Submit(size_t i, const std::string& envelope) {
     return Call(i, "tx_submit", {{"tx", Hex(AsBytes(envelope))}})["tx_hash"];
+  }
+  // Waits until node i reports the transaction waiting in its mempool; false after `seconds`.
+  bool WaitPending(size_t i, const std::string& hash, int seconds = 30) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    RpcClient c = Client(i);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = c.Call("tx_get", {{"hash", hash}});
+      if (r.ok() && (*r)["status"] == "pending") return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  // Sets node i's "mempool" config (before it starts).
+  void SetMempoolConfig(size_t i, const nlohmann::json& mempool) {
+    const std::string path = home(i) + "/config.json";
+    nlohmann::json config = nlohmann::json::parse(*ReadFile(path));
+    config["mempool"] = mempool;
+    REQUIRE(WriteFileDurably(path, config.dump(2)).ok());
   }
   // Waits until node i reports the transaction committed; returns its height (0 after `seconds`).
   uint64_t WaitCommitted(size_t i, const std::string& hash, int seconds = 30) {

@@ -150,11 +150,7 @@ TEST_CASE("a transaction a validator missed while it was down is offered to it a
 
 TEST_CASE("a transaction a validator refused for lack of room is offered to it again later") {
   Network net(4, 0);
-  // Validator 3 holds one transaction at most.
-  const std::string config_path = net.home(3) + "/config.json";
-  json config = json::parse(*ReadFile(config_path));
-  config["mempool"] = {{"max_txs", 1}};
-  REQUIRE(WriteFileDurably(config_path, config.dump(2)).ok());
+  net.SetMempoolConfig(3, {{"max_txs", 1}});  // validator 3 holds one transaction at most
   net.StartAll();
   uint64_t nonce = 0;
   REQUIRE(net.WaitCommitted(3, net.Submit(0, Transfer(nonce++))) > 0);
@@ -169,53 +165,27 @@ TEST_CASE("a transaction a validator refused for lack of room is offered to it a
   REQUIRE(net.WaitHeight(0, net.Height(0) + 6));
   for (; nonce < 20; ++nonce) net.Submit(0, Transfer(nonce));
   REQUIRE(net.WaitCommitted(3, filler) > 0);
-  bool offered = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!offered && std::chrono::steady_clock::now() < deadline) {
-    auto r = net.Client(3).Call("tx_get", {{"hash", waiting}});
-    offered = r.ok() && (*r)["status"] == "pending";
-    if (!offered) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  CHECK_MESSAGE(offered, net.Log(3));
+  CHECK_MESSAGE(net.WaitPending(3, waiting), net.Log(3));
 }
 
 TEST_CASE("a busy validator refuses clients' transactions but still takes its peers' relays") {
   Network net(4, 0);
   // Validator 3 admits clients' transactions only while fewer than two wait.
-  const std::string config_path = net.home(3) + "/config.json";
-  json config = json::parse(*ReadFile(config_path));
-  config["mempool"] = {{"max_txs_for_clients", 2}};
-  REQUIRE(WriteFileDurably(config_path, config.dump(2)).ok());
+  net.SetMempoolConfig(3, {{"max_txs_for_clients", 2}});
   net.StartAll();
   // Behind a nonce gap, two transactions wait on every validator: sent to 3 and relayed.
   const std::string first = net.Submit(3, Transfer(10));
   const std::string second = net.Submit(0, Transfer(11));
-  for (const std::string& hash : {first, second}) {
-    bool waiting = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!waiting && std::chrono::steady_clock::now() < deadline) {
-      auto r = net.Client(3).Call("tx_get", {{"hash", hash}});
-      waiting = r.ok() && (*r)["status"] == "pending";
-      if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    REQUIRE_MESSAGE(waiting, net.Log(3));
-  }
-  // A third from a client is refused by 3, with the limit's reason, and is nowhere; sent to 0
-  // instead, it is relayed to 3, which takes it.
+  REQUIRE_MESSAGE(net.WaitPending(3, first), net.Log(3));
+  REQUIRE_MESSAGE(net.WaitPending(3, second), net.Log(3));
+  // A third from a client is refused by 3, with the limit's reason; sent to 0 instead, it is
+  // relayed to 3, which takes it.
   const std::string third = Transfer(12);
   RpcClient client = net.Client(3);
   REQUIRE_FALSE(client.Call("tx_submit", {{"tx", Hex(AsBytes(third))}}).ok());
   CHECK(client.last_error().code == rpc::kStatusResourceExhausted);
   CHECK(client.last_error().message.find("busy: 2 transactions are waiting") != std::string::npos);
-  const std::string hash = net.Submit(0, third);
-  bool relayed = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!relayed && std::chrono::steady_clock::now() < deadline) {
-    auto r = net.Client(3).Call("tx_get", {{"hash", hash}});
-    relayed = r.ok() && (*r)["status"] == "pending";
-    if (!relayed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  CHECK_MESSAGE(relayed, net.Log(3));
+  CHECK_MESSAGE(net.WaitPending(3, net.Submit(0, third)), net.Log(3));
 }
 
 TEST_CASE("a node started late syncs from genesis and then follows") {
