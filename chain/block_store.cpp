@@ -224,11 +224,15 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
 
   // The tree nodes and the block's records first: if the node stops before the batch below is
   // written, they lie past the committed ends and are cut off when it starts again. The two logs
-  // do not depend on each other, so the node log is written and synced on a helper thread while
-  // this one writes the block log, builds the batch and fills the node cache (content-addressed:
-  // a node cached early is never wrong). Only the batch waits for both.
+  // do not depend on each other, so a helper thread writes and syncs the node log and then puts
+  // the nodes in the node cache (content-addressed: a node cached before its block commits is
+  // never wrong), while this one writes the block log and builds the batch. Only the batch waits
+  // for both.
   Result<uint64_t> log_end = Internal("the node log was not written");
-  std::jthread node_writer([&] { log_end = AppendNodes(*c.tree); });  // joined on every return
+  std::jthread node_writer([&] {  // joined on every return
+    log_end = AppendNodes(*c.tree);
+    if (log_end.ok()) node_cache_.PutAll(*c.tree);
+  });
 
   uint64_t blocks_end = 0;
   {
@@ -251,7 +255,6 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   }
   AddState(batch, c.height, *c.state_changes, *c.tree, c.tree->base + c.tree->node_bytes.size());
   batch.Put(kMetaKey, c.meta.SerializeAsString());
-  node_cache_.PutAll(*c.tree);
 
   node_writer.join();
   if (!log_end.ok()) return log_end.status();
