@@ -15,9 +15,9 @@ Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx,
   const PublicKey to{*ToHash32(AsBytes(a.to()))};
   const PublicKey& from = ctx.tx.sender;
 
-  auto batch = ReadBatch(state, a.batch());
+  auto batch = BatchExists(state, a.batch());
   if (!batch.ok()) return batch.status();
-  if (!batch->has_value()) {
+  if (!*batch) {
     return ActionOutcome::Fail(pb::RECEIPT_NOT_FOUND,
                                fmt::format("credit batch '{}' does not exist", a.batch()));
   }

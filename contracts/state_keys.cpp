@@ -86,6 +86,12 @@ Result<std::optional<pb::CreditBatch>> ReadBatch(const StateReader& state,
   return std::optional<pb::CreditBatch>(std::move(batch));
 }
 
+Result<bool> BatchExists(const StateReader& state, std::string_view serial) {
+  auto raw = state.Get(state_keys::Batch(serial));
+  if (!raw.ok()) return raw.status();
+  return raw->has_value();
+}
+
 Result<bool> HasRole(const StateReader& state, std::string_view region, pb::Role role,
                      const PublicKey& address) {
   auto raw = state.Get(state_keys::RoleGrant(region, role, address));

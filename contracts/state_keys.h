@@ -43,6 +43,8 @@ std::optional<uint64_t> DecodeU64(ByteView b);
 Result<uint64_t> ReadU64(const StateReader& state, ByteView key);  // absent reads as 0
 Result<pb::Account> ReadAccount(const StateReader& state, const PublicKey& address);
 Result<std::optional<pb::CreditBatch>> ReadBatch(const StateReader& state, std::string_view serial);
+// Whether the batch exists, without parsing its record: a transfer needs no more.
+Result<bool> BatchExists(const StateReader& state, std::string_view serial);
 Result<bool> HasRole(const StateReader& state, std::string_view region, pb::Role role,
                      const PublicKey& address);
 Result<bool> RegionExists(const StateReader& state, std::string_view code);

@@ -72,6 +72,8 @@ TEST_CASE("a pledge locks grams that only the pledgee releases, locked grams do 
   CHECK(r.Batch(kBatch).locked_grams() == 400'000);
   r.Refused("owner", Transfer(kBatch, "alice", 600'001), pb::RECEIPT_INSUFFICIENT_FUNDS,
             "free balance");
+  r.Refused("owner", Transfer("NOPE", "alice", 1), pb::RECEIPT_NOT_FOUND,
+            "credit batch 'NOPE' does not exist");
   r.Refused("owner", Release("PL-1"), pb::RECEIPT_NOT_PLEDGEE, "only the pledgee releases it");
   r.Refused("ver2", Release("PL-9"), pb::RECEIPT_PLEDGE_NOT_FOUND, "'PL-9' does not exist");
   r.Ok("ver2", Release("PL-1"));
