@@ -6,7 +6,10 @@ namespace puhui::state_keys {
 
 namespace {
 Bytes Join(std::initializer_list<std::string_view> parts) {
+  size_t size = 0;
+  for (std::string_view p : parts) size += p.size();
   Bytes out;
+  out.reserve(size);  // one allocation: keys are built several times per transaction
   for (std::string_view p : parts) out.insert(out.end(), p.begin(), p.end());
   return out;
 }
