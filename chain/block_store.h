@@ -40,12 +40,12 @@ namespace puhui {
 struct BlockCommit {
   uint64_t height = 0;
   Hash32 block_hash{};
-  std::string block_bytes;            // serialised pb::Block
-  std::string commit_bytes;           // serialised pb::Commit certifying this block
-  std::vector<Hash32> tx_ids;         // in block order
-  std::vector<std::string> receipts;  // serialised pb::Receipt, in block order
-  // Held by the caller until CommitBlock returns (a block's changes and nodes are large: not
-  // copied).
+  std::string block_bytes;     // serialised pb::Block
+  std::string commit_bytes;    // serialised pb::Commit certifying this block
+  std::vector<Hash32> tx_ids;  // in block order
+  // Held by the caller until CommitBlock returns (a block's receipts, changes and nodes are
+  // large: not copied).
+  std::span<const std::string> receipts;        // serialised pb::Receipt, in block order
   const StateChanges* state_changes = nullptr;  // effect of executing this block
   const SmtUpdate* tree = nullptr;  // the new root and its new nodes, laid out from the log's end
   pb::ChainMeta meta;               // the new tip

@@ -35,7 +35,8 @@ BlockCommit MakeCommit(const BlockStore& store, uint64_t height, const StateChan
   c.block_bytes = "block bytes " + std::to_string(height);
   c.commit_bytes = "commit " + std::to_string(height);
   c.tx_ids = {Sha256("tx a " + std::to_string(height)), Sha256("tx b " + std::to_string(height))};
-  c.receipts = {"receipt a", "receipt b"};
+  static const std::vector<std::string> kReceipts = {"receipt a", "receipt b"};
+  c.receipts = kReceipts;
   c.state_changes = &changes;
   c.tree = &tree_out;
   c.meta.set_height(height);
