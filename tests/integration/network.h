@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <random>
 
@@ -104,11 +105,11 @@ class Network {
     }
     return false;
   }
-  // Sets node i's "mempool" config (before it starts).
-  void SetMempoolConfig(size_t i, const nlohmann::json& mempool) {
+  // Changes node i's config.json (before it starts).
+  void EditConfig(size_t i, const std::function<void(nlohmann::json& config)>& edit) {
     const std::string path = home(i) + "/config.json";
     nlohmann::json config = nlohmann::json::parse(*ReadFile(path));
-    config["mempool"] = mempool;
+    edit(config);
     REQUIRE(WriteFileDurably(path, config.dump(2)).ok());
   }
   // Waits until node i reports the transaction committed; returns its height (0 after `seconds`).

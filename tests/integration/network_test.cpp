@@ -62,10 +62,8 @@ uint64_t EvidenceSeen(Network& net, size_t i) {
 TEST_CASE("a transaction sent to any validator commits on all four and the observer follows") {
   Network net;
   // The observer knows one validator only, as an exchange's node might.
-  const std::string config_path = net.home(kObserver) + "/config.json";
-  json config = json::parse(*ReadFile(config_path));
-  config["peers"] = json::array({config["peers"][0]});
-  REQUIRE(WriteFileDurably(config_path, config.dump(2)).ok());
+  net.EditConfig(kObserver,
+                 [](json& config) { config["peers"] = json::array({config["peers"][0]}); });
   net.StartAll();
   std::vector<std::string> hashes;
   for (size_t i = 0; i < 4; ++i) hashes.push_back(net.Submit(i, Transfer(i)));
@@ -150,7 +148,8 @@ TEST_CASE("a transaction a validator missed while it was down is offered to it a
 
 TEST_CASE("a transaction a validator refused for lack of room is offered to it again later") {
   Network net(4, 0);
-  net.SetMempoolConfig(3, {{"max_txs", 1}});  // validator 3 holds one transaction at most
+  // Validator 3 holds one transaction at most.
+  net.EditConfig(3, [](json& config) { config["mempool"] = {{"max_txs", 1}}; });
   net.StartAll();
   uint64_t nonce = 0;
   REQUIRE(net.WaitCommitted(3, net.Submit(0, Transfer(nonce++))) > 0);
@@ -171,7 +170,7 @@ TEST_CASE("a transaction a validator refused for lack of room is offered to it a
 TEST_CASE("a busy validator refuses clients' transactions but still takes its peers' relays") {
   Network net(4, 0);
   // Validator 3 admits clients' transactions only while fewer than two wait.
-  net.SetMempoolConfig(3, {{"max_txs_for_clients", 2}});
+  net.EditConfig(3, [](json& config) { config["mempool"] = {{"max_txs_for_clients", 2}}; });
   net.StartAll();
   // Behind a nonce gap, two transactions wait on every validator: sent to 3 and relayed.
   const std::string first = net.Submit(3, Transfer(10));
