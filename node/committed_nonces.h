@@ -2,10 +2,10 @@
 // per transaction, and the mempool once per sender after every block, reap and "anything
 // includable?" check. Without it each answer is a LevelDB read and an account parse.
 //
-// The ledger feeds it each committed block's account changes. A reader that misses reads the store
-// itself and offers the answer back with the generation it saw before reading; a commit in between
-// bumps the generation and the answer (possibly from before that commit) is not kept. Only a cache
-// for local decisions: nothing here reaches consensus.
+// The ledger feeds it each committed block's account changes. A reader that misses reads the head
+// state itself and offers the answer back with the generation it saw before reading; a commit in
+// between bumps the generation and the answer (possibly from before that commit) is not kept. Only
+// a cache for local decisions: nothing here reaches consensus.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,8 @@ class CommittedNonces {
   std::optional<uint64_t> Find(const PublicKey& sender, uint64_t& generation) const;
   // Keeps `nonce` read from the store if no commit happened since Find returned `generation`.
   void Offer(const PublicKey& sender, uint64_t nonce, uint64_t generation);
-  // A block committed: these senders' nonces are now as given. Called after the store's write.
+  // A block committed: these senders' nonces are now as given. Called once the block is the
+  // ledger's head (Ledger::CommitAsync), which readers that miss read through as well.
   void Committed(const std::vector<std::pair<PublicKey, uint64_t>>& nonces);
 
   size_t size() const;

@@ -53,7 +53,8 @@ ConsensusDriver::ConsensusDriver(Ledger& ledger, Mempool& mempool, VerifierPool&
     key_ = validator_key;
     config.validator_key = key_->Public().bytes;
     signer_ = std::make_unique<GuardedSigner>(
-        *guard_, *key_, ledger_.chain_id(), [this](const std::string& block_hash) {
+        *guard_, *key_, ledger_.chain_id(), [this] { return ledger_.WaitDurable(); },
+        [this](const std::string& block_hash) {
           auto hash = ToHash32(AsBytes(block_hash));
           if (!hash) return std::string();
           auto it = executed_.find(*hash);
@@ -236,7 +237,7 @@ void ConsensusDriver::PublishStatus() {
   std::lock_guard lock(mu_);
   // The height being decided; while waiting to start, the next one.
   status_.height =
-      engine_->started() && !waiting_to_start_ ? engine_->height() : ledger_.Tip().height() + 1;
+      engine_->started() && !waiting_to_start_ ? engine_->height() : ledger_.Head().height() + 1;
   status_.round = engine_->round();
   status_.step = waiting_to_start_ ? "waiting" : RoundStepName(engine_->step());
   uint64_t best = 0;
@@ -261,7 +262,7 @@ bool ConsensusDriver::ReadyToStart() const {
 }
 
 Status ConsensusDriver::StartHeight() {
-  const pb::ChainMeta tip = ledger_.Tip();
+  const pb::ChainMeta tip = ledger_.Head();
   height_started_ms_ = Now();
   waiting_to_start_ = false;
   next_height_seen_ = false;
@@ -272,7 +273,7 @@ Status ConsensusDriver::StartHeight() {
 
 Status ConsensusDriver::HandleInput(Input input) {
   pb::P2pMessage& m = input.message;
-  const uint64_t next = ledger_.Tip().height() + 1;
+  const uint64_t next = ledger_.Head().height() + 1;
   switch (m.kind_case()) {
     case pb::P2pMessage::kProposal: {
       pb::Proposal p;
@@ -416,16 +417,19 @@ Status ConsensusDriver::CommitDecided(const CommitBlock& decided) {
     }
     it = executed_.emplace(decided.block_hash, std::move(*block)).first;
   }
-  const ExecutedBlock& block = it->second;
-  PUHUI_RETURN_IF_ERROR(ledger_.Commit(block, decided.commit));
-  const uint64_t height = block.header.height();
-  const auto level = block.txs.empty() ? log::Level::kDebug : log::Level::kInfo;
+  // Written on the ledger's writer thread while the next height starts; nothing of that height
+  // is signed before it is durable (GuardedSigner's barrier).
+  auto block = std::make_shared<const ExecutedBlock>(std::move(it->second));
+  executed_.erase(it);
+  PUHUI_RETURN_IF_ERROR(ledger_.CommitAsync(block, decided.commit));
+  const uint64_t height = block->header.height();
+  const auto level = block->txs.empty() ? log::Level::kDebug : log::Level::kInfo;
   if (log::Enabled(level)) {
     log::Write(level, fmt::format("committed block height={} round={} txs={} hash={} state_root={}",
-                                  height, decided.round, block.txs.size(), Short(block.hash),
-                                  Short(block.tree.root)));
+                                  height, decided.round, block->txs.size(), Short(block->hash),
+                                  Short(block->tree.root)));
   }
-  AfterCommit(block);
+  AfterCommit(*block);
   return Status::Ok();
 }
 
@@ -459,7 +463,7 @@ void ConsensusDriver::AfterCommit(const ExecutedBlock& block) {
 
 void ConsensusDriver::RequestBlocksIfBehind() {
   const uint64_t now = Now();
-  const uint64_t tip = ledger_.Tip().height();
+  const uint64_t tip = ledger_.Head().height();
   std::optional<PublicKey> best_peer;
   uint64_t best = tip;
   for (const auto& [peer, height] : peer_heights_) {
@@ -493,7 +497,7 @@ void ConsensusDriver::RequestBlocksIfBehind() {
 }
 
 Status ConsensusDriver::OnSyncBlock(const PublicKey& peer, const pb::SyncBlock& synced) {
-  const pb::ChainMeta tip = ledger_.Tip();
+  const pb::ChainMeta tip = ledger_.Head();
   pb::Block block;
   pb::BlockHeader header;
   if (!block.ParseFromString(synced.block()) || !header.ParseFromString(block.header())) {
@@ -523,10 +527,11 @@ Status ConsensusDriver::OnSyncBlock(const PublicKey& peer, const pb::SyncBlock& 
     }
     return Status::Ok();
   }
-  PUHUI_RETURN_IF_ERROR(ledger_.Commit(*executed, synced.commit()));
-  log::Info("synced block height={} txs={} hash={}", header.height(), executed->txs.size(),
+  auto synced_block = std::make_shared<const ExecutedBlock>(std::move(*executed));
+  PUHUI_RETURN_IF_ERROR(ledger_.CommitAsync(synced_block, synced.commit()));
+  log::Info("synced block height={} txs={} hash={}", header.height(), synced_block->txs.size(),
             Short(hash));
-  AfterCommit(*executed);
+  AfterCommit(*synced_block);
   // Behind: start at once rather than pace like a live height.
   start_not_before_ms_ = Now();
   next_height_seen_ = true;

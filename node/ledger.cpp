@@ -34,6 +34,59 @@ const StateChanges& TreeChanges(const StateChanges& changes, StateChanges& scrat
 
 }  // namespace
 
+// State as of the head: the block in flight's changes over the store. Holds its own reference to
+// that block, so a write that finishes meanwhile changes nothing it answers (the store then holds
+// the same values).
+class Ledger::HeadReader : public StateReader {
+ public:
+  explicit HeadReader(const Ledger& ledger) : HeadReader(*ledger.store_, ledger.PendingBlock()) {}
+  HeadReader(const BlockStore& store, std::shared_ptr<const Ledger::Pending> pending)
+      : store_(store), pending_(std::move(pending)) {}
+  Result<std::optional<Bytes>> Get(ByteView key) const override {
+    if (pending_) {
+      const StateChanges& changes = pending_->block->outcome.changes;
+      if (auto it = changes.find(key); it != changes.end()) return it->second;
+    }
+    return store_.GetState(key);
+  }
+
+ private:
+  const BlockStore& store_;
+  std::shared_ptr<const Ledger::Pending> pending_;
+};
+
+// Tree nodes as of the head: the nodes of the block in flight are read from its update, laid out
+// where the node log will hold them, until the log has them.
+class Ledger::HeadNodes : public SmtNodeSource {
+ public:
+  HeadNodes(const BlockStore& store, std::shared_ptr<const Ledger::Pending> pending)
+      : store_(store), pending_(std::move(pending)) {}
+  bool ReadSmtNode(const SmtRef& ref, Bytes& out) const override {
+    if (pending_) {
+      const SmtUpdate& tree = pending_->block->tree;
+      const uint64_t end = tree.base + tree.node_bytes.size();
+      if (ref.ptr.length != 0 && ref.ptr.offset >= tree.base && ref.ptr.offset < end) {
+        if (ref.ptr.length > end - ref.ptr.offset) return false;
+        const auto at =
+            tree.node_bytes.begin() + static_cast<ptrdiff_t>(ref.ptr.offset - tree.base);
+        out.assign(at, at + ref.ptr.length);
+        return true;
+      }
+    }
+    return store_.ReadSmtNode(ref, out);
+  }
+  uint64_t NextNodeOffset() const override {
+    if (!pending_) return store_.NextNodeOffset();
+    const SmtUpdate& tree = pending_->block->tree;
+    return tree.base + tree.node_bytes.size();
+  }
+  bool NeedsPlaces() const override { return true; }
+
+ private:
+  const BlockStore& store_;
+  std::shared_ptr<const Ledger::Pending> pending_;
+};
+
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const GenesisDoc& genesis,
                                              bool durable, const BlockStore::Note& note) {
   PUHUI_RETURN_IF_ERROR(ValidateGenesisRegistry(genesis));
@@ -65,9 +118,18 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const 
   return ledger;
 }
 
+Ledger::~Ledger() {
+  static_cast<void>(WaitDurable());  // a failed write stops the node through its next commit
+}
+
+std::shared_ptr<const Ledger::Pending> Ledger::PendingBlock() const {
+  std::lock_guard lock(pending_mu_);
+  return pending_;
+}
+
 Status Ledger::LoadValidators() {
-  StoreStateReader reader(*store_);
-  auto sets = ReadValidatorSets(reader, Tip().height());
+  HeadReader reader(*this);
+  auto sets = ReadValidatorSets(reader, Head().height());
   if (!sets.ok()) return sets.status();
   auto load = [&](const std::optional<pb::ValidatorSet>& stored) -> Result<ValidatorSet> {
     if (!stored) return genesis_validators_;  // a chain from before sets were kept in state
@@ -94,10 +156,16 @@ pb::ChainMeta Ledger::Tip() const {
   return *meta;
 }
 
+pb::ChainMeta Ledger::Head() const {
+  // The pending block first: its write may end (and the store's tip move to it) in between.
+  if (auto pending = PendingBlock()) return pending->meta;
+  return Tip();
+}
+
 uint64_t Ledger::CommittedNonce(const PublicKey& sender) const {
   uint64_t generation = 0;
   if (auto cached = nonces_.Find(sender, generation)) return *cached;
-  StoreStateReader reader(*store_);
+  HeadReader reader(*this);
   auto account = ReadAccount(reader, sender);
   if (!account.ok()) return 0;  // an unreadable record: not cached, asked again next time
   nonces_.Offer(sender, account->nonce(), generation);
@@ -123,13 +191,24 @@ void Ledger::RememberNonces(const StateChanges& changes) {
 }
 
 Result<ExecutedBlock> Ledger::Finish(ExecutedBlock b) const {
-  pb::ChainMeta tip = Tip();
-  auto root = store_->StateTreeAt(tip.height());
-  if (!root || ToString(root->hash) != tip.state_root()) {
-    return Corruption(fmt::format("the store holds no state tree for its tip {}", tip.height()));
+  auto pending = PendingBlock();  // once: its write may end meanwhile
+  HeadNodes nodes(*store_, pending);
+  std::optional<SmtRef> root;
+  uint64_t height = 0;
+  if (pending) {
+    root = pending->block->tree.root_ref();
+    height = pending->meta.height();
+  } else {
+    pb::ChainMeta tip = Tip();
+    root = store_->StateTreeAt(tip.height());
+    height = tip.height();
+    if (root && ToString(root->hash) != tip.state_root()) root.reset();
+  }
+  if (!root) {
+    return Corruption(fmt::format("the store holds no state tree for its tip {}", height));
   }
   StateChanges scratch;
-  auto tree = SparseMerkleTree::Update(*store_, *root, TreeChanges(b.outcome.changes, scratch));
+  auto tree = SparseMerkleTree::Update(nodes, *root, TreeChanges(b.outcome.changes, scratch));
   if (!tree.ok()) return tree.status();
   b.tree = std::move(*tree);
   b.receipt_bytes.reserve(b.outcome.receipts.size());
@@ -145,7 +224,8 @@ uint64_t Ledger::BlockTime(const pb::ChainMeta& tip, const pb::Commit& last_comm
 }
 
 bool Ledger::EvidenceCommitted(const Bytes& key) const {
-  auto v = store_->GetState(key);
+  HeadReader reader(*this);
+  auto v = reader.Get(key);
   return !v.ok() || v->has_value();  // an unreadable store counts as "there": never twice
 }
 
@@ -174,19 +254,22 @@ Status Ledger::RecordEvidence(ExecutedBlock& b) const {
 Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, const PublicKey& proposer,
                                       std::vector<Hash32>* dropped,
                                       const std::vector<pb::DuplicateVoteEvidence>& evidence) {
-  pb::ChainMeta tip = Tip();
+  pb::ChainMeta tip = Head();
   const uint64_t height = tip.height() + 1;
   if (tip.time_ms() >= kMaxBlockTimeMs) return Corruption("the chain's time has reached its end");
   ExecutedBlock b;
   if (height > 1) {
-    auto last_commit = store_->GetCommit(tip.height());
+    auto pending = PendingBlock();
+    auto last_commit = pending && pending->meta.height() == tip.height()
+                           ? std::optional<std::string>(pending->commit_bytes)
+                           : store_->GetCommit(tip.height());
     if (!last_commit || !b.block.mutable_last_commit()->ParseFromString(*last_commit)) {
       return Corruption(fmt::format("commit of height {} is missing or unreadable", tip.height()));
     }
   }
   BlockContext ctx{chain_id(), height, BlockTime(tip, b.block.last_commit())};
 
-  StoreStateReader committed(*store_);
+  HeadReader committed(*this);
   CachedReader reader(&committed);
   StateOverlay state(&reader);
   size_t bytes = 0;
@@ -261,7 +344,7 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
     return InvalidArgument(
         fmt::format("block {}: header is not in canonical encoding", b.header.height()));
   }
-  pb::ChainMeta tip = Tip();
+  pb::ChainMeta tip = Head();
   const pb::BlockHeader& h = b.header;
   auto mismatch = [&](const char* field) {
     return InvalidArgument(
@@ -336,7 +419,7 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
             fmt::format("block {}: transaction {} has a bad signature", h.height(), i));
     }
   }
-  StoreStateReader reader(*store_);
+  HeadReader reader(*this);
   auto outcome = ApplyBlock(reader, BlockContext{chain_id(), h.height(), h.time_ms()}, b.txs);
   if (!outcome.ok()) return outcome.status();
   b.outcome = std::move(*outcome);
@@ -345,13 +428,13 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
   return Finish(std::move(b));
 }
 
-Status Ledger::Commit(const ExecutedBlock& b, const pb::Commit& commit) {
-  PUHUI_RETURN_IF_ERROR(VerifyCommit(chain_id(), validators_, b.header.height(), b.hash, commit));
+BlockCommit Ledger::MakeBlockCommit(const ExecutedBlock& b, std::string commit_bytes) {
   BlockCommit c;
   c.height = b.header.height();
   c.block_hash = b.hash;
   c.block_bytes = b.block.SerializeAsString();
-  c.commit_bytes = commit.SerializeAsString();
+  c.commit_bytes = std::move(commit_bytes);
+  c.tx_ids.reserve(b.txs.size());
   for (const auto& tx : b.txs) c.tx_ids.push_back(tx.id);
   c.receipts = b.receipt_bytes;
   c.state_changes = &b.outcome.changes;
@@ -362,11 +445,64 @@ Status Ledger::Commit(const ExecutedBlock& b, const pb::Commit& commit) {
   c.meta.set_receipts_root(ToString(b.receipts_root));
   c.meta.set_time_ms(b.header.time_ms());
   c.meta.set_validators_hash(b.header.validators_hash());
+  return c;
+}
+
+Status Ledger::Advance(const StateChanges& changes) {
+  RememberNonces(changes);
+  return LoadValidators();
+}
+
+Status Ledger::Commit(const ExecutedBlock& b, const pb::Commit& commit) {
+  PUHUI_RETURN_IF_ERROR(WaitDurable());
+  PUHUI_RETURN_IF_ERROR(VerifyCommit(chain_id(), validators_, b.header.height(), b.hash, commit));
+  const BlockCommit c = MakeBlockCommit(b, commit.SerializeAsString());
   PUHUI_RETURN_IF_ERROR(store_->CommitBlock(c));
-  RememberNonces(b.outcome.changes);
-  PUHUI_RETURN_IF_ERROR(LoadValidators());
+  PUHUI_RETURN_IF_ERROR(Advance(b.outcome.changes));
   if (on_commit_) on_commit_(c.height);
   return Status::Ok();
+}
+
+Status Ledger::CommitAsync(std::shared_ptr<const ExecutedBlock> b, const pb::Commit& commit) {
+  PUHUI_CHECK(b != nullptr, "committing no block");
+  PUHUI_RETURN_IF_ERROR(VerifyCommit(chain_id(), validators_, b->header.height(), b->hash, commit));
+  PUHUI_RETURN_IF_ERROR(WaitDurable());  // the block before: one write in flight at most
+  if (b->header.height() != Tip().height() + 1 || b->tree.base != store_->NextNodeOffset()) {
+    return FailedPrecondition(
+        fmt::format("block {} does not follow the tip {}", b->header.height(), Tip().height()));
+  }
+  auto pending = std::make_shared<Pending>();
+  pending->block = std::move(b);
+  pending->commit_bytes = commit.SerializeAsString();
+  auto c = std::make_shared<BlockCommit>(MakeBlockCommit(*pending->block, pending->commit_bytes));
+  pending->meta = c->meta;
+  {
+    std::lock_guard lock(pending_mu_);
+    pending_ = pending;
+  }
+  // The head moved: nonces and validator sets follow it now (readers that raced see it, or the
+  // store once it holds the block: the same answers).
+  Status advanced = Advance(pending->block->outcome.changes);
+  std::lock_guard writer_lock(writer_mu_);
+  writer_ = std::thread([this, pending, c] {
+    if (before_write_) before_write_(c->height);
+    Status s = store_->CommitBlock(*c);
+    if (s.ok()) {
+      {
+        std::lock_guard lock(pending_mu_);
+        if (pending_ == pending) pending_.reset();
+      }
+      if (on_commit_) on_commit_(c->height);
+    }
+    write_status_ = std::move(s);
+  });
+  return advanced;
+}
+
+Status Ledger::WaitDurable() {
+  std::lock_guard lock(writer_mu_);
+  if (writer_.joinable()) writer_.join();
+  return write_status_;
 }
 
 }  // namespace puhui

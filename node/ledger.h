@@ -1,7 +1,14 @@
 // The node's chain: the store, the genesis it belongs to, and the two steps of a block's life —
-// build or check a block on top of the tip (executing it and computing the next state root), then
+// build or check a block on top of the head (executing it and computing the next state root), then
 // commit it with its certificate in one synced write. Reads are thread-safe; Propose, Validate and
 // Commit run on one thread, the consensus loop (node/consensus_driver.h).
+//
+// Pipelined commits: CommitAsync makes a decided block the ledger's *head* at once and writes it
+// to the store on a writer thread, so that the next block can be built or checked on top of it
+// while it is written. The store, and everything read from it (Tip(), RPC, block sync), shows a
+// block only once it is durable. At most one block is in flight: the next commit, and every
+// signature of the validator (node/guarded_signer.h, WaitDurable), waits for it, so nothing about
+// height h+1 leaves the node before block h is on disk.
 #pragma once
 
 #include <functional>
@@ -9,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "chain/block_store.h"
@@ -52,9 +60,13 @@ class Ledger {
   const ValidatorSet& validators() const { return validators_; }
   ValidatorSet CurrentValidators() const;
   const BlockStore& store() const { return *store_; }
+  // The last block on disk (the store's tip): what the node reports and serves.
   pb::ChainMeta Tip() const;
+  // The last committed block, on disk or still being written (CommitAsync): what the next block
+  // builds on. Equal to Tip() whenever no commit is in flight.
+  pb::ChainMeta Head() const;
 
-  // The sender's next nonce in committed state (recent senders' from memory: CommittedNonces).
+  // The sender's next nonce after the head (recent senders' from memory: CommittedNonces).
   uint64_t CommittedNonce(const PublicKey& sender) const;
 
   // Builds and executes the next block from candidates whose signatures verified. Candidates that
@@ -66,7 +78,7 @@ class Ledger {
                                 std::vector<Hash32>* dropped,
                                 const std::vector<pb::DuplicateVoteEvidence>& evidence = {});
 
-  // Whether evidence with this state key (node/evidence.h) is already committed.
+  // Whether evidence with this state key (node/evidence.h) is already committed (up to the head).
   bool EvidenceCommitted(const Bytes& key) const;
 
   // Checks a complete block for the next height — header fields against the tip, every
@@ -82,10 +94,20 @@ class Ledger {
   // its precommit times, at least 1 ms after the tip (genesis time + 1 ms for block 1).
   uint64_t BlockTime(const pb::ChainMeta& tip, const pb::Commit& last_commit) const;
 
-  // Commits an executed block for the next height with its certificate.
+  // Commits an executed block for the next height with its certificate: durable on return.
   Status Commit(const ExecutedBlock& block, const pb::Commit& commit);
-  // Called with the height after each commit, on the committing thread; set before the node runs.
+  // Commits it as the new head and writes it on the writer thread (after the block before it is
+  // durable). A failed write is returned by the next WaitDurable or commit; the node must stop.
+  Status CommitAsync(std::shared_ptr<const ExecutedBlock> block, const pb::Commit& commit);
+  // Returns once the head is durable, or the error that stopped its write.
+  Status WaitDurable();
+  // Called with the height after each commit, once it is durable (on the writer thread for
+  // CommitAsync); set before the node runs.
   void SetOnCommit(std::function<void(uint64_t height)> f) { on_commit_ = std::move(f); }
+  // Called on the writer thread before it writes a block: tests hold a write open with it.
+  void SetBeforeWrite(std::function<void(uint64_t height)> f) { before_write_ = std::move(f); }
+
+  ~Ledger();
 
  private:
   Ledger(GenesisDoc genesis, ValidatorSet validators, std::unique_ptr<BlockStore> store)
@@ -94,7 +116,21 @@ class Ledger {
         validators_(validators),
         tip_validators_(std::move(validators)),
         store_(std::move(store)) {}
-  // Reads the sets for tip and tip + 1 from committed state.
+  // A committed block whose write is in flight.
+  struct Pending {
+    std::shared_ptr<const ExecutedBlock> block;
+    std::string commit_bytes;
+    pb::ChainMeta meta;
+  };
+  class HeadReader;  // state as of the head
+  class HeadNodes;   // tree nodes as of the head
+
+  std::shared_ptr<const Pending> PendingBlock() const;
+  // Everything one block adds to the store (pointing into `b`, which must outlive it).
+  static BlockCommit MakeBlockCommit(const ExecutedBlock& b, std::string commit_bytes);
+  // After the store or the head took a block: nonces, validator sets.
+  Status Advance(const StateChanges& changes);
+  // Reads the sets for head and head + 1 from committed state.
   Status LoadValidators();
   Result<ExecutedBlock> Finish(ExecutedBlock b) const;
   // Checks the block's evidence (each valid, new, once) and records it in the block's changes.
@@ -109,9 +145,16 @@ class Ledger {
   ValidatorSet tip_validators_;
   std::unique_ptr<BlockStore> store_;
   std::function<void(uint64_t)> on_commit_;
+  std::function<void(uint64_t)> before_write_;
   // ~80 bytes a sender: 20 MiB at most.
   static constexpr size_t kNonceCacheSenders = 1 << 18;
   mutable CommittedNonces nonces_{kNonceCacheSenders};
+
+  mutable std::mutex pending_mu_;
+  std::shared_ptr<const Pending> pending_;  // guarded by pending_mu_; null when Head() == Tip()
+  std::mutex writer_mu_;                    // joins of writer_
+  std::thread writer_;                      // writes pending_ to the store
+  Status write_status_;                     // set by writer_ before it ends
 };
 
 }  // namespace puhui

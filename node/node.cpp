@@ -214,6 +214,10 @@ void Node::Stop() {
   io_.stop();
   for (auto& t : io_threads_) t.join();
   io_threads_.clear();
+  // The block committed last may still be on its way to disk (Ledger::CommitAsync).
+  if (Status durable = ledger_->WaitDurable(); !durable.ok()) {
+    log::Error("the last block was not written: {}", durable.ToString());
+  }
   log::Info("node stopped at height {}", ledger_->Tip().height());
 }
 
@@ -276,7 +280,7 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
   std::vector<const DecodedTx*> ptrs;
   for (const auto& tx : decoded) ptrs.push_back(&tx);
   std::vector<bool> valid = verifier_->Verify(ptrs);
-  const uint64_t next_height = ledger_->Tip().height() + 1;
+  const uint64_t next_height = ledger_->Head().height() + 1;
   for (size_t j = 0; j < decoded.size(); ++j) {
     size_t i = where[j];
     if (!valid[j]) {

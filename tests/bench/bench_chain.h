@@ -44,6 +44,14 @@ inline uint64_t Flag(int argc, char** argv, const char* name, uint64_t fallback)
   return fallback;
 }
 
+// Whether a flag without a value (--sync) is given.
+inline bool HasFlag(int argc, char** argv, const char* name) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return true;
+  }
+  return false;
+}
+
 inline std::string StringFlag(int argc, char** argv, const char* name) {
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], name) == 0) return argv[i + 1];

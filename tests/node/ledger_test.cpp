@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 #include "certify.h"
 #include "node/consensus_driver.h"
 #include "test_util.h"
@@ -219,4 +223,129 @@ TEST_CASE("a sender's committed nonce is the store's, before and after each bloc
   REQUIRE(reopened.ok());
   CHECK((*reopened)->CommittedNonce(owner) == 2);
   CHECK((*reopened)->CommittedNonce(alice) == 1);
+}
+
+namespace {
+
+// Holds the ledger's background writes until Release: the block committed last stays in flight.
+struct WriteGate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  std::vector<uint64_t> heights;  // of the writes that started
+
+  ~WriteGate() { Release(); }  // a failed REQUIRE must not leave the ledger's writer waiting
+
+  void Hold(Ledger& ledger) {
+    ledger.SetBeforeWrite([this](uint64_t height) {
+      std::unique_lock lock(mu);
+      heights.push_back(height);
+      cv.notify_all();
+      cv.wait(lock, [this] { return open; });
+    });
+  }
+  // The heights whose writes have started, once at least `n` have.
+  std::vector<uint64_t> Started(size_t n) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return heights.size() >= n; });
+    return heights;
+  }
+  void Release() {
+    std::lock_guard lock(mu);
+    open = true;
+    cv.notify_all();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a block committed in the background is the head at once, and the next builds on it") {
+  Chain piped;
+  Chain synced;
+  WriteGate gate;
+  gate.Hold(*piped.ledger);
+  std::vector<uint64_t> durable;
+  piped.ledger->SetOnCommit([&](uint64_t height) { durable.push_back(height); });
+  const PublicKey owner = KeyOf("owner").Public();
+  const PublicKey alice = KeyOf("alice").Public();
+
+  auto b1 = piped.ledger->Propose({Decoded(TransferBody("owner", "alice", 5, 0), "owner")},
+                                  KeyOf("validator").Public(), nullptr);
+  REQUIRE(b1.ok());
+  auto first = std::make_shared<const ExecutedBlock>(std::move(*b1));
+  REQUIRE(piped.ledger->CommitAsync(first, Certify(*first)).ok());
+  // Block 1 is the head; the store (and all it serves) is still at genesis.
+  CHECK(piped.ledger->Head().height() == 1);
+  CHECK(piped.ledger->Tip().height() == 0);
+  CHECK(piped.ledger->Head().state_root() == ToString(first->tree.root));
+  CHECK(piped.ledger->CommittedNonce(owner) == 1);
+  CHECK_FALSE(piped.ledger->store().GetBlock(1).has_value());
+
+  // Block 2 spends what block 1 gave alice: its execution and its state root read block 1's
+  // changes and tree nodes from memory.
+  auto b2 = piped.ledger->Propose({Decoded(TransferBody("alice", "owner", 2, 0), "alice")},
+                                  KeyOf("validator").Public(), nullptr);
+  REQUIRE_MESSAGE(b2.ok(), b2.status().ToString());
+  REQUIRE(b2->outcome.receipts.size() == 1);
+  CHECK(b2->outcome.receipts[0].code() == pb::RECEIPT_OK);
+  CHECK(b2->header.height() == 2);
+  CHECK(b2->header.parent_hash() == ToString(first->hash));
+  CHECK(b2->header.state_root() == ToString(first->tree.root));
+  CHECK(gate.Started(1) == std::vector<uint64_t>{1});
+  CHECK(durable.empty());
+
+  gate.Release();
+  auto second = std::make_shared<const ExecutedBlock>(std::move(*b2));
+  REQUIRE(piped.ledger->CommitAsync(second, Certify(*second)).ok());
+  REQUIRE(piped.ledger->WaitDurable().ok());
+  CHECK(durable == std::vector<uint64_t>{1, 2});
+  CHECK(piped.ledger->Tip().height() == 2);
+  CHECK(piped.ledger->Tip().state_root() == ToString(second->tree.root));
+  CHECK(piped.ledger->CommittedNonce(alice) == 1);
+
+  // A node that committed the same blocks one at a time holds the same state.
+  for (const auto& b : {first, second}) {
+    auto copy = synced.ledger->Validate(b->block.SerializeAsString(), synced.verifier);
+    REQUIRE_MESSAGE(copy.ok(), copy.status().ToString());
+    CHECK(copy->tree.root == b->tree.root);
+    CHECK(copy->receipts_root == b->receipts_root);
+    REQUIRE(synced.ledger->Commit(*copy, Certify(*b)).ok());
+  }
+  // And the store, opened afresh, holds both blocks whole.
+  const std::string dir = piped.dir / "chain";
+  piped.ledger.reset();
+  auto reopened = Ledger::Open(dir, TestGenesis());
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->Tip().state_root() == synced.ledger->Tip().state_root());
+  CHECK((*reopened)->CommittedNonce(owner) == 1);
+  CHECK((*reopened)->store().GetBlock(2) == second->block.SerializeAsString());
+}
+
+TEST_CASE("a block in flight is checked against the head, and a block for another height refused") {
+  Chain piped;
+  Chain other;
+  WriteGate gate;
+  gate.Hold(*piped.ledger);
+  ExecutedBlock b1 =
+      other.ProposeAndCommit({Decoded(TransferBody("owner", "alice", 5, 0), "owner")});
+  ExecutedBlock b2 =
+      other.ProposeAndCommit({Decoded(TransferBody("alice", "owner", 2, 0), "alice")});
+
+  auto first = piped.ledger->Validate(b1.block.SerializeAsString(), piped.verifier);
+  REQUIRE(first.ok());
+  auto held = std::make_shared<const ExecutedBlock>(std::move(*first));
+  REQUIRE(piped.ledger->CommitAsync(held, Certify(b1)).ok());
+  // Another node's block 2 validates on top of block 1 while block 1 is being written.
+  auto second = piped.ledger->Validate(b2.block.SerializeAsString(), piped.verifier);
+  REQUIRE_MESSAGE(second.ok(), second.status().ToString());
+  CHECK(second->tree.root == b2.tree.root);
+  // Block 1 again is not the next height.
+  auto again = piped.ledger->Validate(b1.block.SerializeAsString(), piped.verifier);
+  CHECK(again.status().code() == StatusCode::kInvalidArgument);
+  gate.Release();
+  REQUIRE(piped.ledger
+              ->CommitAsync(std::make_shared<const ExecutedBlock>(std::move(*second)), Certify(b2))
+              .ok());
+  REQUIRE(piped.ledger->WaitDurable().ok());
+  CHECK(piped.ledger->Tip().state_root() == other.ledger->Tip().state_root());
 }

@@ -144,3 +144,29 @@ TEST_CASE("the consensus signer of a node routes through the guard and its signa
   REQUIRE(guard->last().has_value());
   CHECK(guard->last()->height() == 9);
 }
+
+TEST_CASE(
+    "the node's signer waits at its barrier before every signature, and signs nothing if it "
+    "fails") {
+  TempDir dir;
+  auto guard = SignGuard::Open(dir / "last_signed");
+  REQUIRE(guard.ok());
+  int waits = 0;
+  Status durable = Status::Ok();
+  GuardedSigner signer(*guard, KeyOf("validator"), kChainId, [&] {
+    ++waits;
+    return durable;
+  });
+  REQUIRE(signer.SignProposal(MakeProposal(9, 0, 'a')).ok());
+  REQUIRE(signer.SignVote(Prevote(9, 0, 'a')).ok());
+  CHECK(waits == 2);
+  // The block under height 10 could not be written: nothing of height 10 is signed or recorded.
+  durable = IoError("disk full");
+  auto proposal = signer.SignProposal(MakeProposal(10, 0, 'b'));
+  CHECK(proposal.status().code() == StatusCode::kIoError);
+  auto vote = signer.SignVote(Prevote(10, 0, 'b'));
+  CHECK(vote.status().code() == StatusCode::kIoError);
+  CHECK(waits == 4);
+  REQUIRE(guard->last().has_value());
+  CHECK(guard->last()->height() == 9);
+}
