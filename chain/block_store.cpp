@@ -204,7 +204,7 @@ Status BlockStore::InitGenesis(const Hash32& genesis_hash, const StateChanges& s
   wo.sync = durable_;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError("writing genesis: " + s.ToString());
-  node_cache_.PutAll(tree);
+  recent_nodes_.Add(tree.base, tree.node_bytes);
   std::lock_guard lock(meta_mu_);
   meta_ = meta;
   node_log_end_ = *log_end;
@@ -224,15 +224,10 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
 
   // The tree nodes and the block's records first: if the node stops before the batch below is
   // written, they lie past the committed ends and are cut off when it starts again. The two logs
-  // do not depend on each other, so a helper thread writes and syncs the node log and then puts
-  // the nodes in the node cache (content-addressed: a node cached before its block commits is
-  // never wrong), while this one writes the block log and builds the batch. Only the batch waits
-  // for both.
+  // do not depend on each other, so a helper thread writes and syncs the node log while this one
+  // writes the block log and builds the batch. Only the batch waits for both.
   Result<uint64_t> log_end = Internal("the node log was not written");
-  std::jthread node_writer([&] {  // joined on every return
-    log_end = AppendNodes(*c.tree);
-    if (log_end.ok()) node_cache_.PutAll(*c.tree);
-  });
+  std::jthread node_writer([&] { log_end = AppendNodes(*c.tree); });  // joined on every return
 
   uint64_t blocks_end = 0;
   {
@@ -266,6 +261,8 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   wo.sync = durable_;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return IoError(fmt::format("writing block {}: {}", c.height, s.ToString()));
+  // Only now: after a failed batch the same places would be written again with other nodes.
+  recent_nodes_.Add(c.tree->base, c.tree->node_bytes);
   std::lock_guard lock(meta_mu_);
   meta_ = c.meta;
   node_log_end_ = *log_end;
@@ -372,6 +369,7 @@ std::optional<std::string> BlockStore::GetReceipt(uint64_t height, uint32_t inde
 }
 
 bool BlockStore::ReadSmtNode(const SmtRef& ref, Bytes& out) const {
+  if (recent_nodes_.Read(ref.ptr, out)) return true;
   if (node_cache_.Read(ref.hash, out)) return true;
   // Only committed bytes: a root of this store never points past them.
   const uint64_t end = NextNodeOffset();

@@ -24,6 +24,7 @@
 #include "chain/block_entry.h"
 #include "chain/bytes.h"
 #include "chain/node_cache.h"
+#include "chain/recent_nodes.h"
 #include "chain/smt.h"
 #include "chain/status.h"
 #include "puhui.pb.h"
@@ -90,7 +91,8 @@ class BlockStore : public SmtNodeSource {
   std::optional<pb::TxLocation> GetTxLocation(const Hash32& tx_id) const;
   std::optional<std::string> GetReceipt(uint64_t height, uint32_t index) const;
 
-  // From the node cache, else from the node log, checked against ref.hash.
+  // From the last blocks' nodes or the node cache, else from the node log, checked against
+  // ref.hash.
   bool ReadSmtNode(const SmtRef& ref, Bytes& out) const override;
   // The node log's committed end: where the next block's tree nodes go.
   uint64_t NextNodeOffset() const override;
@@ -125,7 +127,9 @@ class BlockStore : public SmtNodeSource {
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<AppendLog> node_log_;
   std::unique_ptr<AppendLog> block_log_;
-  mutable NodeCache node_cache_{256u << 20};  // a cache: filling it on reads is not a change
+  RecentNodes recent_nodes_{160u << 20};     // the last blocks' nodes, by place
+  mutable NodeCache node_cache_{96u << 20};  // older nodes read from the log, by hash; filling it
+                                             // on reads is not a change
   mutable std::mutex meta_mu_;
   std::optional<pb::ChainMeta> meta_;  // guarded by meta_mu_
   uint64_t node_log_end_ = 0;          // guarded by meta_mu_: the committed end

@@ -26,16 +26,6 @@ void NodeCache::Put(const Hash32& hash, ByteView node) {
   PutLocked(hash, node);
 }
 
-void NodeCache::PutAll(const SmtUpdate& update) {
-  constexpr size_t kChunk = 512;  // lets readers in between: a block can bring 100,000s of nodes
-  const auto& nodes = update.new_nodes;
-  for (size_t first = 0; first < nodes.size(); first += kChunk) {
-    std::unique_lock lock(mu_);
-    const size_t end = std::min(nodes.size(), first + kChunk);
-    for (size_t i = first; i < end; ++i) PutLocked(nodes[i].hash, update.BytesOf(nodes[i]));
-  }
-}
-
 void NodeCache::PutLocked(const Hash32& hash, ByteView node) {
   if (young_.bytes() >= generation_bytes_) {
     old_ = std::move(young_);

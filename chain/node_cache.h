@@ -1,7 +1,7 @@
-// A bounded cache of state-tree nodes in front of LevelDB. Tree nodes are content-addressed and
-// immutable, so a cached node can never be stale; the cache only saves lookups. The nodes a block
-// writes are the ones the next block reads first (the paths to recently touched keys), so commits
-// feed it too.
+// A bounded cache of state-tree nodes read from the node log, found by hash. Tree nodes are
+// content-addressed and immutable, so a cached node can never be stale; the cache saves a read and
+// the hash check of what the disk gave back. (The nodes the last blocks wrote are kept apart, by
+// place: chain/recent_nodes.h.)
 //
 // Two generations, each an arena with an open-addressing index (MemorySmtNodes): new nodes go to
 // the young one; when it holds half the budget, the old generation is dropped whole and the young
@@ -28,7 +28,6 @@ class NodeCache {
   // Into `out`, reusing its capacity; false if not cached.
   bool Read(const Hash32& hash, Bytes& out) const;
   void Put(const Hash32& hash, ByteView node);
-  void PutAll(const SmtUpdate& update);  // its new nodes
 
  private:
   void PutLocked(const Hash32& hash, ByteView node);

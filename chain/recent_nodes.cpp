@@ -1,0 +1,45 @@
+#include "chain/recent_nodes.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "chain/status.h"
+
+namespace puhui {
+
+void RecentNodes::Add(uint64_t base, ByteView bytes) {
+  if (bytes.empty()) return;
+  Bytes copy(bytes.begin(), bytes.end());  // outside the lock: readers go on meanwhile
+  std::unique_lock lock(mu_);
+  PUHUI_CHECK(blocks_.empty() || base >= blocks_.back().base + blocks_.back().bytes.size(),
+              "tree nodes added out of log order");
+  if (copy.size() > max_bytes_) return;
+  while (!blocks_.empty() && bytes_ + copy.size() > max_bytes_) {
+    bytes_ -= blocks_.front().bytes.size();
+    blocks_.pop_front();
+  }
+  bytes_ += copy.size();
+  blocks_.push_back(Block{base, std::move(copy)});
+}
+
+bool RecentNodes::Read(const SmtNodePtr& ptr, Bytes& out) const {
+  if (ptr.length == 0) return false;
+  std::shared_lock lock(mu_);
+  // The last block starting at or before the node.
+  auto it = std::upper_bound(blocks_.begin(), blocks_.end(), ptr.offset,
+                             [](uint64_t offset, const Block& b) { return offset < b.base; });
+  if (it == blocks_.begin()) return false;
+  const Block& b = *--it;
+  const uint64_t at = ptr.offset - b.base;
+  if (at > b.bytes.size() || ptr.length > b.bytes.size() - at) return false;
+  const auto first = b.bytes.begin() + static_cast<ptrdiff_t>(at);
+  out.assign(first, first + ptr.length);
+  return true;
+}
+
+size_t RecentNodes::bytes() const {
+  std::shared_lock lock(mu_);
+  return bytes_;
+}
+
+}  // namespace puhui
