@@ -36,23 +36,28 @@ const StateChanges& TreeChanges(const StateChanges& changes, StateChanges& scrat
 
 // State as of the head: the block in flight's changes over the store. Holds its own reference to
 // that block, so a write that finishes meanwhile changes nothing it answers (the store then holds
-// the same values).
+// the same values). With a StateCache (only on the committing thread) it asks that first and
+// keeps what it reads there.
 class Ledger::HeadReader : public StateReader {
  public:
-  explicit HeadReader(const Ledger& ledger) : HeadReader(*ledger.store_, ledger.PendingBlock()) {}
-  HeadReader(const BlockStore& store, std::shared_ptr<const Ledger::Pending> pending)
-      : store_(store), pending_(std::move(pending)) {}
+  explicit HeadReader(const Ledger& ledger, StateCache* cache = nullptr)
+      : store_(*ledger.store_), pending_(ledger.PendingBlock()), cache_(cache) {}
   Result<std::optional<Bytes>> Get(ByteView key) const override {
+    std::optional<Bytes> value;
+    if (cache_ && cache_->Find(key, value)) return value;
     if (pending_) {
       const StateChanges& changes = pending_->block->outcome.changes;
       if (auto it = changes.find(key); it != changes.end()) return it->second;
     }
-    return store_.GetState(key);
+    auto stored = store_.GetState(key);
+    if (cache_ && stored.ok()) cache_->Put(key, *stored);
+    return stored;
   }
 
  private:
   const BlockStore& store_;
   std::shared_ptr<const Ledger::Pending> pending_;
+  StateCache* cache_;
 };
 
 // Tree nodes as of the head: the nodes of the block in flight are read from its update, laid out
@@ -269,7 +274,7 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, const P
   }
   BlockContext ctx{chain_id(), height, BlockTime(tip, b.block.last_commit())};
 
-  HeadReader committed(*this);
+  HeadReader committed(*this, &state_cache_);
   CachedReader reader(&committed);
   StateOverlay state(&reader);
   size_t bytes = 0;
@@ -419,7 +424,7 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
             fmt::format("block {}: transaction {} has a bad signature", h.height(), i));
     }
   }
-  HeadReader reader(*this);
+  HeadReader reader(*this, &state_cache_);
   auto outcome = ApplyBlock(reader, BlockContext{chain_id(), h.height(), h.time_ms()}, b.txs);
   if (!outcome.ok()) return outcome.status();
   b.outcome = std::move(*outcome);
@@ -449,6 +454,7 @@ BlockCommit Ledger::MakeBlockCommit(const ExecutedBlock& b, std::string commit_b
 }
 
 Status Ledger::Advance(const StateChanges& changes) {
+  state_cache_.Committed(changes);
   RememberNonces(changes);
   return LoadValidators();
 }

@@ -25,6 +25,7 @@
 #include "consensus/validator_set.h"
 #include "contracts/executor.h"
 #include "node/committed_nonces.h"
+#include "node/state_cache.h"
 #include "node/verifier_pool.h"
 #include "puhui.pb.h"
 
@@ -149,6 +150,7 @@ class Ledger {
   // ~80 bytes a sender: 20 MiB at most.
   static constexpr size_t kNonceCacheSenders = 1 << 18;
   mutable CommittedNonces nonces_{kNonceCacheSenders};
+  mutable StateCache state_cache_{64u << 20};  // for execution, on the committing thread only
 
   mutable std::mutex pending_mu_;
   std::shared_ptr<const Pending> pending_;  // guarded by pending_mu_; null when Head() == Tip()
