@@ -83,8 +83,8 @@ class CommitSignal {
   void Notify(uint64_t height);
   // Waits until `done()` holds (checked at once and after each commit) or `timeout` passes.
   bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
-  // Calls `f` after each commit until the handle is released; `f` runs on the committing thread
-  // and must only post work.
+  // Calls `f` after each commit until the handle is released; `f` runs on the thread that wrote
+  // the block (the ledger's writer thread) and must only post work.
   std::shared_ptr<void> Watch(std::function<void()> f);
 
  private:
