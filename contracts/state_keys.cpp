@@ -1,6 +1,7 @@
 #include "contracts/state_keys.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace puhui::state_keys {
 
@@ -8,9 +9,12 @@ namespace {
 Bytes Join(std::initializer_list<std::string_view> parts) {
   size_t size = 0;
   for (std::string_view p : parts) size += p.size();
-  Bytes out;
-  out.reserve(size);  // one allocation: keys are built several times per transaction
-  for (std::string_view p : parts) out.insert(out.end(), p.begin(), p.end());
+  Bytes out(size);  // one allocation: keys are built several times per transaction
+  uint8_t* at = out.data();
+  for (std::string_view p : parts) {
+    if (!p.empty()) std::memcpy(at, p.data(), p.size());
+    at += p.size();
+  }
   return out;
 }
 std::string_view Raw(const PublicKey& a) { return AsString(ByteView(a.bytes)); }
@@ -45,8 +49,9 @@ bool InStateTree(ByteView key) {
 }
 
 Bytes EncodeU64(uint64_t v) {
-  Bytes out;
-  AppendBigEndian(out, v, 8);
+  Bytes out(
+      8);  // sized at once: appending grew it three times (a balance is written twice a transfer)
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<uint8_t>(v);
   return out;
 }
 
