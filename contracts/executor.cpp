@@ -120,7 +120,9 @@ Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const 
   receipt.set_height(ctx.height);
   receipt.set_index(index);
   receipt.set_code(outcome->code);
-  receipt.set_reason(std::move(outcome->reason));
+  // An empty string is not serialised (proto3), so setting one only allocated: same bytes.
+  if (!outcome->reason.empty()) receipt.set_reason(std::move(outcome->reason));
+  receipt.mutable_events()->Reserve(static_cast<int>(outcome->events.size()));
   for (auto& e : outcome->events) *receipt.add_events() = std::move(e);
   return receipt;
 }

@@ -3,6 +3,8 @@
 // whichever way they were kept.
 #include <doctest/doctest.h>
 
+#include <map>
+#include <random>
 #include <string>
 
 #include "contracts/state.h"
@@ -195,4 +197,42 @@ TEST_CASE("a record written with WriteProto has the bytes SerializeAsString give
     CHECK(AsString(**got) == account.SerializeAsString());
     CHECK(ReadAccountAt(o, AsBytes("acct"))->nonce() == nonce);
   }
+}
+
+TEST_CASE("reads and writes of a block overlay in any order agree with a plain ordered map") {
+  // Random reads, writes and deletes over a few hundred keys, through the short list and past it,
+  // checked read by read and, at the end, in order, against std::map.
+  MemoryState committed = Committed({{Key(7), "c7"}, {Key(70), "c70"}});
+  StateOverlay block(&committed);
+  std::map<std::string, std::optional<std::string>> expected;
+  std::mt19937 random(12345);  // fixed: the same sequence every run
+  for (int step = 0; step < 20'000; ++step) {
+    const std::string key = Key(static_cast<int>(random() % 400));
+    switch (random() % 3) {
+      case 0: {
+        auto it = expected.find(key);
+        const std::string want = it != expected.end() ? (it->second ? *it->second : "absent")
+                                 : key == Key(7)      ? "c7"
+                                 : key == Key(70)     ? "c70"
+                                                      : "absent";
+        REQUIRE(Found(block, key) == want);
+        break;
+      }
+      case 1:
+        block.Delete(ToBytes(key));
+        expected[key] = std::nullopt;
+        break;
+      default: {
+        const std::string value = std::to_string(step);
+        block.Put(ToBytes(key), ToBytes(value));
+        expected[key] = value;
+      }
+    }
+  }
+  StateChanges want;
+  for (const auto& [k, v] : expected) {
+    want[ToBytes(k)] = v ? std::optional<Bytes>(ToBytes(*v)) : std::nullopt;
+  }
+  CHECK(block.changes() == want);
+  CHECK(block.TakeChanges() == want);
 }
