@@ -4,12 +4,24 @@
 
 namespace puhui {
 
+namespace {
+// The two hex digits of every byte value: one table load per byte instead of two, and no shifts.
+constexpr std::array<std::array<char, 2>, 256> kHexPairs = [] {
+  constexpr char kDigits[] = "0123456789abcdef";
+  std::array<std::array<char, 2>, 256> pairs{};
+  for (int b = 0; b < 256; ++b) pairs[b] = {kDigits[b >> 4], kDigits[b & 0xf]};
+  return pairs;
+}();
+}  // namespace
+
 std::string Hex(ByteView data) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(data.size() * 2, '0');
-  for (size_t i = 0; i < data.size(); ++i) {
-    out[2 * i] = kDigits[data[i] >> 4];
-    out[2 * i + 1] = kDigits[data[i] & 0xf];
+  // Through a pointer: indexing the string reloaded its data pointer for each digit (every
+  // transfer's receipt holds two 32-byte addresses in hex).
+  char* at = out.data();
+  for (uint8_t b : data) {
+    std::memcpy(at, kHexPairs[b].data(), 2);
+    at += 2;
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chain/status.h"
@@ -31,9 +32,12 @@ struct ActionOutcome {
   }
 };
 
-// Builds an event from key/value pairs.
-pb::Event MakeEvent(std::string kind,
-                    std::initializer_list<std::pair<std::string, std::string>> attrs);
+// Builds an event from key/value pairs; each string is copied once, into the event.
+pb::Event MakeEvent(std::string_view kind,
+                    std::initializer_list<std::pair<std::string_view, std::string_view>> attrs);
+
+// Appends an attribute to `e`, taking `value` (an event built field by field, as MakeEvent would).
+void AddAttribute(pb::Event& e, std::string_view key, std::string value);
 
 // An error Status from a handler is a fault of our own (e.g. corrupt state), never a refused rule.
 Result<ActionOutcome> ApplyGrantRole(StateOverlay& state, const TxContext& ctx,

@@ -37,11 +37,16 @@ Result<ActionOutcome> ApplyTransfer(StateOverlay& state, const TxContext& ctx,
 
   WriteU64(state, std::move(from_key), *from_balance - a.grams());
   WriteU64(state, std::move(to_key), *to_balance + a.grams());
+  // The event MakeEvent would build, with the new strings moved in instead of copied: one event
+  // per transfer, hashed into the receipts root, so its bytes must not change.
   ActionOutcome ok;
-  ok.events.push_back(MakeEvent("transfer", {{"batch", a.batch()},
-                                             {"from", Hex(from.bytes)},
-                                             {"to", Hex(to.bytes)},
-                                             {"grams", std::to_string(a.grams())}}));
+  pb::Event& event = ok.events.emplace_back();
+  event.set_kind("transfer");
+  event.mutable_attributes()->Reserve(4);
+  AddAttribute(event, "batch", a.batch());
+  AddAttribute(event, "from", Hex(from.bytes));
+  AddAttribute(event, "to", Hex(to.bytes));
+  AddAttribute(event, "grams", std::to_string(a.grams()));
   return ok;
 }
 

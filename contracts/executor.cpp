@@ -67,16 +67,23 @@ Result<ActionOutcome> ApplyAction(StateOverlay& state, const TxContext& ctx) {
 
 }  // namespace
 
-pb::Event MakeEvent(std::string kind,
-                    std::initializer_list<std::pair<std::string, std::string>> attrs) {
+pb::Event MakeEvent(std::string_view kind,
+                    std::initializer_list<std::pair<std::string_view, std::string_view>> attrs) {
   pb::Event e;
-  e.set_kind(std::move(kind));
+  e.set_kind(std::string(kind));
+  e.mutable_attributes()->Reserve(static_cast<int>(attrs.size()));
   for (const auto& [k, v] : attrs) {
     pb::Attribute* a = e.add_attributes();
-    a->set_key(k);
-    a->set_value(v);
+    a->set_key(std::string(k));
+    a->set_value(std::string(v));
   }
   return e;
+}
+
+void AddAttribute(pb::Event& e, std::string_view key, std::string value) {
+  pb::Attribute* a = e.add_attributes();
+  a->set_key(std::string(key));
+  a->set_value(std::move(value));
 }
 
 Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const DecodedTx& tx,
@@ -85,7 +92,8 @@ Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const 
     return FailedPrecondition(fmt::format("transaction expired at height {}; the chain is at {}",
                                           tx.body.expiry_height(), ctx.height));
   }
-  auto account = ReadAccount(state, tx.sender);
+  Bytes account_key = state_keys::Account(tx.sender);
+  auto account = ReadAccountAt(state, account_key);
   if (!account.ok()) return account.status();
   if (tx.body.nonce() != account->nonce()) {
     return FailedPrecondition(fmt::format("nonce {} is not the sender's next nonce {}",
@@ -96,12 +104,11 @@ Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const 
   TxContext tctx{ctx, tx};
   auto outcome = ApplyAction(scratch, tctx);
   if (!outcome.ok()) return outcome.status();
-  Bytes account_key = state_keys::Account(tx.sender);
   if (outcome->code == pb::RECEIPT_OK) {
     const bool touched = scratch.Changed(account_key);
     state.Absorb(std::move(scratch));
     if (touched) {
-      account = ReadAccount(state, tx.sender);  // the action changed the sender's record
+      account = ReadAccountAt(state, account_key);  // the action changed the sender's record
       if (!account.ok()) return account.status();
     }
   }
@@ -113,7 +120,9 @@ Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const 
   receipt.set_height(ctx.height);
   receipt.set_index(index);
   receipt.set_code(outcome->code);
-  receipt.set_reason(std::move(outcome->reason));
+  // An empty string is not serialised (proto3), so setting one only allocated: same bytes.
+  if (!outcome->reason.empty()) receipt.set_reason(std::move(outcome->reason));
+  receipt.mutable_events()->Reserve(static_cast<int>(outcome->events.size()));
   for (auto& e : outcome->events) *receipt.add_events() = std::move(e);
   return receipt;
 }

@@ -1,6 +1,7 @@
 #include "contracts/state_keys.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace puhui::state_keys {
 
@@ -8,9 +9,12 @@ namespace {
 Bytes Join(std::initializer_list<std::string_view> parts) {
   size_t size = 0;
   for (std::string_view p : parts) size += p.size();
-  Bytes out;
-  out.reserve(size);  // one allocation: keys are built several times per transaction
-  for (std::string_view p : parts) out.insert(out.end(), p.begin(), p.end());
+  Bytes out(size);  // one allocation: keys are built several times per transaction
+  uint8_t* at = out.data();
+  for (std::string_view p : parts) {
+    if (!p.empty()) std::memcpy(at, p.data(), p.size());
+    at += p.size();
+  }
   return out;
 }
 std::string_view Raw(const PublicKey& a) { return AsString(ByteView(a.bytes)); }
@@ -45,8 +49,9 @@ bool InStateTree(ByteView key) {
 }
 
 Bytes EncodeU64(uint64_t v) {
-  Bytes out;
-  AppendBigEndian(out, v, 8);
+  Bytes out(
+      8);  // sized at once: appending grew it three times (a balance is written twice a transfer)
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<uint8_t>(v);
   return out;
 }
 
@@ -58,19 +63,25 @@ std::optional<uint64_t> DecodeU64(ByteView b) {
 }
 
 Result<uint64_t> ReadU64(const StateReader& state, ByteView key) {
-  auto raw = state.Get(key);
+  std::optional<Bytes> scratch;
+  auto raw = state.Find(key, scratch);
   if (!raw.ok()) return raw.status();
-  if (!raw->has_value()) return uint64_t{0};
+  if (*raw == nullptr) return uint64_t{0};
   auto v = DecodeU64(**raw);
   if (!v) return Corruption("state value is not an 8-byte integer");
   return *v;
 }
 
 Result<pb::Account> ReadAccount(const StateReader& state, const PublicKey& address) {
-  auto raw = state.Get(state_keys::Account(address));
+  return ReadAccountAt(state, state_keys::Account(address));
+}
+
+Result<pb::Account> ReadAccountAt(const StateReader& state, ByteView key) {
+  std::optional<Bytes> scratch;
+  auto raw = state.Find(key, scratch);
   if (!raw.ok()) return raw.status();
   pb::Account account;
-  if (raw->has_value() &&
+  if (*raw != nullptr &&
       !account.ParseFromArray((*raw)->data(), static_cast<int>((*raw)->size()))) {
     return Corruption("account record does not parse");
   }
@@ -79,9 +90,10 @@ Result<pb::Account> ReadAccount(const StateReader& state, const PublicKey& addre
 
 Result<std::optional<pb::CreditBatch>> ReadBatch(const StateReader& state,
                                                  std::string_view serial) {
-  auto raw = state.Get(state_keys::Batch(serial));
+  std::optional<Bytes> scratch;
+  auto raw = state.Find(state_keys::Batch(serial), scratch);
   if (!raw.ok()) return raw.status();
-  if (!raw->has_value()) return std::optional<pb::CreditBatch>();
+  if (*raw == nullptr) return std::optional<pb::CreditBatch>();
   pb::CreditBatch batch;
   if (!batch.ParseFromArray((*raw)->data(), static_cast<int>((*raw)->size()))) {
     return Corruption("credit batch record does not parse");
@@ -89,23 +101,27 @@ Result<std::optional<pb::CreditBatch>> ReadBatch(const StateReader& state,
   return std::optional<pb::CreditBatch>(std::move(batch));
 }
 
-Result<bool> BatchExists(const StateReader& state, std::string_view serial) {
-  auto raw = state.Get(state_keys::Batch(serial));
+namespace {
+// Whether `key` has a value, without copying it.
+Result<bool> Exists(const StateReader& state, ByteView key) {
+  std::optional<Bytes> scratch;
+  auto raw = state.Find(key, scratch);
   if (!raw.ok()) return raw.status();
-  return raw->has_value();
+  return *raw != nullptr;
+}
+}  // namespace
+
+Result<bool> BatchExists(const StateReader& state, std::string_view serial) {
+  return Exists(state, state_keys::Batch(serial));
 }
 
 Result<bool> HasRole(const StateReader& state, std::string_view region, pb::Role role,
                      const PublicKey& address) {
-  auto raw = state.Get(state_keys::RoleGrant(region, role, address));
-  if (!raw.ok()) return raw.status();
-  return raw->has_value();
+  return Exists(state, state_keys::RoleGrant(region, role, address));
 }
 
 Result<bool> RegionExists(const StateReader& state, std::string_view code) {
-  auto raw = state.Get(state_keys::Region(code));
-  if (!raw.ok()) return raw.status();
-  return raw->has_value();
+  return Exists(state, state_keys::Region(code));
 }
 
 void WriteU64(StateOverlay& state, Bytes key, uint64_t v) {
@@ -117,8 +133,10 @@ void WriteU64(StateOverlay& state, Bytes key, uint64_t v) {
 }
 
 void WriteProto(StateOverlay& state, Bytes key, const google::protobuf::Message& m) {
-  std::string s = m.SerializeAsString();
-  state.Put(std::move(key), Bytes(s.begin(), s.end()));
+  // Straight into the value's buffer: the same bytes as SerializeAsString, without the string.
+  Bytes value(m.ByteSizeLong());
+  m.SerializeWithCachedSizesToArray(value.data());
+  state.Put(std::move(key), std::move(value));
 }
 
 }  // namespace puhui

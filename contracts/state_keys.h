@@ -42,6 +42,8 @@ std::optional<uint64_t> DecodeU64(ByteView b);
 // Typed reads over a StateReader; a stored value that does not decode is Corruption.
 Result<uint64_t> ReadU64(const StateReader& state, ByteView key);  // absent reads as 0
 Result<pb::Account> ReadAccount(const StateReader& state, const PublicKey& address);
+// As ReadAccount, for a caller that has the account's key (state_keys::Account) already.
+Result<pb::Account> ReadAccountAt(const StateReader& state, ByteView key);
 Result<std::optional<pb::CreditBatch>> ReadBatch(const StateReader& state, std::string_view serial);
 // Whether the batch exists, without parsing its record: a transfer needs no more.
 Result<bool> BatchExists(const StateReader& state, std::string_view serial);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bench_chain.h"
+#include "chain/hash.h"
 
 using namespace puhui;
 using namespace puhui::bench;
@@ -26,6 +27,28 @@ double ProcessCpuSeconds() {
   timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Absorbs a byte string with its length first, so that consecutive strings cannot run together.
+void AbsorbSized(Sha256Hasher& h, ByteView data) {
+  Bytes size;
+  AppendBigEndian(size, data.size(), 8);
+  h.Update(size).Update(data);
+}
+
+// What execution produced, for checking that a change to the executor left every result alone:
+// every block's receipts (bytes, as hashed into the receipts root) and state changes (including
+// the keys outside the state tree) in one digest.
+void AbsorbOutcome(Sha256Hasher& h, const ExecutedBlock& block) {
+  for (const std::string& r : block.receipt_bytes) AbsorbSized(h, AsBytes(r));
+  for (const auto& [key, value] : block.outcome.changes) {
+    AbsorbSized(h, key);
+    if (value) {
+      AbsorbSized(h, *value);
+    } else {
+      h.Update(AsBytes("deleted"));
+    }
+  }
 }
 
 }  // namespace
@@ -61,6 +84,8 @@ int main(int argc, char** argv) {
   double cpu_excluded = 0;
   auto start = Clock::now();
   Clock::duration excluded{};
+  Sha256Hasher outcomes;
+  Hash32 last_state_root{}, last_receipts_root{};
   for (uint64_t first = 0; first < total; first += block_size) {
     std::vector<DecodedTx> batch(txs.begin() + first,
                                  txs.begin() + std::min(total, first + block_size));
@@ -93,6 +118,9 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
+    AbsorbOutcome(outcomes, *block);
+    last_state_root = block->tree.root;
+    last_receipts_root = block->receipts_root;
     propose += t1 - t0;
     commit += t2 - t1;
     state_writes += block->outcome.changes.size();
@@ -130,6 +158,10 @@ int main(int argc, char** argv) {
   fmt::print("| {:<40} | {:>12.1f} |\n",
              sync ? "synced commit, ms per block" : "waiting for the write, ms per block",
              1000 * Seconds(commit) / blocks);
+  // Identical before and after any change to execution: receipts and state are consensus.
+  fmt::print("\nfinal state root: {}\n", Hex(last_state_root));
+  fmt::print("final receipts root: {}\n", Hex(last_receipts_root));
+  fmt::print("receipts and state changes of every block, digest: {}\n", Hex(outcomes.Finish()));
   fmt::print(
       "\nsignatures were verified before timing (pre-verified transfers); one synced LevelDB write "
       "per block{}\n",

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "contracts/action.h"
 #include "contracts/genesis_state.h"
 #include "contracts/state_keys.h"
 #include "test_util.h"
@@ -113,6 +114,16 @@ TEST_CASE("a transfer moves grams and keeps the batch's total") {
   CHECK(f.Balance("alice") == 250'000);
   CHECK(f.Balance("owner") + f.Balance("alice") == 1'000'000);
   CHECK(r.events(0).kind() == "transfer");
+}
+
+TEST_CASE("a transfer's event has the bytes MakeEvent gives for its batch, parties and grams") {
+  Fixture f;
+  auto r = f.Run(TransferBody("owner", "alice", 250'000, 0), "owner");
+  REQUIRE(r.events_size() == 1);
+  const pb::Event expected = MakeEvent(
+      "transfer",
+      {{"batch", kBatch}, {"from", Addr("owner")}, {"to", Addr("alice")}, {"grams", "250000"}});
+  CHECK(r.events(0).SerializeAsString() == expected.SerializeAsString());
 }
 
 TEST_CASE("transferring more than the free balance fails and changes nothing but the nonce") {
