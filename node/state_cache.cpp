@@ -1,11 +1,34 @@
 #include "node/state_cache.h"
 
+#include <algorithm>
 #include <cstring>
 
-namespace puhui {
+#include "chain/hash.h"
+#include "chain/status.h"
 
-size_t StateKeyHash::operator()(ByteView key) const {
-  uint64_t x = seed ^ key.size();
+namespace puhui {
+namespace {
+
+constexpr uint32_t kAbsent = 0xffffffff;  // value length of a key read or deleted as absent
+constexpr size_t kHeader = 8;             // key length u32, value length u32
+
+uint32_t Load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+StateCache::StateCache(size_t max_bytes)
+    : generation_bytes_(max_bytes / 2),
+      chunk_bytes_(std::clamp<size_t>(max_bytes / 32, 1 << 10, 1 << 20)),
+      seed_(SecretSeed()),
+      young_(chunk_bytes_),
+      old_(chunk_bytes_) {}
+
+uint64_t StateCache::Hash(ByteView key) const {
+  uint64_t x = seed_ ^ key.size();
   size_t i = 0;
   for (; i + 8 <= key.size(); i += 8) {
     uint64_t word;
@@ -14,52 +37,106 @@ size_t StateKeyHash::operator()(ByteView key) const {
   }
   uint64_t tail = 0;
   if (i < key.size()) std::memcpy(&tail, key.data() + i, key.size() - i);
-  return static_cast<size_t>(Mix64(x ^ tail));
+  return Mix64(x ^ tail);
 }
 
-size_t StateCache::Size(ByteView key, const std::optional<Bytes>& value) {
-  constexpr size_t kEntryOverhead = 96;  // the map's node, bucket and both vectors' headers
-  return key.size() + (value ? value->size() : 0) + kEntryOverhead;
+bool StateCache::Generation::Find(ByteView key, uint64_t hash, bool& present,
+                                  ByteView& value) const {
+  if (slots_.empty()) return false;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.chunk == kEmptySlot) return false;
+    if (s.hash != hash) continue;
+    const uint8_t* e = Entry(s);
+    if (Load32(e) != key.size() || std::memcmp(e + kHeader, key.data(), key.size()) != 0) {
+      continue;
+    }
+    const uint32_t length = Load32(e + 4);
+    present = length != kAbsent;
+    value = present ? ByteView(e + kHeader + key.size(), length) : ByteView();
+    return true;
+  }
+}
+
+void StateCache::Generation::Put(ByteView key, uint64_t hash, const Bytes* value) {
+  if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+  const size_t value_size = value ? value->size() : 0;
+  PUHUI_CHECK(key.size() < kAbsent && value_size < kAbsent, "state entry too large");
+  const size_t need = kHeader + key.size() + value_size;
+  if (arena_.empty() || arena_.back().capacity() - arena_.back().size() < need) {
+    arena_.emplace_back().reserve(std::max(chunk_bytes_, need));
+  }
+  Bytes& chunk = arena_.back();
+  const auto offset = static_cast<uint32_t>(chunk.size());
+  uint8_t header[kHeader];
+  const auto key_length = static_cast<uint32_t>(key.size());
+  const uint32_t value_length = value ? static_cast<uint32_t>(value_size) : kAbsent;
+  std::memcpy(header, &key_length, 4);
+  std::memcpy(header + 4, &value_length, 4);
+  chunk.insert(chunk.end(), header, header + kHeader);
+  chunk.insert(chunk.end(), key.begin(), key.end());
+  if (value) chunk.insert(chunk.end(), value->begin(), value->end());
+  const Slot placed{hash, static_cast<uint32_t>(arena_.size() - 1), offset};
+  // The key's slot if it has one (the new entry replaces the old, which stays as garbage until
+  // the generation is dropped), else the first empty one.
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.chunk == kEmptySlot) {
+      s = placed;
+      ++size_;
+      return;
+    }
+    if (s.hash == hash) {
+      const uint8_t* e = Entry(s);
+      if (Load32(e) == key.size() && std::memcmp(e + kHeader, key.data(), key.size()) == 0) {
+        s = placed;
+        return;
+      }
+    }
+  }
+}
+
+void StateCache::Generation::Grow() {
+  std::vector<Slot> old(std::max<size_t>(64, slots_.size() * 2));
+  old.swap(slots_);
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.chunk == kEmptySlot) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].chunk != kEmptySlot) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+void StateCache::Rotate() {
+  if (young_.bytes() < generation_bytes_) return;
+  old_ = std::move(young_);
+  young_ = Generation(chunk_bytes_);
 }
 
 bool StateCache::Find(ByteView key, std::optional<Bytes>& value) {
-  if (auto it = young_.find(key); it != young_.end()) {
-    value = it->second;
+  const uint64_t hash = Hash(key);
+  bool present = false;
+  ByteView found;
+  if (young_.Find(key, hash, present, found)) {
+    value = present ? std::optional<Bytes>(Bytes(found.begin(), found.end())) : std::nullopt;
     return true;
   }
-  auto it = old_.find(key);
-  if (it == old_.end()) return false;
-  value = it->second;
+  if (!old_.Find(key, hash, present, found)) return false;
+  value = present ? std::optional<Bytes>(Bytes(found.begin(), found.end())) : std::nullopt;
   Put(key, value);  // still in use: keep it past the next turnover
   return true;
 }
 
 void StateCache::Put(ByteView key, const std::optional<Bytes>& value) {
-  if (young_bytes_ >= generation_bytes_) {
-    old_ = std::move(young_);
-    old_bytes_ = young_bytes_;
-    young_ = Map();
-    young_bytes_ = 0;
-  }
-  auto [it, inserted] = young_.try_emplace(Bytes(key.begin(), key.end()), value);
-  if (inserted) {
-    young_bytes_ += Size(key, value);
-    return;
-  }
-  young_bytes_ -= Size(key, it->second);
-  it->second = value;
-  young_bytes_ += Size(key, value);
+  Rotate();
+  young_.Put(key, Hash(key), value ? &*value : nullptr);
 }
 
 void StateCache::Committed(const StateChanges& changes) {
-  for (const auto& [key, value] : changes) {
-    // A value left in the old generation would come back on a later lookup: drop it.
-    if (auto it = old_.find(ByteView(key)); it != old_.end()) {
-      old_bytes_ -= Size(key, it->second);
-      old_.erase(it);
-    }
-    Put(key, value);
-  }
+  for (const auto& [key, value] : changes) Put(key, value);
 }
 
 }  // namespace puhui
