@@ -212,13 +212,18 @@ Result<ExecutedBlock> Ledger::Finish(ExecutedBlock b) const {
   if (!root) {
     return Corruption(fmt::format("the store holds no state tree for its tip {}", height));
   }
+  // The receipts' bytes and root on a helper thread while the tree is updated: neither reads
+  // what the other writes.
+  std::jthread receipts([&b] {
+    b.receipt_bytes.reserve(b.outcome.receipts.size());
+    for (const auto& r : b.outcome.receipts) b.receipt_bytes.push_back(r.SerializeAsString());
+    b.receipts_root = ReceiptsRoot(b.receipt_bytes);
+  });
   StateChanges scratch;
   auto tree = SparseMerkleTree::Update(nodes, *root, TreeChanges(b.outcome.changes, scratch));
+  receipts.join();
   if (!tree.ok()) return tree.status();
   b.tree = std::move(*tree);
-  b.receipt_bytes.reserve(b.outcome.receipts.size());
-  for (const auto& r : b.outcome.receipts) b.receipt_bytes.push_back(r.SerializeAsString());
-  b.receipts_root = ReceiptsRoot(b.receipt_bytes);
   return b;
 }
 
@@ -433,6 +438,17 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
   return Finish(std::move(b));
 }
 
+pb::ChainMeta Ledger::MetaAfter(const ExecutedBlock& b) {
+  pb::ChainMeta meta;
+  meta.set_height(b.header.height());
+  meta.set_block_hash(ToString(b.hash));
+  meta.set_state_root(ToString(b.tree.root));
+  meta.set_receipts_root(ToString(b.receipts_root));
+  meta.set_time_ms(b.header.time_ms());
+  meta.set_validators_hash(b.header.validators_hash());
+  return meta;
+}
+
 BlockCommit Ledger::MakeBlockCommit(const ExecutedBlock& b, std::string commit_bytes) {
   BlockCommit c;
   c.height = b.header.height();
@@ -444,12 +460,7 @@ BlockCommit Ledger::MakeBlockCommit(const ExecutedBlock& b, std::string commit_b
   c.receipts = b.receipt_bytes;
   c.state_changes = &b.outcome.changes;
   c.tree = &b.tree;
-  c.meta.set_height(c.height);
-  c.meta.set_block_hash(ToString(b.hash));
-  c.meta.set_state_root(ToString(b.tree.root));
-  c.meta.set_receipts_root(ToString(b.receipts_root));
-  c.meta.set_time_ms(b.header.time_ms());
-  c.meta.set_validators_hash(b.header.validators_hash());
+  c.meta = MetaAfter(b);
   return c;
 }
 
@@ -480,8 +491,7 @@ Status Ledger::CommitAsync(std::shared_ptr<const ExecutedBlock> b, const pb::Com
   auto pending = std::make_shared<Pending>();
   pending->block = std::move(b);
   pending->commit_bytes = commit.SerializeAsString();
-  auto c = std::make_shared<BlockCommit>(MakeBlockCommit(*pending->block, pending->commit_bytes));
-  pending->meta = c->meta;
+  pending->meta = MetaAfter(*pending->block);
   {
     std::lock_guard lock(pending_mu_);
     pending_ = pending;
@@ -490,15 +500,17 @@ Status Ledger::CommitAsync(std::shared_ptr<const ExecutedBlock> b, const pb::Com
   // store once it holds the block: the same answers).
   Status advanced = Advance(pending->block->outcome.changes);
   std::lock_guard writer_lock(writer_mu_);
-  writer_ = std::thread([this, pending, c] {
-    if (before_write_) before_write_(c->height);
-    Status s = store_->CommitBlock(*c);
+  writer_ = std::thread([this, pending] {
+    const uint64_t height = pending->meta.height();
+    if (before_write_) before_write_(height);
+    // Built here, not on the committing thread: the block's bytes are a copy of ~1 MB.
+    Status s = store_->CommitBlock(MakeBlockCommit(*pending->block, pending->commit_bytes));
     if (s.ok()) {
       {
         std::lock_guard lock(pending_mu_);
         if (pending_ == pending) pending_.reset();
       }
-      if (on_commit_) on_commit_(c->height);
+      if (on_commit_) on_commit_(height);
     }
     write_status_ = std::move(s);
   });

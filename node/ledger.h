@@ -129,6 +129,7 @@ class Ledger {
   std::shared_ptr<const Pending> PendingBlock() const;
   // Everything one block adds to the store (pointing into `b`, which must outlive it).
   static BlockCommit MakeBlockCommit(const ExecutedBlock& b, std::string commit_bytes);
+  static pb::ChainMeta MetaAfter(const ExecutedBlock& b);  // the tip once `b` is committed
   // After the store or the head took a block: nonces, validator sets.
   Status Advance(const StateChanges& changes);
   // Reads the sets for head and head + 1 from committed state.
