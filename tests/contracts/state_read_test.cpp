@@ -9,25 +9,12 @@
 
 #include "contracts/state.h"
 #include "contracts/state_keys.h"
+#include "counting_reader.h"
 #include "test_util.h"
 
 using namespace puhui;
 
 namespace {
-
-// A reader with no Find of its own, so reads through it take StateReader's default.
-class GetOnlyReader : public StateReader {
- public:
-  explicit GetOnlyReader(const StateReader* base) : base_(*base) {}
-  Result<std::optional<Bytes>> Get(ByteView key) const override {
-    ++reads;
-    return base_.Get(key);
-  }
-  mutable int reads = 0;
-
- private:
-  const StateReader& base_;
-};
 
 // A reader whose every read fails, as a store that cannot be read does.
 class FailingReader : public StateReader {
@@ -57,7 +44,7 @@ std::string Key(int i) { return "k/" + std::to_string(i); }
 
 TEST_CASE("a reader without a Find of its own finds through Get, into the caller's scratch") {
   MemoryState committed = Committed({{"a", "1"}});
-  GetOnlyReader plain(&committed);
+  testing::CountingReader plain(&committed);
   std::optional<Bytes> scratch;
   auto found = plain.Find(AsBytes("a"), scratch);
   REQUIRE(found.ok());
@@ -68,7 +55,7 @@ TEST_CASE("a reader without a Find of its own finds through Get, into the caller
 
 TEST_CASE("finding through two overlays and a cache sees the nearest write, a delete as absent") {
   MemoryState committed = Committed({{"a", "1"}, {"b", "2"}, {"c", "3"}});
-  GetOnlyReader counted(&committed);
+  testing::CountingReader counted(&committed);
   CachedReader cached(&counted);
   StateOverlay block(&cached);
   block.Put(ToBytes("a"), ToBytes("10"));

@@ -2,25 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include "counting_reader.h"
 #include "test_util.h"
 
 using namespace puhui;
 
 namespace {
-
-// Counts the reads that reach it.
-class CountingReader : public StateReader {
- public:
-  explicit CountingReader(const StateReader* base) : base_(*base) {}
-  Result<std::optional<Bytes>> Get(ByteView key) const override {
-    ++reads;
-    return base_.Get(key);
-  }
-  mutable int reads = 0;
-
- private:
-  const StateReader& base_;
-};
 
 StateChanges Values(std::initializer_list<std::pair<std::string, std::string>> kv) {
   StateChanges out;
@@ -33,7 +20,7 @@ StateChanges Values(std::initializer_list<std::pair<std::string, std::string>> k
 TEST_CASE("a cached reader reads each key of its base once, found or absent") {
   MemoryState committed;
   committed.Apply(Values({{"batch/A", "record"}}));
-  CountingReader counted(&committed);
+  testing::CountingReader counted(&committed);
   CachedReader cached(&counted);
   for (int i = 0; i < 3; ++i) {
     auto found = cached.Get(AsBytes("batch/A"));
