@@ -129,7 +129,8 @@ Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const 
 
 Result<BlockOutcome> ApplyBlock(const StateReader& committed, const BlockContext& ctx,
                                 std::span<const DecodedTx> txs) {
-  CachedReader base(&committed);
+  CachedReader cached(&committed);
+  const StateReader& base = committed.CachesReads() ? committed : cached;
   StateOverlay state(&base);
   BlockOutcome out;
   out.receipts.reserve(txs.size());

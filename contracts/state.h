@@ -25,6 +25,10 @@ class StateReader {
   // this reader or to one over it, or until `scratch` changes. Reads during execution pass through
   // two overlays and a cache; returning by value copied the value once per layer.
   virtual Result<const Bytes*> Find(ByteView key, std::optional<Bytes>& scratch) const;
+
+  // True if reads are answered from memory after the first (a reader with a cache of its own), so
+  // that a block's execution needs no CachedReader over it.
+  virtual bool CachesReads() const { return false; }
 };
 
 // The latest committed state of a BlockStore.
