@@ -41,6 +41,10 @@ std::optional<Hash32> Hash32FromHex(std::string_view hex);
 inline void AppendBigEndian(Bytes& out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
+// Writes the low `bytes` bytes of `v` at `out`, most significant first.
+inline void WriteBigEndian(uint8_t* out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<uint8_t>(v);
+}
 // The number whose bytes, most significant first, are `in` (at most 8 of them).
 inline uint64_t ReadBigEndian(ByteView in) {
   uint64_t v = 0;

@@ -32,21 +32,28 @@ constexpr uint64_t Mix64(uint64_t x) {
 // 8 random bytes from OpenSSL's generator: the secret seed of an in-memory index.
 uint64_t SecretSeed();
 
-// Hashes 32-byte ids, digests and keys for in-memory indexes that only look up (never iterate
-// into anything that reaches consensus: unordered containers, the parsed-key table in
-// chain/keys.cpp): a seeded mix of all 32 bytes, the seed secret to the process (SecretSeed), so
-// that ids chosen by peers cannot crowd one bucket or slot.
+// A seeded mix of all of `data`, eight bytes at a time, for in-memory indexes that only look up
+// (never iterate into anything that reaches consensus): with a seed secret to the process
+// (SecretSeed), keys chosen by peers or users cannot crowd one bucket or slot.
+inline uint64_t SeededHash(uint64_t seed, ByteView data) {
+  uint64_t x = seed ^ data.size();
+  size_t i = 0;
+  for (; i + 8 <= data.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, data.data() + i, sizeof word);
+    x = Mix64(x ^ word);
+  }
+  if (i == data.size()) return x;
+  uint64_t tail = 0;
+  std::memcpy(&tail, data.data() + i, data.size() - i);
+  return Mix64(x ^ tail);
+}
+
+// SeededHash of 32-byte ids, digests and keys (unordered containers, the parsed-key table in
+// chain/keys.cpp).
 struct SeededHash32 {
   uint64_t seed = SecretSeed();
-  size_t operator()(const Hash32& h) const {
-    uint64_t x = seed;
-    for (size_t i = 0; i < h.size(); i += 8) {
-      uint64_t word;
-      std::memcpy(&word, h.data() + i, sizeof word);
-      x = Mix64(x ^ word);
-    }
-    return static_cast<size_t>(x);
-  }
+  size_t operator()(const Hash32& h) const { return static_cast<size_t>(SeededHash(seed, h)); }
 };
 
 // A tag for hot paths: each thread absorbs SHA256(tag)||SHA256(tag) once and then hashes with one

@@ -80,13 +80,9 @@ bool SamePrefix(const Hash32& a, const Hash32& b, int bits) {
   return ((a[bytes] ^ b[bytes]) & mask) == 0;
 }
 
-void PutBig(uint8_t* out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<uint8_t>(v);
-}
-
 void PutPtr(uint8_t* out, const SmtNodePtr& ptr) {
-  PutBig(out, ptr.offset, 8);
-  PutBig(out + 8, ptr.length, 4);
+  WriteBigEndian(out, ptr.offset, 8);
+  WriteBigEndian(out + 8, ptr.length, 4);
 }
 
 SmtNodePtr GetPtr(const uint8_t* in) {
@@ -114,7 +110,7 @@ size_t LeafSize(ByteView key, ByteView value) {
 // Writes the leaf's LeafSize bytes at `out`.
 void WriteLeaf(uint8_t* out, ByteView key, ByteView value) {
   out[0] = kLeafTag;
-  PutBig(out + 1, key.size(), 4);
+  WriteBigEndian(out + 1, key.size(), 4);
   if (!key.empty()) std::memcpy(out + kLeafHeaderSize, key.data(), key.size());
   if (!value.empty()) std::memcpy(out + kLeafHeaderSize + key.size(), value.data(), value.size());
 }

@@ -49,9 +49,9 @@ bool InStateTree(ByteView key) {
 }
 
 Bytes EncodeU64(uint64_t v) {
-  Bytes out(
-      8);  // sized at once: appending grew it three times (a balance is written twice a transfer)
-  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<uint8_t>(v);
+  // Sized at once: appending grew it three times (a balance is written twice a transfer).
+  Bytes out(8);
+  WriteBigEndian(out.data(), v, 8);
   return out;
 }
 

@@ -27,36 +27,27 @@ StateCache::StateCache(size_t max_bytes)
       young_(chunk_bytes_),
       old_(chunk_bytes_) {}
 
-uint64_t StateCache::Hash(ByteView key) const {
-  uint64_t x = seed_ ^ key.size();
-  size_t i = 0;
-  for (; i + 8 <= key.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, key.data() + i, sizeof word);
-    x = Mix64(x ^ word);
+size_t StateCache::Generation::SlotOf(ByteView key, uint64_t hash) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.chunk == kEmptySlot) return i;
+    if (s.hash != hash) continue;
+    const uint8_t* e = Entry(s);
+    if (Load32(e) == key.size() && std::memcmp(e + kHeader, key.data(), key.size()) == 0) return i;
   }
-  uint64_t tail = 0;
-  if (i < key.size()) std::memcpy(&tail, key.data() + i, key.size() - i);
-  return Mix64(x ^ tail);
 }
 
 bool StateCache::Generation::Find(ByteView key, uint64_t hash, bool& present,
                                   ByteView& value) const {
   if (slots_.empty()) return false;
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
-    if (s.chunk == kEmptySlot) return false;
-    if (s.hash != hash) continue;
-    const uint8_t* e = Entry(s);
-    if (Load32(e) != key.size() || std::memcmp(e + kHeader, key.data(), key.size()) != 0) {
-      continue;
-    }
-    const uint32_t length = Load32(e + 4);
-    present = length != kAbsent;
-    value = present ? ByteView(e + kHeader + key.size(), length) : ByteView();
-    return true;
-  }
+  const Slot& s = slots_[SlotOf(key, hash)];
+  if (s.chunk == kEmptySlot) return false;
+  const uint8_t* e = Entry(s);
+  const uint32_t length = Load32(e + 4);
+  present = length != kAbsent;
+  value = present ? ByteView(e + kHeader + key.size(), length) : ByteView();
+  return true;
 }
 
 void StateCache::Generation::Put(ByteView key, uint64_t hash, const Bytes* value) {
@@ -77,25 +68,11 @@ void StateCache::Generation::Put(ByteView key, uint64_t hash, const Bytes* value
   chunk.insert(chunk.end(), header, header + kHeader);
   chunk.insert(chunk.end(), key.begin(), key.end());
   if (value) chunk.insert(chunk.end(), value->begin(), value->end());
-  const Slot placed{hash, static_cast<uint32_t>(arena_.size() - 1), offset};
   // The key's slot if it has one (the new entry replaces the old, which stays as garbage until
   // the generation is dropped), else the first empty one.
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    Slot& s = slots_[i];
-    if (s.chunk == kEmptySlot) {
-      s = placed;
-      ++size_;
-      return;
-    }
-    if (s.hash == hash) {
-      const uint8_t* e = Entry(s);
-      if (Load32(e) == key.size() && std::memcmp(e + kHeader, key.data(), key.size()) == 0) {
-        s = placed;
-        return;
-      }
-    }
-  }
+  Slot& s = slots_[SlotOf(key, hash)];
+  if (s.chunk == kEmptySlot) ++size_;
+  s = Slot{hash, static_cast<uint32_t>(arena_.size() - 1), offset};
 }
 
 void StateCache::Generation::Grow() {
@@ -117,7 +94,7 @@ void StateCache::Rotate() {
 }
 
 bool StateCache::Find(ByteView key, std::optional<Bytes>& value) {
-  const uint64_t hash = Hash(key);
+  const uint64_t hash = SeededHash(seed_, key);
   bool present = false;
   ByteView found;
   if (young_.Find(key, hash, present, found)) {
@@ -132,7 +109,7 @@ bool StateCache::Find(ByteView key, std::optional<Bytes>& value) {
 
 void StateCache::Put(ByteView key, const std::optional<Bytes>& value) {
   Rotate();
-  young_.Put(key, Hash(key), value ? &*value : nullptr);
+  young_.Put(key, SeededHash(seed_, key), value ? &*value : nullptr);
 }
 
 void StateCache::Committed(const StateChanges& changes) {

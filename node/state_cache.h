@@ -60,6 +60,8 @@ class StateCache {
       uint32_t offset = 0;
     };
     const uint8_t* Entry(const Slot& s) const { return arena_[s.chunk].data() + s.offset; }
+    // The slot holding `key`, or the empty one where it would go (slots_ must not be empty).
+    size_t SlotOf(ByteView key, uint64_t hash) const;
     void Grow();
 
     size_t chunk_bytes_;
@@ -68,7 +70,6 @@ class StateCache {
     size_t size_ = 0;
   };
 
-  uint64_t Hash(ByteView key) const;
   void Rotate();
 
   const size_t generation_bytes_;
