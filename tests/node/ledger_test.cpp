@@ -349,3 +349,27 @@ TEST_CASE("a block in flight is checked against the head, and a block for anothe
   REQUIRE(piped.ledger->WaitDurable().ok());
   CHECK(piped.ledger->Tip().state_root() == other.ledger->Tip().state_root());
 }
+
+TEST_CASE(
+    "a background commit with a wrong certificate or for another height is refused and moves "
+    "nothing") {
+  Chain c;
+  auto proposed = c.ledger->Propose({Decoded(TransferBody("owner", "alice", 5, 0), "owner")},
+                                    KeyOf("validator").Public(), nullptr);
+  REQUIRE(proposed.ok());
+  auto block = std::make_shared<const ExecutedBlock>(std::move(*proposed));
+  pb::Commit wrong = Certify(*block);
+  wrong.set_block_hash(std::string(32, 'z'));
+  CHECK_FALSE(c.ledger->CommitAsync(block, wrong).ok());
+  CHECK(c.ledger->Head().height() == 0);
+  CHECK(c.ledger->CommittedNonce(KeyOf("owner").Public()) == 0);
+
+  REQUIRE(c.ledger->CommitAsync(block, Certify(*block)).ok());
+  REQUIRE(c.ledger->WaitDurable().ok());
+  // The same block again is not the next height: refused with the reason, and the head stays.
+  Status again = c.ledger->CommitAsync(block, Certify(*block));
+  CHECK(again.code() == StatusCode::kFailedPrecondition);
+  CHECK(again.message().find("does not follow the tip 1") != std::string::npos);
+  CHECK(c.ledger->Head().height() == 1);
+  CHECK(c.ledger->Tip().state_root() == ToString(block->tree.root));
+}
