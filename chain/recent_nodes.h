@@ -7,6 +7,9 @@
 // Holds whole blocks' node bytes up to a budget, dropping the oldest block first. What it holds
 // is what this process appended and committed, so it is not checked against hashes again; a block
 // whose commit failed is never added (BlockStore adds a block's nodes after its batch is written).
+// A place is not covered by any hash, but a node read from the log (older than every block held
+// here) cannot lead into these bytes: a child is always stored before its parent, and the tree
+// refuses a place that points forward (chain/smt.cpp, Load).
 // Thread-safe: reads share a lock, Add takes it alone.
 #pragma once
 

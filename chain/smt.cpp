@@ -162,7 +162,21 @@ Status Load(const SmtNodeSource& source, const SmtRef& ref, int depth, Bytes& st
     return Corruption("smt node " + Hex(ref.hash) + " at depth " + std::to_string(depth) +
                       " is missing from the store or does not match its hash");
   }
-  return Decode(ref.hash, storage, node);
+  PUHUI_RETURN_IF_ERROR(Decode(ref.hash, storage, node));
+  // In a source that finds nodes by place, children are stored before their parent (Update lays
+  // them out so), and a place is not part of any hash: a damaged place pointing forward is caught
+  // here, before it can lead to nodes a source hands back unchecked because it wrote them itself
+  // (chain/recent_nodes.h).
+  if (!node.leaf && ref.ptr.length != 0 && source.NeedsPlaces()) {
+    for (const SmtRef* child : {&node.left, &node.right}) {
+      const SmtNodePtr& p = child->ptr;
+      if (p.length != 0 && (p.offset > ref.ptr.offset || p.length > ref.ptr.offset - p.offset)) {
+        return Corruption("smt node " + Hex(ref.hash) + " at depth " + std::to_string(depth) +
+                          " places a child after itself");
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 // One change of a batch, with its key hashed once up front.

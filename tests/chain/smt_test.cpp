@@ -678,11 +678,58 @@ class LogSource : public SmtNodeSource {
     return u.root_ref();
   }
   size_t reads() const { return reads_.load(); }
+  // Overwrites stored bytes, as a damaged disk would.
+  void Damage(uint64_t offset, ByteView bytes) {
+    REQUIRE(offset + bytes.size() <= log_.size());
+    std::copy(bytes.begin(), bytes.end(), log_.begin() + static_cast<long>(offset));
+  }
 
  private:
   Bytes log_;
   mutable std::atomic<size_t> reads_ = 0;
 };
+
+TEST_CASE("smt: a damaged place that points a child after its parent is refused as corruption") {
+  // Node layout (chain/smt.cpp): internal = tag | left hash | right hash | left place | right
+  // place, each place an offset u64 and a length u32, big-endian.
+  constexpr size_t kLeftPlace = 1 + 32 + 32, kRightPlace = kLeftPlace + 12, kInternal = 89;
+  LogSource log;
+  Changes c;
+  for (int i = 0; i < 64; ++i) c[ToBytes("key-" + std::to_string(i))] = ToBytes("v");
+  auto u = SparseMerkleTree::Update(log, SmtRef(kZeroHash), c);
+  REQUIRE(u.ok());
+  const SmtRef root = log.Store(*u);
+  auto place_at = [&](const SmtNodePtr& node, size_t at) {
+    Bytes bytes;
+    REQUIRE(log.ReadSmtNode(SmtRef(kZeroHash, node), bytes));
+    REQUIRE(bytes.size() == kInternal);
+    return SmtNodePtr{ReadBigEndian(ByteView(bytes).subspan(at, 8)),
+                      static_cast<uint32_t>(ReadBigEndian(ByteView(bytes).subspan(at + 8, 4)))};
+  };
+  // The root's left child: an internal node, stored before the root's whole right subtree.
+  const SmtNodePtr left = place_at(root.ptr, kLeftPlace);
+  const SmtNodePtr right = place_at(root.ptr, kRightPlace);
+  REQUIRE(left.offset < right.offset);
+  // A key under the left child's left child, found before the damage.
+  Bytes key;
+  for (const auto& [k, v] : c) {
+    const Hash32 h = Sha256(k);
+    if ((h[0] & 0xc0) == 0) key = k;
+  }
+  REQUIRE(!key.empty());
+  REQUIRE(SparseMerkleTree::Get(log, root, key).value() == ToBytes("v"));
+  // The left child now says its left child is the root's right child, stored after it. The
+  // source hands bytes back unchecked (as the block store does for its recent blocks), so only
+  // the order of places stops the walk from reading another subtree and calling the key absent.
+  Bytes damaged(12);
+  WriteBigEndian(damaged.data(), right.offset, 8);
+  WriteBigEndian(damaged.data() + 8, right.length, 4);
+  log.Damage(left.offset + kLeftPlace, damaged);
+  auto got = SparseMerkleTree::Get(log, root, key);
+  REQUIRE_FALSE(got.ok());
+  CHECK(got.status().code() == StatusCode::kCorruption);
+  CHECK(got.status().message().find("places a child after itself") != std::string::npos);
+}
 
 TEST_CASE("smt: a tree found by its nodes' places gives the same roots, values and proofs") {
   const uint64_t seed = 41;
