@@ -13,7 +13,13 @@ void RecentNodes::Add(uint64_t base, ByteView bytes) {
   std::unique_lock lock(mu_);
   PUHUI_CHECK(blocks_.empty() || base >= blocks_.back().base + blocks_.back().bytes.size(),
               "tree nodes added out of log order");
-  if (copy.size() > max_bytes_) return;
+  if (copy.size() > max_bytes_) {
+    // Not kept, and nothing before it either: what is held stays the log's last blocks, so a node
+    // read from the log is always older than all of it (see the header).
+    blocks_.clear();
+    bytes_ = 0;
+    return;
+  }
   while (!blocks_.empty() && bytes_ + copy.size() > max_bytes_) {
     bytes_ -= blocks_.front().bytes.size();
     blocks_.pop_front();

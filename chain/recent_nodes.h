@@ -29,7 +29,7 @@ class RecentNodes {
   RecentNodes& operator=(const RecentNodes&) = delete;
 
   // One block's nodes, stored in the node log from offset `base`; blocks come in log order.
-  // A block larger than the whole budget is not kept.
+  // A block larger than the whole budget is not kept, and neither is any block before it.
   void Add(uint64_t base, ByteView bytes);
   // The node at `ptr` into `out` (reusing its capacity), if it lies inside a kept block.
   bool Read(const SmtNodePtr& ptr, Bytes& out) const;
