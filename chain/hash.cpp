@@ -1,31 +1,22 @@
 #include "chain/hash.h"
 
-#include <openssl/evp.h>
+// The one-shot and context-copying SHA-256 calls below use OpenSSL's low-level interface
+// (SHA256_Init/Update/Final), deprecated in OpenSSL 3 in favour of EVP but kept, and run by the
+// same assembly (SHA extensions where the CPU has them). A SHA256_CTX is a plain 112-byte struct: a
+// tag's absorbed prefix is copied by value, where an EVP context copy costs a provider call, a
+// cleanse and a free per hash. A block's state tree hashes ~50,000 nodes, and through EVP the
+// overhead was as large as the compression itself.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <atomic>
 #include <map>
 #include <string>
-#include <vector>
 
 #include "chain/status.h"
 
 namespace puhui {
-namespace {
-
-// OpenSSL 3 resolves EVP_sha256() and SHA256() by name on every use (an "implicit fetch" that
-// takes a lock). Fetching once makes short hashes, which dominate (Merkle nodes, ids, tagged
-// digests), two to three times faster. The object is shared read-only and never freed.
-const EVP_MD* Sha256Md() {
-  static const EVP_MD* const md = [] {
-    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    PUHUI_CHECK(m != nullptr, "EVP_MD_fetch SHA256");
-    return m;
-  }();
-  return md;
-}
-
-}  // namespace
 
 uint64_t SecretSeed() {
   uint64_t seed = 0;
@@ -36,98 +27,61 @@ uint64_t SecretSeed() {
 
 namespace {
 
-// Per-thread contexts: a work context for one-shot hashes and the absorbed prefixes of tags.
-struct ThreadHashState {
-  static constexpr size_t kMaxNamedTags = 64;  // TaggedHash(string) cache; chain ids make tags vary
-  EVP_MD_CTX* work = EVP_MD_CTX_new();
-  std::vector<EVP_MD_CTX*> tags;  // by HashTag index
-  std::map<std::string, EVP_MD_CTX*, std::less<>> named;
-
-  ThreadHashState() { PUHUI_CHECK(work != nullptr, "EVP_MD_CTX_new"); }
-  ~ThreadHashState() {
-    EVP_MD_CTX_free(work);
-    for (EVP_MD_CTX* c : tags) EVP_MD_CTX_free(c);
-    for (auto& [tag, c] : named) EVP_MD_CTX_free(c);
-  }
-  ThreadHashState(const ThreadHashState&) = delete;
-  ThreadHashState& operator=(const ThreadHashState&) = delete;
-};
-
-ThreadHashState& State() {
-  thread_local ThreadHashState state;
-  return state;
-}
-
-EVP_MD_CTX* NewPrefix(std::string_view tag) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  PUHUI_CHECK(ctx != nullptr && EVP_DigestInit_ex(ctx, Sha256Md(), nullptr) == 1, "EVP init");
-  const Hash32 t = Sha256(tag);
-  PUHUI_CHECK(EVP_DigestUpdate(ctx, t.data(), t.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, t.data(), t.size()) == 1,
-              "EVP update");
+SHA256_CTX Fresh() {
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
   return ctx;
 }
 
-Hash32 Finish(EVP_MD_CTX* ctx, ByteView a, ByteView b) {
+// SHA256(tag) || SHA256(tag), absorbed: exactly one 64-byte block, so the prefix is a midstate.
+SHA256_CTX TagPrefix(std::string_view tag) {
+  const Hash32 t = Sha256(tag);
+  SHA256_CTX ctx = Fresh();
+  SHA256_Update(&ctx, t.data(), t.size());
+  SHA256_Update(&ctx, t.data(), t.size());
+  return ctx;
+}
+
+Hash32 Finish(SHA256_CTX ctx, ByteView a, ByteView b) {
+  SHA256_Update(&ctx, a.data(), a.size());
+  SHA256_Update(&ctx, b.data(), b.size());
   Hash32 out;
-  unsigned int len = 0;
-  PUHUI_CHECK(EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 &&
-                  EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == 32,
-              "EVP digest");
+  SHA256_Final(out.data(), &ctx);
   return out;
 }
 
-Hash32 WithPrefix(EVP_MD_CTX* prefix, ByteView a, ByteView b) {
-  EVP_MD_CTX* work = State().work;
-  PUHUI_CHECK(EVP_MD_CTX_copy_ex(work, prefix) == 1, "EVP copy");
-  return Finish(work, a, b);
-}
-
-std::atomic<size_t> g_next_tag_index{0};
-
 }  // namespace
 
-Hash32 Sha256(ByteView data) {
-  EVP_MD_CTX* work = State().work;
-  PUHUI_CHECK(EVP_DigestInit_ex(work, Sha256Md(), nullptr) == 1, "EVP init");
-  return Finish(work, data, {});
-}
+Hash32 Sha256(ByteView data) { return Finish(Fresh(), data, {}); }
 
-HashTag::HashTag(std::string_view tag) : tag_(tag), index_(g_next_tag_index++) {}
-
-Hash32 HashTag::Hash(ByteView a, ByteView b) const {
-  ThreadHashState& s = State();
-  if (s.tags.size() <= index_) s.tags.resize(index_ + 1, nullptr);
-  if (s.tags[index_] == nullptr) s.tags[index_] = NewPrefix(tag_);
-  return WithPrefix(s.tags[index_], a, b);
-}
-
-struct Sha256Hasher::Impl {
-  EVP_MD_CTX* ctx = nullptr;
+struct HashTag::Prefix {
+  SHA256_CTX ctx;
 };
 
-Sha256Hasher::Sha256Hasher() : impl_(new Impl) {
-  impl_->ctx = EVP_MD_CTX_new();
-  PUHUI_CHECK(impl_->ctx != nullptr && EVP_DigestInit_ex(impl_->ctx, Sha256Md(), nullptr) == 1,
-              "EVP sha256 init");
-}
+HashTag::HashTag(std::string_view tag)
+    : tag_(tag), prefix_(std::make_unique<Prefix>(Prefix{TagPrefix(tag)})) {}
 
-Sha256Hasher::~Sha256Hasher() {
-  EVP_MD_CTX_free(impl_->ctx);
-  delete impl_;
-}
+HashTag::~HashTag() = default;
+
+Hash32 HashTag::Hash(ByteView a, ByteView b) const { return Finish(prefix_->ctx, a, b); }
+
+struct Sha256Hasher::Impl {
+  SHA256_CTX ctx = Fresh();
+};
+
+Sha256Hasher::Sha256Hasher() : impl_(new Impl) {}
+
+Sha256Hasher::~Sha256Hasher() { delete impl_; }
 
 Sha256Hasher& Sha256Hasher::Update(ByteView data) {
-  PUHUI_CHECK(EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) == 1, "EVP update");
+  SHA256_Update(&impl_->ctx, data.data(), data.size());
   return *this;
 }
 
 Hash32 Sha256Hasher::Finish() {
   Hash32 out;
-  unsigned int len = 0;
-  PUHUI_CHECK(EVP_DigestFinal_ex(impl_->ctx, out.data(), &len) == 1 && len == 32, "EVP final");
-  PUHUI_CHECK(EVP_DigestInit_ex(impl_->ctx, Sha256Md(), nullptr) == 1, "EVP reinit");
+  SHA256_Final(out.data(), &impl_->ctx);
+  impl_->ctx = Fresh();
   return out;
 }
 
@@ -137,16 +91,15 @@ TaggedHasher::TaggedHasher(std::string_view tag) {
 }
 
 Hash32 TaggedHash(std::string_view tag, ByteView data) {
-  ThreadHashState& s = State();
-  auto it = s.named.find(tag);
-  if (it == s.named.end()) {
-    if (s.named.size() >= ThreadHashState::kMaxNamedTags) {
-      for (auto& [t, c] : s.named) EVP_MD_CTX_free(c);
-      s.named.clear();
-    }
-    it = s.named.emplace(std::string(tag), NewPrefix(tag)).first;
+  // Tags vary with chain ids, so a few dozen prefixes are kept per thread.
+  constexpr size_t kMaxNamedTags = 64;
+  thread_local std::map<std::string, SHA256_CTX, std::less<>> named;
+  auto it = named.find(tag);
+  if (it == named.end()) {
+    if (named.size() >= kMaxNamedTags) named.clear();
+    it = named.emplace(std::string(tag), TagPrefix(tag)).first;
   }
-  return WithPrefix(it->second, data, {});
+  return Finish(it->second, data, {});
 }
 
 }  // namespace puhui

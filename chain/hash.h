@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -56,19 +57,23 @@ struct SeededHash32 {
   size_t operator()(const Hash32& h) const { return static_cast<size_t>(SeededHash(seed, h)); }
 };
 
-// A tag for hot paths: each thread absorbs SHA256(tag)||SHA256(tag) once and then hashes with one
-// context copy, instead of two extra compressions and an allocation per call. Define instances as
+// A tag for hot paths: SHA256(tag)||SHA256(tag) is absorbed once, when the tag is made, and each
+// hash starts from a copy of that midstate instead of two extra compressions. Define instances as
 // long-lived constants (e.g. namespace-scope statics); Hash is thread-safe.
 class HashTag {
  public:
   explicit HashTag(std::string_view tag);
+  ~HashTag();
+  HashTag(const HashTag&) = delete;
+  HashTag& operator=(const HashTag&) = delete;
   // TaggedHash(tag, a || b) without concatenating.
   Hash32 Hash(ByteView a, ByteView b = {}) const;
   const std::string& tag() const { return tag_; }
 
  private:
+  struct Prefix;  // the absorbed prefix (an OpenSSL context, kept out of this header)
   std::string tag_;
-  size_t index_;  // slot of this tag's prefix in each thread's table
+  std::unique_ptr<const Prefix> prefix_;
 };
 
 // Incremental SHA-256 for hashing several pieces without concatenating them.
