@@ -129,9 +129,7 @@ Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const 
 
 Result<BlockOutcome> ApplyBlock(const StateReader& committed, const BlockContext& ctx,
                                 std::span<const DecodedTx> txs) {
-  CachedReader cached(&committed);
-  const StateReader& base = committed.CachesReads() ? committed : cached;
-  StateOverlay state(&base);
+  StateOverlay state(&committed, StateOverlay::Reads::kRemember);
   BlockOutcome out;
   out.receipts.reserve(txs.size());
   for (size_t i = 0; i < txs.size(); ++i) {
@@ -145,7 +143,7 @@ Result<BlockOutcome> ApplyBlock(const StateReader& committed, const BlockContext
   }
   PUHUI_RETURN_IF_ERROR(ApplyValidatorChanges(state, ctx.height));
   out.changes = state.TakeChanges();
-  PUHUI_RETURN_IF_ERROR(CheckSupplyConserved(base, out.changes));
+  PUHUI_RETURN_IF_ERROR(CheckSupplyConserved(committed, out.changes));
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "chain/hash.h"
+
 namespace puhui {
 
 namespace {
@@ -16,6 +18,12 @@ bool SameKey(ByteView a, ByteView b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
+// The overlay's index: seeded with a secret, so keys chosen by users cannot crowd one run of slots.
+uint64_t KeyHash(ByteView key) {
+  static const uint64_t seed = SecretSeed();
+  return SeededHash(seed, key);
+}
+
 }  // namespace
 
 Result<const Bytes*> StateReader::Find(ByteView key, std::optional<Bytes>& scratch) const {
@@ -25,92 +33,110 @@ Result<const Bytes*> StateReader::Find(ByteView key, std::optional<Bytes>& scrat
   return scratch ? &*scratch : nullptr;
 }
 
-Result<std::optional<Bytes>> CachedReader::Get(ByteView key) const {
-  std::optional<Bytes> unused;
-  return CopyOf(Find(key, unused));
-}
-
-Result<const Bytes*> CachedReader::Find(ByteView key, std::optional<Bytes>&) const {
-  auto it = reads_.lower_bound(key);
-  if (it == reads_.end() || BytesLess()(key, it->first)) {
-    auto got = base_.Get(key);
-    if (!got.ok()) return got.status();
-    it = reads_.emplace_hint(it, Bytes(key.begin(), key.end()), std::move(*got));
-  }
-  return it->second ? &*it->second : nullptr;
-}
-
-Result<std::optional<Bytes>> StateOverlay::Get(ByteView key) const {
-  if (const auto* written = Written(key)) return *written;
-  return base_.Get(key);
-}
-
-Result<const Bytes*> StateOverlay::Find(ByteView key, std::optional<Bytes>& scratch) const {
-  if (const auto* written = Written(key)) return *written ? &**written : nullptr;
-  return base_.Find(key, scratch);
-}
-
-const std::optional<Bytes>* StateOverlay::Written(ByteView key) const {
-  if (!spilled_) {
-    for (const auto& [k, v] : few_) {
-      if (SameKey(k, key)) return &v;
+StateOverlay::Entry* StateOverlay::Lookup(ByteView key) const {
+  if (slots_.empty()) {
+    for (Entry& e : entries_) {
+      if (SameKey(e.key, key)) return &e;
     }
     return nullptr;
   }
-  auto it = changes_.find(key);
-  return it == changes_.end() ? nullptr : &it->second;
+  const uint64_t hash = KeyHash(key);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask; slots_[i] != 0; i = (i + 1) & mask) {
+    Entry& e = entries_[slots_[i] - 1];
+    if (e.hash == hash && SameKey(e.key, key)) return &e;
+  }
+  return nullptr;
+}
+
+void StateOverlay::Index(uint32_t entry) const {
+  Entry& e = entries_[entry];
+  e.hash = KeyHash(e.key);
+  const size_t mask = slots_.size() - 1;
+  size_t i = e.hash & mask;
+  while (slots_[i] != 0) i = (i + 1) & mask;
+  slots_[i] = entry + 1;
+}
+
+StateOverlay::Entry& StateOverlay::Add(Bytes key, std::optional<Bytes> value, bool written) const {
+  PUHUI_CHECK(entries_.size() < UINT32_MAX - 1, "state overlay too large");
+  entries_.push_back(Entry{std::move(key), std::move(value), 0, written});
+  const auto n = static_cast<uint32_t>(entries_.size());
+  if (n <= kFew) return entries_.back();
+  if (n * 2 > slots_.size()) {
+    // Build or double the index (a rehash from the kept hashes, or all of them the first time).
+    slots_.assign(std::max<size_t>(64, slots_.size() * 2), 0);
+    for (uint32_t i = 0; i < n; ++i) Index(i);
+  } else {
+    Index(n - 1);
+  }
+  return entries_.back();
+}
+
+Result<std::optional<Bytes>> StateOverlay::Get(ByteView key) const {
+  std::optional<Bytes> scratch;
+  return CopyOf(Find(key, scratch));
+}
+
+Result<const Bytes*> StateOverlay::Find(ByteView key, std::optional<Bytes>& scratch) const {
+  if (const Entry* e = Lookup(key)) return e->value ? &*e->value : nullptr;
+  if (!remember_) return base_.Find(key, scratch);
+  auto read = base_.Get(key);
+  if (!read.ok()) return read.status();  // not remembered: the next read tries again
+  const Entry& e = Add(Bytes(key.begin(), key.end()), std::move(*read), false);
+  return e.value ? &*e.value : nullptr;
+}
+
+bool StateOverlay::Changed(ByteView key) const {
+  const Entry* e = Lookup(key);
+  return e != nullptr && e->written;
 }
 
 void StateOverlay::Set(Bytes key, std::optional<Bytes> value) {
-  if (!spilled_) {
-    for (auto& [k, v] : few_) {
-      if (SameKey(k, key)) {
-        v = std::move(value);
-        return;
-      }
-    }
-    if (few_.size() < kFew) {
-      if (few_.empty()) few_.reserve(kFew);  // one allocation per transaction
-      few_.emplace_back(std::move(key), std::move(value));
-      return;
-    }
-    Spill();
+  if (Entry* e = Lookup(key)) {
+    e->value = std::move(value);
+    e->written = true;
+    return;
   }
-  changes_.insert_or_assign(std::move(key), std::move(value));
-}
-
-void StateOverlay::Spill() const {
-  if (spilled_) return;
-  // The keys are distinct, so the order they go in does not matter.
-  for (auto& [k, v] : few_) changes_.emplace(std::move(k), std::move(v));
-  few_.clear();
-  few_.shrink_to_fit();
-  spilled_ = true;
+  Add(std::move(key), std::move(value), true);
 }
 
 void StateOverlay::Absorb(StateOverlay&& child) {
   PUHUI_CHECK(&child.base_ == this, "absorbing an overlay that is not a child of this one");
-  for (auto& [k, v] : child.few_) Set(std::move(k), std::move(v));
-  child.few_.clear();
-  if (child.changes_.empty()) return;
-  Spill();
-  // Whole map nodes move across: no key or value is copied.
-  while (!child.changes_.empty()) {
-    auto node = child.changes_.extract(child.changes_.begin());
-    auto placed = changes_.insert(std::move(node));
-    if (!placed.inserted) placed.position->second = std::move(placed.node.mapped());
+  for (Entry& e : child.entries_) {
+    if (e.written) Set(std::move(e.key), std::move(e.value));
   }
+  child.entries_.clear();
+  child.slots_.clear();
 }
 
-const StateChanges& StateOverlay::changes() const {
-  Spill();
-  return changes_;
+std::vector<uint32_t> StateOverlay::WrittenInOrder() const {
+  std::vector<uint32_t> order;
+  order.reserve(entries_.size());
+  for (uint32_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].written) order.push_back(i);
+  }
+  // Keys are distinct, so the order is total and the same however the entries were kept.
+  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+    return BytesLess()(entries_[a].key, entries_[b].key);
+  });
+  return order;
+}
+
+StateChanges StateOverlay::changes() const {
+  StateChanges out;
+  for (uint32_t i : WrittenInOrder())
+    out.emplace_hint(out.end(), entries_[i].key, entries_[i].value);
+  return out;
 }
 
 StateChanges StateOverlay::TakeChanges() {
-  Spill();
-  StateChanges out = std::move(changes_);
-  changes_.clear();
+  StateChanges out;
+  for (uint32_t i : WrittenInOrder()) {
+    out.emplace_hint(out.end(), std::move(entries_[i].key), std::move(entries_[i].value));
+  }
+  entries_.clear();
+  slots_.clear();
   return out;
 }
 

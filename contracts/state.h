@@ -3,6 +3,7 @@
 // whole block's changes come out as one ordered change set for the store and the state root.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <utility>
@@ -25,10 +26,6 @@ class StateReader {
   // this reader or to one over it, or until `scratch` changes. Reads during execution pass through
   // two overlays and a cache; returning by value copied the value once per layer.
   virtual Result<const Bytes*> Find(ByteView key, std::optional<Bytes>& scratch) const;
-
-  // True if reads are answered from memory after the first (a reader with a cache of its own), so
-  // that a block's execution needs no CachedReader over it.
-  virtual bool CachesReads() const { return false; }
 };
 
 // The latest committed state of a BlockStore.
@@ -67,69 +64,69 @@ class MemoryState : public StateReader {
   std::map<Bytes, Bytes> values_;
 };
 
-// Remembers every read of its base, found or absent. A block's execution reads the same records
-// many times over (the credit batch of every transfer, each sender's account before and after its
-// action, each changed balance again for the supply check); the base (committed state) does not
-// change while a block executes, so each is read from the store once. Lives as long as one
-// block's execution; not thread-safe.
-class CachedReader : public StateReader {
- public:
-  explicit CachedReader(const StateReader* base) : base_(*base) {}
-  CachedReader(const CachedReader&) = delete;
-  CachedReader& operator=(const CachedReader&) = delete;
-
-  Result<std::optional<Bytes>> Get(ByteView key) const override;
-  // Points into the cache: valid as long as the reader.
-  Result<const Bytes*> Find(ByteView key, std::optional<Bytes>& scratch) const override;
-
- private:
-  const StateReader& base_;
-  mutable std::map<Bytes, std::optional<Bytes>, BytesLess> reads_;
-};
-
 // Buffered writes over a base reader. Not thread-safe; one overlay per executing thread.
 //
-// A transaction's overlay holds a handful of writes (a transfer: two balances), so the first
-// kFew writes are kept in a short unsorted list searched linearly, which costs less than building
-// and searching map nodes; past that (a block's overlay) they move into the ordered map for good.
+// A block's overlay (Reads::kRemember) also keeps what it reads from its base, found or absent, so
+// each key is read from the base once however often the block's transactions read it (the credit
+// batch of every transfer, each sender's account before and after its action): the base,
+// committed state, does not change while a block executes. A transaction's overlay reads its
+// block's overlay, which already keeps them, so it passes reads through.
+//
+// Entries live in a deque, so a value found stays where it is while other keys are read (and
+// remembered). The first kFew are searched linearly, which costs less than hashing for a
+// transaction's handful (a transfer writes two balances and an account); past that, an
+// open-addressing index on a seeded hash of the key finds them. The index is never iterated:
+// the changes come out sorted by key (TakeChanges), so nothing about it reaches consensus.
 class StateOverlay : public StateReader {
  public:
   static constexpr size_t kFew = 8;
+  enum class Reads { kPassThrough, kRemember };
 
   // A pointer, not a reference, so that an overlay over another overlay is never mistaken for a
   // copy.
-  explicit StateOverlay(const StateReader* base) : base_(*base) {}
+  explicit StateOverlay(const StateReader* base, Reads reads = Reads::kPassThrough)
+      : base_(*base), remember_(reads == Reads::kRemember) {}
   StateOverlay(const StateOverlay&) = delete;
   StateOverlay& operator=(const StateOverlay&) = delete;
 
   Result<std::optional<Bytes>> Get(ByteView key) const override;
+  // Points into the overlay where it holds the key (written, or read and remembered): valid
+  // until the next write of that key, absorb or TakeChanges.
   Result<const Bytes*> Find(ByteView key, std::optional<Bytes>& scratch) const override;
   // Whether this overlay holds a write (or delete) of `key`.
-  bool Changed(ByteView key) const { return Written(key) != nullptr; }
+  bool Changed(ByteView key) const;
   void Put(Bytes key, Bytes value) { Set(std::move(key), std::move(value)); }
   void Delete(Bytes key) { Set(std::move(key), std::nullopt); }
 
   // Moves a child overlay's writes into this one (the child's base must be this overlay).
   void Absorb(StateOverlay&& child);
 
-  // The writes in key order. Invalidates pointers from Find into this overlay.
-  const StateChanges& changes() const;
+  // The writes in key order (a copy; for tests and checks).
+  StateChanges changes() const;
+  // The writes in key order, moved out; the overlay is left empty.
   StateChanges TakeChanges();
 
  private:
-  using Write = std::pair<Bytes, std::optional<Bytes>>;
+  struct Entry {
+    Bytes key;
+    std::optional<Bytes> value;
+    uint64_t hash = 0;     // of the key, once the index is in use
+    bool written = false;  // false: a remembered read
+  };
 
-  // This overlay's write of `key`, or nullptr if it holds none.
-  const std::optional<Bytes>* Written(ByteView key) const;
+  Entry* Lookup(ByteView key) const;
+  Entry& Add(Bytes key, std::optional<Bytes> value, bool written) const;
+  void Index(uint32_t entry) const;
   void Set(Bytes key, std::optional<Bytes> value);
-  // Moves the short list into the map; from then on every write goes to the map.
-  void Spill() const;
+  // The written entries' positions, in key order.
+  std::vector<uint32_t> WrittenInOrder() const;
 
   const StateReader& base_;
-  // Distinct keys, in the order first written; used until `spilled_`.
-  mutable std::vector<Write> few_;
-  mutable StateChanges changes_;
-  mutable bool spilled_ = false;
+  const bool remember_;
+  mutable std::deque<Entry> entries_;
+  // Empty while entries_ holds at most kFew; then a power of two in size, at most half full, each
+  // slot an entry's position + 1 (0: empty).
+  mutable std::vector<uint32_t> slots_;
 };
 
 }  // namespace puhui

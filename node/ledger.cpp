@@ -42,7 +42,6 @@ class Ledger::HeadReader : public StateReader {
  public:
   explicit HeadReader(const Ledger& ledger, StateCache* cache = nullptr)
       : store_(*ledger.store_), pending_(ledger.PendingBlock()), cache_(cache) {}
-  bool CachesReads() const override { return cache_ != nullptr; }
   Result<std::optional<Bytes>> Get(ByteView key) const override {
     std::optional<Bytes> value;
     if (cache_ && cache_->Find(key, value)) return value;
@@ -280,8 +279,8 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, const P
   }
   BlockContext ctx{chain_id(), height, BlockTime(tip, b.block.last_commit())};
 
-  HeadReader committed(*this, &state_cache_);  // caches its reads: no CachedReader over it
-  StateOverlay state(&committed);
+  HeadReader committed(*this, &state_cache_);
+  StateOverlay state(&committed, StateOverlay::Reads::kRemember);
   size_t bytes = 0;
   for (auto& tx : candidates) {
     if (b.txs.size() >= genesis_.params.max_block_txs ||

@@ -17,27 +17,40 @@ StateChanges Values(std::initializer_list<std::pair<std::string, std::string>> k
 
 }  // namespace
 
-TEST_CASE("a cached reader reads each key of its base once, found or absent") {
+TEST_CASE("a block overlay reads each key of its base once, found or absent") {
   MemoryState committed;
   committed.Apply(Values({{"batch/A", "record"}}));
   testing::CountingReader counted(&committed);
-  CachedReader cached(&counted);
+  StateOverlay block(&counted, StateOverlay::Reads::kRemember);
   for (int i = 0; i < 3; ++i) {
-    auto found = cached.Get(AsBytes("batch/A"));
+    StateOverlay tx(&block);
+    auto found = tx.Get(AsBytes("batch/A"));
     REQUIRE(found.ok());
     CHECK(**found == ToBytes("record"));
-    auto absent = cached.Get(AsBytes("batch/B"));
+    auto absent = tx.Get(AsBytes("batch/B"));
     REQUIRE(absent.ok());
     CHECK_FALSE(absent->has_value());
   }
   CHECK(counted.reads == 2);
+  // What it read is remembered, not changed.
+  CHECK_FALSE(block.Changed(AsBytes("batch/A")));
+  CHECK(block.TakeChanges().empty());
 }
 
-TEST_CASE("an overlay over a cached reader sees its own writes first and absorbs a child's") {
+TEST_CASE("an overlay that passes reads through reads its base every time") {
+  MemoryState committed;
+  committed.Apply(Values({{"batch/A", "record"}}));
+  testing::CountingReader counted(&committed);
+  StateOverlay tx(&counted);
+  for (int i = 0; i < 3; ++i) CHECK(**tx.Get(AsBytes("batch/A")) == ToBytes("record"));
+  CHECK(counted.reads == 3);
+}
+
+TEST_CASE("a block overlay sees its own writes first and absorbs a child's") {
   MemoryState committed;
   committed.Apply(Values({{"a", "1"}, {"b", "2"}}));
-  CachedReader cached(&committed);
-  StateOverlay block(&cached);
+  StateOverlay block(&committed, StateOverlay::Reads::kRemember);
+  CHECK(**block.Get(AsBytes("a")) == ToBytes("1"));  // remembered, then written over
   block.Put(ToBytes("a"), ToBytes("10"));
   CHECK(block.Changed(AsBytes("a")));
   CHECK_FALSE(block.Changed(AsBytes("b")));
@@ -55,6 +68,6 @@ TEST_CASE("an overlay over a cached reader sees its own writes first and absorbs
   CHECK(**block.Get(AsBytes("c")) == ToBytes("3"));
   CHECK(block.changes().size() == 3);
   // The committed state underneath is untouched.
-  CHECK(**cached.Get(AsBytes("a")) == ToBytes("1"));
-  CHECK(**cached.Get(AsBytes("b")) == ToBytes("2"));
+  CHECK(**committed.Get(AsBytes("a")) == ToBytes("1"));
+  CHECK(**committed.Get(AsBytes("b")) == ToBytes("2"));
 }
