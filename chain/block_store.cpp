@@ -242,10 +242,17 @@ Status BlockStore::CommitBlock(const BlockCommit& c) {
   batch.Put(HeightKey(kBlockPlacePrefix, c.height), place.Encode());
   batch.Put(kBlockLogEndKey, U64Value(blocks_end + entry.size()));
   batch.Put(HashKey(kHashPrefix, c.block_hash).slice(), U64Value(c.height));
-  for (size_t i = 0; i < c.tx_ids.size(); ++i) {
+  // In key order: LevelDB inserts each record into its skip list from the top, and consecutive
+  // keys walk mostly the same nodes, still in the CPU's caches (the state changes below come in
+  // key order already).
+  std::vector<uint32_t> by_id(c.tx_ids.size());
+  for (uint32_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
+  std::sort(by_id.begin(), by_id.end(),
+            [&](uint32_t a, uint32_t b) { return c.tx_ids[a] < c.tx_ids[b]; });
+  for (uint32_t i : by_id) {
     pb::TxLocation loc;
     loc.set_height(c.height);
-    loc.set_index(static_cast<uint32_t>(i));
+    loc.set_index(i);
     batch.Put(HashKey(kTxPrefix, c.tx_ids[i]).slice(), loc.SerializeAsString());
   }
   AddState(batch, c.height, *c.state_changes, *c.tree, c.tree->base + c.tree->node_bytes.size());

@@ -9,7 +9,15 @@ namespace puhui {
 
 void RecentNodes::Add(uint64_t base, ByteView bytes) {
   if (bytes.empty()) return;
-  Bytes copy(bytes.begin(), bytes.end());  // outside the lock: readers go on meanwhile
+  // Into the buffer of a block dropped earlier where there is one (outside the lock: readers go
+  // on meanwhile). A block's nodes are megabytes, and a fresh buffer that size costs a page fault
+  // per 4 KiB on first touch, as the allocator hands such sizes back to the system when freed.
+  Bytes copy;
+  {
+    std::unique_lock lock(mu_);
+    copy = std::move(spare_);
+  }
+  copy.assign(bytes.begin(), bytes.end());
   std::unique_lock lock(mu_);
   PUHUI_CHECK(blocks_.empty() || base >= blocks_.back().base + blocks_.back().bytes.size(),
               "tree nodes added out of log order");
@@ -22,6 +30,7 @@ void RecentNodes::Add(uint64_t base, ByteView bytes) {
   }
   while (!blocks_.empty() && bytes_ + copy.size() > max_bytes_) {
     bytes_ -= blocks_.front().bytes.size();
+    spare_ = std::move(blocks_.front().bytes);
     blocks_.pop_front();
   }
   bytes_ += copy.size();

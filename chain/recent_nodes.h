@@ -45,6 +45,7 @@ class RecentNodes {
   mutable std::shared_mutex mu_;
   std::deque<Block> blocks_;  // by base, ascending; guarded by mu_
   size_t bytes_ = 0;          // guarded by mu_
+  Bytes spare_;               // the last dropped block's buffer, for the next Add; guarded by mu_
 };
 
 }  // namespace puhui

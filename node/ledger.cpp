@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <utility>
 
 #include "chain/limits.h"
 #include "chain/merkle.h"
@@ -498,8 +499,13 @@ Status Ledger::CommitAsync(std::shared_ptr<const ExecutedBlock> b, const pb::Com
   // The head moved: nonces and validator sets follow it now (readers that raced see it, or the
   // store once it holds the block: the same answers).
   Status advanced = Advance(pending->block->outcome.changes);
+  std::shared_ptr<const Pending> retired;
+  {
+    std::lock_guard lock(pending_mu_);
+    retired = std::exchange(retired_, nullptr);
+  }
   std::lock_guard writer_lock(writer_mu_);
-  writer_ = std::thread([this, pending] {
+  writer_ = std::thread([this, pending, retired = std::move(retired)]() mutable {
     const uint64_t height = pending->meta.height();
     if (before_write_) before_write_(height);
     // Built here, not on the committing thread: the block's bytes are a copy of ~1 MB.
@@ -508,10 +514,12 @@ Status Ledger::CommitAsync(std::shared_ptr<const ExecutedBlock> b, const pb::Com
       {
         std::lock_guard lock(pending_mu_);
         if (pending_ == pending) pending_.reset();
+        retired_ = pending;
       }
       if (on_commit_) on_commit_(height);
     }
     write_status_ = std::move(s);
+    retired.reset();  // the block before, freed here if nothing else holds it
   });
   return advanced;
 }

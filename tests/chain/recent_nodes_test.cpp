@@ -56,3 +56,21 @@ TEST_CASE(
   CHECK_FALSE(recent.Read({200, 1}, out));
   CHECK(recent.bytes() == 0);
 }
+
+TEST_CASE("a block kept in the buffer of a dropped one holds its own bytes and size only") {
+  RecentNodes recent(250);
+  recent.Add(0, Filled(200, 7));
+  recent.Add(200, Filled(40, 9));
+  recent.Add(240, Filled(30, 50));  // 270 > 250: the block at 0 goes, its buffer kept for the next
+  recent.Add(270, Filled(20, 80));  // into that buffer: 20 bytes, not 200
+  CHECK(recent.bytes() == 90);
+  Bytes out;
+  REQUIRE(recent.Read({270, 20}, out));
+  CHECK(out == Filled(20, 80));
+  CHECK_FALSE(recent.Read({270, 21}, out));  // nothing of the old buffer shows past its end
+  CHECK_FALSE(recent.Read({290, 1}, out));
+  REQUIRE(recent.Read({240, 30}, out));
+  CHECK(out == Filled(30, 50));
+  REQUIRE(recent.Read({200, 40}, out));
+  CHECK(out == Filled(40, 9));
+}
