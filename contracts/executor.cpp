@@ -13,7 +13,7 @@ namespace puhui {
 namespace {
 
 Result<ActionOutcome> ApplyAction(StateOverlay& state, const TxContext& ctx) {
-  const pb::TxBody& body = ctx.tx.body;
+  const pb::TxBody& body = *ctx.tx.body;
   switch (body.action_case()) {
     case pb::TxBody::kGrantRole: return ApplyGrantRole(state, ctx, body.grant_role());
     case pb::TxBody::kRevokeRole: return ApplyRevokeRole(state, ctx, body.revoke_role());
@@ -88,16 +88,16 @@ void AddAttribute(pb::Event& e, std::string_view key, std::string value) {
 
 Result<pb::Receipt> ApplyTx(StateOverlay& state, const BlockContext& ctx, const DecodedTx& tx,
                             uint32_t index) {
-  if (tx.body.expiry_height() < ctx.height) {
+  if (tx.body->expiry_height() < ctx.height) {
     return FailedPrecondition(fmt::format("transaction expired at height {}; the chain is at {}",
-                                          tx.body.expiry_height(), ctx.height));
+                                          tx.body->expiry_height(), ctx.height));
   }
   Bytes account_key = state_keys::Account(tx.sender);
   auto account = ReadAccountAt(state, account_key);
   if (!account.ok()) return account.status();
-  if (tx.body.nonce() != account->nonce()) {
+  if (tx.body->nonce() != account->nonce()) {
     return FailedPrecondition(fmt::format("nonce {} is not the sender's next nonce {}",
-                                          tx.body.nonce(), account->nonce()));
+                                          tx.body->nonce(), account->nonce()));
   }
 
   StateOverlay scratch(&state);

@@ -117,16 +117,18 @@ Result<DecodedTx> DecodeTx(std::string_view chain_id, std::string_view envelope_
     return InvalidArgument("transaction envelope is not a valid protobuf TxEnvelope");
   }
   if (HasUnknownFields(envelope)) return InvalidArgument("transaction envelope has unknown fields");
-  DecodedTx tx;
-  if (!tx.body.ParseFromString(envelope.body())) {
+  auto body = std::make_shared<pb::TxBody>();
+  if (!body->ParseFromString(envelope.body())) {
     return InvalidArgument("transaction body is not a valid protobuf TxBody");
   }
-  if (HasUnknownFields(tx.body)) {
+  DecodedTx tx;
+  tx.body = body;
+  if (HasUnknownFields(*tx.body)) {
     return InvalidArgument("transaction body has unknown fields (built for a newer version?)");
   }
-  if (tx.body.chain_id() != chain_id) {
+  if (tx.body->chain_id() != chain_id) {
     return FailedPrecondition(fmt::format("transaction is for chain '{}', this is chain '{}'",
-                                          tx.body.chain_id(), chain_id));
+                                          tx.body->chain_id(), chain_id));
   }
   if (envelope.signatures_size() != 1) {
     return InvalidArgument(
@@ -134,16 +136,16 @@ Result<DecodedTx> DecodeTx(std::string_view chain_id, std::string_view envelope_
   }
   auto sig = ToSignature(AsBytes(envelope.signatures(0)));
   if (!sig) return InvalidArgument("signature must be 64 bytes (BIP340)");
-  auto sender = ParsePublicKey(AsBytes(tx.body.sender()));
+  auto sender = ParsePublicKey(AsBytes(tx.body->sender()));
   if (!sender.ok()) return InvalidArgument("sender must be a 32-byte x-only secp256k1 public key");
-  if (tx.body.memo().size() > kMaxMemoBytes) {
+  if (tx.body->memo().size() > kMaxMemoBytes) {
     return InvalidArgument(
-        fmt::format("memo is {} bytes; the limit is {}", tx.body.memo().size(), kMaxMemoBytes));
+        fmt::format("memo is {} bytes; the limit is {}", tx.body->memo().size(), kMaxMemoBytes));
   }
-  if (tx.body.expiry_height() == 0) {
+  if (tx.body->expiry_height() == 0) {
     return InvalidArgument("expiry_height must be set (the last height at which to include it)");
   }
-  PUHUI_RETURN_IF_ERROR(CheckAction(tx.body, *sender));
+  PUHUI_RETURN_IF_ERROR(CheckAction(*tx.body, *sender));
   tx.id = TxId(AsBytes(envelope.body()));
   tx.signing_hash = SigningHash(chain_id, SignKind::kTx, AsBytes(envelope.body()));
   tx.sender = *sender;

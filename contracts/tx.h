@@ -4,6 +4,7 @@
 // once and cache the outcome; stateful checks (nonce, expiry, roles) happen at execution.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,7 +19,9 @@ namespace puhui {
 struct DecodedTx {
   Hash32 id{};                 // TxId(body bytes)
   std::string envelope_bytes;  // exactly as received
-  pb::TxBody body;
+  // Shared and immutable: a transaction is copied out of the mempool into every block proposed or
+  // checked, and a copy should not rebuild its message (never null in a DecodedTx from DecodeTx).
+  std::shared_ptr<const pb::TxBody> body;
   PublicKey sender;
   Signature signature{};
   Hash32 signing_hash{};  // SigningHash(chain_id, kTx, body bytes)

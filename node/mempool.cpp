@@ -7,19 +7,19 @@
 namespace puhui {
 
 Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height) {
-  const uint64_t nonce = tx.body.nonce();
+  const uint64_t nonce = tx.body->nonce();
   if (nonce < committed_nonce) {
     return FailedPrecondition(fmt::format(
         "nonce {} was already used; the sender's next nonce is {}", nonce, committed_nonce));
   }
-  if (tx.body.expiry_height() < next_height) {
+  if (tx.body->expiry_height() < next_height) {
     return FailedPrecondition(fmt::format("transaction expired at height {}; the next block is {}",
-                                          tx.body.expiry_height(), next_height));
+                                          tx.body->expiry_height(), next_height));
   }
-  if (tx.body.expiry_height() - next_height > limits_.max_expiry_ahead) {
+  if (tx.body->expiry_height() - next_height > limits_.max_expiry_ahead) {
     return InvalidArgument(fmt::format(
         "expiry_height {} is more than {} blocks ahead of the next block {}; choose a nearer one",
-        tx.body.expiry_height(), limits_.max_expiry_ahead, next_height));
+        tx.body->expiry_height(), limits_.max_expiry_ahead, next_height));
   }
   std::lock_guard lock(mu_);
   if (by_id_.count(tx.id)) return AlreadyExists("transaction is already in the mempool");
@@ -52,7 +52,7 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
     sender->second.first_seq = seq_++;
   }
   bytes_ += tx.envelope_bytes.size();
-  min_expiry_ = std::min(min_expiry_, tx.body.expiry_height());
+  min_expiry_ = std::min(min_expiry_, tx.body->expiry_height());
   const OfferKey offered{next_height == 0 ? 0 : next_height - 1, seq_++};
   offers_.emplace(offered, tx.id);
   by_id_.emplace(tx.id, Held{tx.sender, nonce, offered});
@@ -129,10 +129,10 @@ void Mempool::Update(std::span<const PublicKey> senders,
   for (auto s = senders_.begin(); s != senders_.end();) {
     std::vector<uint64_t> expired;
     for (const auto& [nonce, tx] : s->second.by_nonce) {
-      if (tx.body.expiry_height() < next_height) {
+      if (tx.body->expiry_height() < next_height) {
         expired.push_back(nonce);
       } else {
-        min_expiry_ = std::min(min_expiry_, tx.body.expiry_height());
+        min_expiry_ = std::min(min_expiry_, tx.body->expiry_height());
       }
     }
     for (uint64_t n : expired) EraseLocked(s, n);

@@ -290,7 +290,7 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
     }
     Hash32 id = decoded[j].id;
     uint64_t committed = ledger_->CommittedNonce(decoded[j].sender);
-    if (decoded[j].body.nonce() < committed && ledger_->store().GetTxLocation(id)) {
+    if (decoded[j].body->nonce() < committed && ledger_->store().GetTxLocation(id)) {
       results[i] = already_committed(id);
       continue;
     }

@@ -50,7 +50,7 @@ DecodedTx DecodeSettlement(const Node& node, const json& params) {
   auto bytes = FromHex(text);
   if (!bytes) Bad("tx", "param 'tx' is not valid hex");
   DecodedTx tx = OrThrow(DecodeTx(node.ledger().chain_id(), AsString(*bytes)));
-  if (tx.body.action_case() != pb::TxBody::kSettle) {
+  if (tx.body->action_case() != pb::TxBody::kSettle) {
     Bad("tx",
         "param 'tx' is not a settlement (action 'settle'); send other transactions with "
         "tx_submit");
@@ -73,7 +73,7 @@ std::optional<pb::Settlement> ReadSettlement(const Node& node, const PublicKey& 
 // A used id: refused before admission with a pointer to the original, the same rule execution
 // applies (RECEIPT_SETTLEMENT_EXISTS) for one that races in.
 void RefuseUsedId(const Node& node, const DecodedTx& tx) {
-  auto original = ReadSettlement(node, tx.sender, tx.body.settle().id());
+  auto original = ReadSettlement(node, tx.sender, tx.body->settle().id());
   if (!original) return;
   rpc::RpcError e = rpc::StatusToRpcError(AlreadyExists(fmt::format(
       "settlement '{}' of this exchange was settled already at height {} by transaction {}; "
@@ -126,7 +126,7 @@ void RegisterExchangeRpcMethods(rpc::Dispatcher& d, Node& node) {
         Hash32 id = Submit(node, tx);
         return json{{"tx_hash", Hex(id)},
                     {"exchange", Hex(tx.sender.bytes)},
-                    {"id", tx.body.settle().id()},
+                    {"id", tx.body->settle().id()},
                     {"status", "pending"}};
       },
       "admits a signed settlement (hex TxEnvelope with action 'settle'); a settlement id the "
@@ -164,7 +164,7 @@ void RegisterExchangeRpcMethods(rpc::Dispatcher& d, Node& node) {
           ~Leave() { n.fetch_sub(1); }
         } leave{*waiting};
         Hash32 id = Submit(node, tx);
-        const uint64_t expiry = tx.body.expiry_height();
+        const uint64_t expiry = tx.body->expiry_height();
         bool expired = false;
         const bool committed = node.commits().WaitUntil(
             [&] {

@@ -81,8 +81,8 @@ TEST_CASE(
   auto txs = m.Reap(100, 1 << 20, Zero);
   REQUIRE(txs.size() == 3);
   CHECK(txs[0].sender == KeyOf("owner").Public());
-  CHECK(txs[0].body.nonce() == 0);
-  CHECK(txs[1].body.nonce() == 1);
+  CHECK(txs[0].body->nonce() == 0);
+  CHECK(txs[1].body->nonce() == 1);
   CHECK(txs[2].sender == KeyOf("alice").Public());
   CHECK(m.PendingNonce(KeyOf("owner").Public(), 0) == 2);
   CHECK(m.Reap(2, 1 << 20, Zero).size() == 2);
@@ -103,7 +103,7 @@ TEST_CASE("after a block the mempool drops what was committed and what expired")
   auto left = m.Reap(10, 1 << 20,
                      [&](const PublicKey& k) { return k == owner ? uint64_t{1} : uint64_t{0}; });
   REQUIRE(left.size() == 1);
-  CHECK(left[0].body.nonce() == 1);
+  CHECK(left[0].body->nonce() == 1);
 }
 
 TEST_CASE("after a block the mempool reads only the block's senders' nonces") {
