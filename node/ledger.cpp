@@ -126,6 +126,12 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, const 
 
 Ledger::~Ledger() {
   static_cast<void>(WaitDurable());  // a failed write stops the node through its next commit
+  {
+    std::lock_guard lock(writer_mu_);
+    stopping_ = true;
+  }
+  writer_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
 }
 
 std::shared_ptr<const Ledger::Pending> Ledger::PendingBlock() const {
@@ -504,29 +510,52 @@ Status Ledger::CommitAsync(std::shared_ptr<const ExecutedBlock> b, const pb::Com
     std::lock_guard lock(pending_mu_);
     retired = std::exchange(retired_, nullptr);
   }
-  std::lock_guard writer_lock(writer_mu_);
-  writer_ = std::thread([this, pending, retired = std::move(retired)]() mutable {
-    const uint64_t height = pending->meta.height();
-    if (before_write_) before_write_(height);
-    // Built here, not on the committing thread: the block's bytes are a copy of ~1 MB.
-    Status s = store_->CommitBlock(MakeBlockCommit(*pending->block, pending->commit_bytes));
-    if (s.ok()) {
-      {
-        std::lock_guard lock(pending_mu_);
-        if (pending_ == pending) pending_.reset();
-        retired_ = pending;
+  {
+    std::lock_guard writer_lock(writer_mu_);
+    PUHUI_CHECK(!writing_, "a write already in flight");
+    if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
+    writing_ = true;
+    write_ = [this, pending, retired = std::move(retired)]() mutable {
+      const uint64_t height = pending->meta.height();
+      if (before_write_) before_write_(height);
+      // Built here, not on the committing thread: the block's bytes are a copy of ~1 MB.
+      Status s = store_->CommitBlock(MakeBlockCommit(*pending->block, pending->commit_bytes));
+      if (s.ok()) {
+        {
+          std::lock_guard lock(pending_mu_);
+          if (pending_ == pending) pending_.reset();
+          retired_ = pending;
+        }
+        if (on_commit_) on_commit_(height);
       }
-      if (on_commit_) on_commit_(height);
-    }
-    write_status_ = std::move(s);
-    retired.reset();  // the block before, freed here if nothing else holds it
-  });
+      retired.reset();  // the block before, freed here if nothing else holds it
+      return s;
+    };
+  }
+  writer_cv_.notify_all();
   return advanced;
 }
 
+void Ledger::WriterLoop() {
+  std::unique_lock lock(writer_mu_);
+  for (;;) {
+    writer_cv_.wait(lock, [this] { return write_ != nullptr || stopping_; });
+    if (write_ == nullptr) return;  // stopping, nothing left to write
+    auto write = std::move(write_);
+    write_ = nullptr;
+    lock.unlock();
+    Status s = write();
+    write = nullptr;  // what it captured is freed here, on this thread
+    lock.lock();
+    write_status_ = std::move(s);
+    writing_ = false;
+    writer_cv_.notify_all();
+  }
+}
+
 Status Ledger::WaitDurable() {
-  std::lock_guard lock(writer_mu_);
-  if (writer_.joinable()) writer_.join();
+  std::unique_lock lock(writer_mu_);
+  writer_cv_.wait(lock, [this] { return !writing_; });
   return write_status_;
 }
 
