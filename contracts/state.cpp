@@ -110,30 +110,36 @@ void StateOverlay::Absorb(StateOverlay&& child) {
   child.slots_.clear();
 }
 
-std::vector<uint32_t> StateOverlay::WrittenInOrder() const {
-  std::vector<uint32_t> order;
-  order.reserve(entries_.size());
-  for (uint32_t i = 0; i < entries_.size(); ++i) {
-    if (entries_[i].written) order.push_back(i);
+std::vector<StateOverlay::Entry*> StateOverlay::WrittenInOrder() const {
+  // Sorted as (key view, entry) pairs: a comparison reads the two keys' bytes and nothing else.
+  struct Keyed {
+    ByteView key;
+    Entry* entry;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(entries_.size());
+  for (Entry& e : entries_) {
+    if (e.written) keyed.push_back({e.key, &e});
   }
   // Keys are distinct, so the order is total and the same however the entries were kept.
-  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
-    return BytesLess()(entries_[a].key, entries_[b].key);
-  });
+  std::sort(keyed.begin(), keyed.end(),
+            [](const Keyed& a, const Keyed& b) { return BytesLess()(a.key, b.key); });
+  std::vector<Entry*> order;
+  order.reserve(keyed.size());
+  for (const Keyed& k : keyed) order.push_back(k.entry);
   return order;
 }
 
 StateChanges StateOverlay::changes() const {
   StateChanges out;
-  for (uint32_t i : WrittenInOrder())
-    out.emplace_hint(out.end(), entries_[i].key, entries_[i].value);
+  for (const Entry* e : WrittenInOrder()) out.emplace_hint(out.end(), e->key, e->value);
   return out;
 }
 
 StateChanges StateOverlay::TakeChanges() {
   StateChanges out;
-  for (uint32_t i : WrittenInOrder()) {
-    out.emplace_hint(out.end(), std::move(entries_[i].key), std::move(entries_[i].value));
+  for (Entry* e : WrittenInOrder()) {
+    out.emplace_hint(out.end(), std::move(e->key), std::move(e->value));
   }
   entries_.clear();
   slots_.clear();

@@ -118,8 +118,8 @@ class StateOverlay : public StateReader {
   Entry& Add(Bytes key, std::optional<Bytes> value, bool written) const;
   void Index(uint32_t entry) const;
   void Set(Bytes key, std::optional<Bytes> value);
-  // The written entries' positions, in key order.
-  std::vector<uint32_t> WrittenInOrder() const;
+  // The written entries, in key order.
+  std::vector<Entry*> WrittenInOrder() const;
 
   const StateReader& base_;
   const bool remember_;
