@@ -71,7 +71,7 @@ Result<AuditResult> RunAudit(const GenesisDoc& genesis, AuditSource& source,
   auto opened = Ledger::Open(replay_dir.string(), genesis, /*durable=*/false);
   if (!opened.ok()) return opened.status();
   Ledger& ledger = **opened;
-  VerifierPool verifier(std::max<size_t>(1, options.verifier_threads), 0);
+  VerifierPool verifier(std::max<size_t>(1, options.verifier_threads));
   std::vector<uint64_t> block_times{genesis.genesis_time_ms};
   std::string last_validators_hash = ledger.Tip().validators_hash();
 

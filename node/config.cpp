@@ -94,6 +94,8 @@ Result<NodeConfig> LoadConfig(const std::string& path) {
     return InvalidArgument(fmt::format("config '{}' is not a JSON object", path));
   }
   NodeConfig c;
+  // "sig_cache_entries" sized a cache of verified signatures that is gone (node/verifier_pool.h);
+  // files written before still load, and the key is ignored.
   PUHUI_RETURN_IF_ERROR(RejectUnknown(
       doc,
       {"moniker", "rpc_address", "rpc_port", "rpc_threads", "rpc_max_body_bytes", "rpc_max_batch",
@@ -115,7 +117,6 @@ Result<NodeConfig> LoadConfig(const std::string& path) {
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "rpc_max_subscribers", c.rpc_max_subscribers, 1, 100'000));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "ws_write_timeout_ms", c.ws_write_timeout_ms, 100, 600'000));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "verify_threads", c.verify_threads, 0, 256));
-  PUHUI_RETURN_IF_ERROR(ReadUint(doc, "sig_cache_entries", c.sig_cache_entries, 1, 100'000'000));
   PUHUI_RETURN_IF_ERROR(ReadString(doc, "p2p_address", c.p2p_address));
   PUHUI_RETURN_IF_ERROR(ReadUint(doc, "p2p_port", c.p2p_port, 0, 65535));
   PUHUI_RETURN_IF_ERROR(ReadStrings(doc, "peers", c.peers));
@@ -163,7 +164,6 @@ Status SaveConfig(const std::string& path, const NodeConfig& c) {
       {"ws_write_timeout_ms", c.ws_write_timeout_ms},
       {"log_level", c.log_level},
       {"verify_threads", c.verify_threads},
-      {"sig_cache_entries", c.sig_cache_entries},
       {"mempool",
        {{"max_txs", c.mempool.max_txs},
         {"max_txs_for_clients", c.mempool.max_txs_for_clients},

@@ -29,7 +29,6 @@ struct NodeConfig {
   uint64_t ws_write_timeout_ms = 10'000;
   std::string log_level = "info";
   uint32_t verify_threads = 0;  // 0: one per core
-  uint64_t sig_cache_entries = 500'000;
   MempoolLimits mempool;
   // Peer-to-peer: where this node accepts connections from other nodes, whom it dials
   // ("host:port"), and the node keys (hex) of observers allowed to connect besides the validators.

@@ -408,7 +408,8 @@ Status ConsensusDriver::BuildValue(const RequestProposalValue& request,
 Status ConsensusDriver::CommitDecided(const CommitBlock& decided) {
   auto it = executed_.find(decided.block_hash);
   if (it == executed_.end()) {
-    auto block = ledger_.Validate(decided.block, verifier_);
+    auto block = ledger_.Validate(decided.block, verifier_, /*check_signatures=*/true,
+                                  [this](const Hash32& id) { return mempool_.Get(id); });
     if (!block.ok()) {
       return Corruption(
           fmt::format("consensus decided block {} at height {}, which this node "

@@ -408,16 +408,18 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
     return InvalidArgument("block 1: carries a last_commit, but nothing precedes it");
   }
   std::vector<Hash32> ids;
+  std::vector<size_t> decoded_here;
   for (const auto& raw : b.block.txs()) {
     if (known) {
       auto id = PeekTxId(raw);
       std::optional<DecodedTx> held = id ? known(*id) : std::nullopt;
-      if (held && held->envelope_bytes == raw) {
+      if (held && held->envelope_bytes == raw) {  // the same bytes: the signature that verified
         ids.push_back(MerkleLeafHash(held->id));
         b.txs.push_back(std::move(*held));
         continue;
       }
     }
+    decoded_here.push_back(b.txs.size());
     auto tx = DecodeTx(chain_id(), raw);
     if (!tx.ok())
       return InvalidArgument(fmt::format("block {}: {}", h.height(), tx.status().message()));
@@ -427,12 +429,12 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
   if (h.tx_root() != AsString(ByteView(MerkleRoot(ids)))) return mismatch("tx_root");
   if (check_signatures) {
     std::vector<const DecodedTx*> ptrs;
-    for (const auto& tx : b.txs) ptrs.push_back(&tx);
+    for (size_t i : decoded_here) ptrs.push_back(&b.txs[i]);
     std::vector<bool> ok = verifier.Verify(ptrs);
-    for (size_t i = 0; i < ok.size(); ++i) {
-      if (!ok[i])
-        return Unauthenticated(
-            fmt::format("block {}: transaction {} has a bad signature", h.height(), i));
+    for (size_t j = 0; j < ok.size(); ++j) {
+      if (!ok[j])
+        return Unauthenticated(fmt::format("block {}: transaction {} has a bad signature",
+                                           h.height(), decoded_here[j]));
     }
   }
   HeadReader reader(*this, &state_cache_);

@@ -86,8 +86,9 @@ class Ledger {
   // Checks a complete block for the next height — header fields against the tip, every
   // transaction's format and signature — and executes it. `check_signatures` may be false only
   // for a block whose commit certificate was verified: the validators that signed it checked them.
-  // `known` may supply already decoded transactions by id (the mempool's), saving the decode;
-  // one is used only if its envelope is byte-for-byte the block's.
+  // `known` may supply already decoded transactions whose signatures verified, by id (the
+  // mempool's): one is used only if its envelope is byte-for-byte the block's, and then it is
+  // neither decoded nor its signature checked again.
   using TxLookup = std::function<std::optional<DecodedTx>(const Hash32& id)>;
   Result<ExecutedBlock> Validate(const std::string& block_bytes, VerifierPool& verifier,
                                  bool check_signatures = true, const TxLookup& known = {}) const;

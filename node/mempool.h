@@ -45,9 +45,10 @@ class Mempool {
  public:
   explicit Mempool(MempoolLimits limits) : limits_(limits) {}
 
-  // Adds a verified transaction. `committed_nonce` is the sender's next nonce in committed state;
-  // `next_height` the height of the next block. Refusals: kAlreadyExists (same id, or another
-  // transaction holds that nonce), kFailedPrecondition (nonce used, or expired),
+  // Adds a verified transaction: its signature checked out, and Ledger::Validate does not check
+  // again the transactions it gets from Get. `committed_nonce` is the sender's next nonce in
+  // committed state; `next_height` the height of the next block. Refusals: kAlreadyExists (same id,
+  // or another transaction holds that nonce), kFailedPrecondition (nonce used, or expired),
   // kResourceExhausted.
   Status Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height);
 

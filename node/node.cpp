@@ -71,7 +71,7 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
   node->mempool_ = std::make_unique<Mempool>(node->config_.mempool);
   size_t threads = node->config_.verify_threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  node->verifier_ = std::make_unique<VerifierPool>(threads, node->config_.sig_cache_entries);
+  node->verifier_ = std::make_unique<VerifierPool>(threads);
 
   // Who may connect: the nodes of the current validators and the configured observers.
   std::set<PublicKey> observers;
@@ -276,24 +276,30 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
     decoded.push_back(std::move(*tx));
     where.push_back(i);
   }
-  std::vector<std::string> admitted;
+  // One already committed is refused before its signature is checked (its nonce is used).
   std::vector<const DecodedTx*> ptrs;
-  for (const auto& tx : decoded) ptrs.push_back(&tx);
-  std::vector<bool> valid = verifier_->Verify(ptrs);
-  const uint64_t next_height = ledger_->Head().height() + 1;
   for (size_t j = 0; j < decoded.size(); ++j) {
-    size_t i = where[j];
-    if (!valid[j]) {
+    if (decoded[j].body->nonce() < ledger_->CommittedNonce(decoded[j].sender) &&
+        ledger_->store().GetTxLocation(decoded[j].id)) {
+      results[where[j]] = already_committed(decoded[j].id);
+    } else {
+      ptrs.push_back(&decoded[j]);
+    }
+  }
+  std::vector<bool> valid = verifier_->Verify(ptrs);
+  std::vector<std::string> admitted;
+  const uint64_t next_height = ledger_->Head().height() + 1;
+  for (size_t k = 0; k < ptrs.size(); ++k) {
+    const size_t j = static_cast<size_t>(ptrs[k] - decoded.data());
+    const size_t i = where[j];
+    if (!valid[k]) {
       results[i] = Unauthenticated(
           "signature does not verify for the sender over this chain's transaction digest");
       continue;
     }
-    Hash32 id = decoded[j].id;
-    uint64_t committed = ledger_->CommittedNonce(decoded[j].sender);
-    if (decoded[j].body->nonce() < committed && ledger_->store().GetTxLocation(id)) {
-      results[i] = already_committed(id);
-      continue;
-    }
+    const Hash32 id = decoded[j].id;
+    // Asked again: a block may have been committed while the signatures were checked.
+    const uint64_t committed = ledger_->CommittedNonce(decoded[j].sender);
     Status s = mempool_->Add(std::move(decoded[j]), committed, next_height);
     if (s.ok()) {
       results[i] = id;

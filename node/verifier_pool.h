@@ -1,58 +1,41 @@
-// Signature checks on a fixed pool of worker threads, with a cache of outcomes so that each
-// transaction's signature is checked once per node, however often it is submitted or gossiped.
+// Signature checks on a fixed pool of worker threads. Each transaction's signature is checked
+// once per node without a cache of outcomes: a copy already waiting is refused before it is
+// decoded, one already committed before its signature is checked (node/node.h: Admit), and a
+// proposed block's transactions that the mempool holds are not checked again (Ledger::Validate).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <list>
-#include <map>
 #include <mutex>
 #include <span>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
-#include "chain/bytes.h"
-#include "chain/hash.h"
 #include "contracts/tx.h"
 
 namespace puhui {
 
-// Bounded set of (tx id, signature) pairs known to verify; the oldest entries leave first.
-class SigCache {
- public:
-  explicit SigCache(size_t max_entries) : max_entries_(max_entries) {}
-  bool Contains(const DecodedTx& tx) const;
-  void Insert(const DecodedTx& tx);
-  size_t size() const;
-
- private:
-  static Hash32 KeyOf(const DecodedTx& tx);
-  const size_t max_entries_;
-  mutable std::mutex mu_;
-  std::unordered_set<Hash32, SeededHash32> entries_;  // looked up, never iterated
-  std::deque<Hash32> order_;
-};
-
 class VerifierPool {
  public:
-  VerifierPool(size_t threads, size_t cache_entries);
+  explicit VerifierPool(size_t threads);
   ~VerifierPool();
   VerifierPool(const VerifierPool&) = delete;
   VerifierPool& operator=(const VerifierPool&) = delete;
 
-  // Verifies every transaction's signature, in parallel, skipping those already cached.
-  // Returns one flag per input, true where the signature is valid.
+  // Verifies every transaction's signature, in parallel. Returns one flag per input, true where
+  // the signature is valid.
   std::vector<bool> Verify(std::span<const DecodedTx* const> txs);
 
-  const SigCache& cache() const { return cache_; }
   size_t threads() const { return workers_.size(); }
+  // Signatures checked so far.
+  uint64_t checked() const { return checked_.load(std::memory_order_relaxed); }
 
  private:
   void WorkerLoop();
 
-  SigCache cache_;
+  std::atomic<uint64_t> checked_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;

@@ -32,7 +32,7 @@ DecodedTx Tx(const pb::TxBody& body, const std::string& signer) {
 struct Fixture {
   TempDir dir;
   std::unique_ptr<Ledger> ledger = std::move(Ledger::Open(dir / "chain", TestGenesis()).value());
-  VerifierPool verifier{2, 1000};
+  VerifierPool verifier{2};
   ExecutedBlock proposal;
   std::string bytes;
   std::string tip;  // the serialised tip before any mutant is validated
@@ -191,7 +191,7 @@ TEST_CASE("a block with more transactions than the genesis allows is refused") {
   REQUIRE(small.ok());
   TempDir dir;
   auto ledger = std::move(Ledger::Open(dir / "chain", *small).value());
-  VerifierPool verifier(1, 100);
+  VerifierPool verifier(1);
 
   TempDir other_dir;
   auto other = std::move(Ledger::Open(other_dir / "chain", TestGenesis()).value());

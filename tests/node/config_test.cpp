@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "node/files.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -30,6 +31,18 @@ TEST_CASE("a saved config loads back the same") {
   CHECK(loaded->rpc_port == 27000);
   CHECK(loaded->mempool.max_txs == 77);
   CHECK(loaded->mempool.max_txs_for_clients == 55);
+}
+
+TEST_CASE("a config written before the signature cache was removed still loads") {
+  TempDir dir;
+  auto c = LoadText(dir, R"({"moniker": "wuhu", "sig_cache_entries": 500000})");
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  CHECK(c->moniker == "wuhu");
+  // Saved again, the unused key is gone.
+  REQUIRE(SaveConfig(dir / "again.json", *c).ok());
+  auto text = ReadFile(dir / "again.json");
+  REQUIRE(text.ok());
+  CHECK(text->find("sig_cache_entries") == std::string::npos);
 }
 
 TEST_CASE("config errors name the field instead of keeping a default or wrapping a number") {

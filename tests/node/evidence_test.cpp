@@ -76,7 +76,7 @@ TEST_CASE("anything short of proof is refused as evidence, with the reason") {
 TEST_CASE("a block records evidence once, in state, and a block repeating it is refused") {
   TempDir dir;
   auto ledger = std::move(Ledger::Open(dir / "chain", TestGenesis()).value());
-  VerifierPool verifier(1, 100);
+  VerifierPool verifier(1);
   const PublicKey proposer = KeyOf("validator").Public();
   auto b1 = ledger->Propose({}, proposer, nullptr);
   REQUIRE(b1.ok());

@@ -31,7 +31,7 @@ struct Paced {
   std::unique_ptr<Ledger> ledger = std::move(Ledger::Open(dir / "chain", PacingGenesis()).value());
   SignGuard guard = *SignGuard::Open(dir / "last_signed");
   Mempool mempool{{}};
-  VerifierPool verifier{1, 100};
+  VerifierPool verifier{1};
   std::atomic<uint64_t> now_ms{100'000};
   std::unique_ptr<ConsensusDriver> driver;
   std::jthread loop;
