@@ -20,6 +20,15 @@ uint64_t WallClockMs() {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
 }
+// Whether `key` is the node key of one of the set's validators.
+bool IsValidatorNode(const ValidatorSet& set, const PublicKey& key) {
+  const std::string wanted = ToString(key.bytes);
+  for (const auto& v : set.proto().validators()) {
+    if (v.node_key() == wanted) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<uint16_t> rpc_port,
@@ -90,13 +99,7 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& home, std::optional<
     for (const auto& peer : node->config_.peers) pc.dial.push_back(*ParseHostPort(peer));
     const Ledger* chain = node->ledger_.get();
     pc.is_allowed = [chain, observers](const PublicKey& k) {
-      if (observers.count(k)) return true;
-      const std::string wanted = ToString(k.bytes);
-      const ValidatorSet set = chain->CurrentValidators();
-      for (const auto& v : set.proto().validators()) {
-        if (v.node_key() == wanted) return true;
-      }
-      return false;
+      return observers.count(k) > 0 || IsValidatorNode(chain->CurrentValidators(), k);
     };
     node->peers_ = std::make_unique<PeerSet>(
         node->p2p_io_, *node_key, std::move(pc),
@@ -318,6 +321,22 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
 void Node::Relay(const std::vector<std::string>& envelopes, const PublicKey* from,
                  const std::vector<PublicKey>* to) {
   if (!peers_) return;
+  // What a validator relayed goes on to the peers that are not validators only: validators are
+  // connected to each other (docs/network.md), so that one sent it to every other validator
+  // itself. Second copies cost each validator a frame to decrypt and a decode and lookup per
+  // transaction for nothing; what one misses anyway (a link down, frames dropped) is offered
+  // again (Reoffer).
+  std::vector<PublicKey> others;
+  if (to == nullptr && from != nullptr) {
+    const ValidatorSet set = ledger_->CurrentValidators();
+    if (IsValidatorNode(set, *from)) {
+      for (const PeerInfo& p : peers_->Peers()) {
+        if (p.key != *from && !IsValidatorNode(set, p.key)) others.push_back(p.key);
+      }
+      if (others.empty()) return;
+      to = &others;
+    }
+  }
   auto send = [&](const pb::P2pMessage& m) {
     if (to == nullptr) return peers_->Broadcast(m, from);
     for (const PublicKey& peer : *to) peers_->SendTo(peer, m);
@@ -398,7 +417,9 @@ void Node::QueueRelayed(const PublicKey& peer, std::vector<std::string> envelope
 void Node::RelayAdmitLoop(std::stop_token stop) {
   while (auto batch = relay_queue_.Pop(stop)) {
     auto results = Admit(batch->envelopes, &batch->from);
+    relays_received_ += results.size();
     for (const auto& r : results) {
+      if (!r.ok() && r.status().code() == StatusCode::kAlreadyExists) ++relays_already_held_;
       if (!r.ok() && r.status().code() == StatusCode::kResourceExhausted) ++relays_refused_;
       if (!r.ok() && (r.status().code() == StatusCode::kInvalidArgument ||
                       r.status().code() == StatusCode::kUnauthenticated)) {

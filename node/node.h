@@ -69,6 +69,12 @@ class Node {
   std::vector<pb::DuplicateVoteEvidence> pending_evidence() const {
     return driver_->PendingEvidence();
   }
+  // Transactions peers relayed to this node, and how many of them it already held.
+  struct RelayCounts {
+    uint64_t received = 0;
+    uint64_t already_held = 0;
+  };
+  RelayCounts relays() const { return {relays_received_.load(), relays_already_held_.load()}; }
   // Wakes waiters after every commit (settlement_submit_wait, event subscribers).
   CommitSignal& commits() { return commits_; }
 
@@ -78,7 +84,8 @@ class Node {
                                     const PublicKey* from);
   void OnPeerMessage(const PublicKey& peer, pb::P2pMessage message);
   void ServeBlocks(const PublicKey& peer, const pb::BlockRequest& request);
-  // Relays to every peer but `from` (none: to all), or to `to` alone if given.
+  // Relays to every peer but `from` (none: to all), or to `to` alone if given. What came from a
+  // validator goes to the peers that are not validators only.
   void Relay(const std::vector<std::string>& envelopes, const PublicKey* from,
              const std::vector<PublicKey>* to = nullptr);
   // After a commit: the transactions waiting longest, to the peers that missed some (MissedGossip).
@@ -103,6 +110,8 @@ class Node {
   RelayQueue relay_queue_{kMaxQueuedRelayBatches, kMaxQueuedRelayBytes};
   MissedGossip missed_gossip_;
   std::atomic<uint64_t> relays_refused_{0};  // relayed transactions refused for lack of room
+  std::atomic<uint64_t> relays_received_{0};
+  std::atomic<uint64_t> relays_already_held_{0};
   std::jthread relay_thread_;
   std::vector<PublicKey> observers_;  // configured observers' node keys
   // Before io_ and http_: subscribers hold watch handles until the io_context is gone.

@@ -84,6 +84,14 @@ TEST_CASE("a transaction sent to any validator commits on all four and the obser
   CHECK(status["role"] == "observer");
   CHECK(status["peers"].size() == 1);
   CHECK(net.Call(0, "node_status", json::object())["role"] == "validator");
+  // Each validator got the others' transactions from them alone: what a validator relayed is not
+  // relayed again among validators (a few copies offered again to a late peer at most).
+  for (size_t i = 0; i < 4; ++i) {
+    const json relayed = net.Call(i, "node_status", json::object())["mempool"]["relayed"];
+    CHECK_MESSAGE(relayed["received"].get<uint64_t>() >= 3, relayed.dump());
+    CHECK_MESSAGE(2 * relayed["already_held"].get<uint64_t>() < relayed["received"].get<uint64_t>(),
+                  relayed.dump());
+  }
   // Caught up, it follows live: blocks are decided from the votes its one validator passes on,
   // not fetched afterwards by block sync (which a loaded machine may still need now and then).
   int live = 0;
@@ -94,6 +102,9 @@ TEST_CASE("a transaction sent to any validator commits on all four and the obser
             std::string::npos;
   }
   CHECK_MESSAGE(live > 0, net.Log(kObserver));
+  // Sent to the observer, a transaction reaches every validator through the one it knows.
+  const std::string via_observer = net.Submit(kObserver, Transfer(7));
+  for (size_t i = 0; i < 4; ++i) CHECK(net.WaitCommitted(i, via_observer) > 0);
 }
 
 TEST_CASE(
