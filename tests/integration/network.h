@@ -1,13 +1,21 @@
 // A local network of real puhuid processes for multi-process tests: validators and observers made
 // by `CreateTestnet` on the test genesis, on loopback ports checked free, each process started and
 // killed on demand. Every wait is bounded.
+//
+// Ports: a network takes a block of 100 ports below the kernel's ephemeral range (where no
+// outgoing connection can take one of them between the check and the node's bind), and holds a
+// lock on that block for its life, so that test processes running at once (ctest -j) never pick
+// the same block.
 #pragma once
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <random>
@@ -30,6 +38,45 @@ inline bool PortFree(uint16_t port) {
   close(fd);
   return ok;
 }
+
+// The lowest port the kernel hands to outgoing connections (32768 if it cannot be read).
+inline uint16_t EphemeralLow() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned low = 0;
+  if (range >> low && low >= 1024 && low <= 65535) return static_cast<uint16_t>(low);
+  return 32768;
+}
+
+// An exclusive claim, across processes, on the ports base .. base + 99: a lock on a file named
+// for the block, released when the claim is destroyed or the process ends however it ends.
+class PortBlock {
+ public:
+  static constexpr uint16_t kSize = 100;
+  PortBlock() = default;
+  PortBlock(const PortBlock&) = delete;
+  PortBlock& operator=(const PortBlock&) = delete;
+  ~PortBlock() {
+    if (fd_ >= 0) close(fd_);
+  }
+  // False if another process holds the block.
+  bool Claim(uint16_t base) {
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() / "puhui-test-ports";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    const std::string path = (dir / std::to_string(base)).string();
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return false;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      close(fd);
+      return false;
+    }
+    fd_ = fd;
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 class Network {
  public:
@@ -128,21 +175,27 @@ class Network {
   }
 
  private:
-  // A base port whose p2p and RPC ports for `count` nodes are all free now.
-  static uint16_t FreeBasePort(uint32_t count) {
+  // A base port whose p2p and RPC ports for `count` nodes are all free now, in a block of ports
+  // this network claims (ports_) below the ephemeral range.
+  uint16_t FreeBasePort(uint32_t count) {
+    if (10 * count + 7 >= PortBlock::kSize) throw std::runtime_error("too many nodes for a block");
+    const uint16_t first = 20000;
+    const uint16_t blocks = static_cast<uint16_t>((EphemeralLow() - first) / PortBlock::kSize);
+    if (blocks == 0) throw std::runtime_error("no ports below the ephemeral range");
     std::mt19937 rng(static_cast<uint32_t>(getpid()) ^ static_cast<uint32_t>(time(nullptr)));
-    for (int attempt = 0; attempt < 200; ++attempt) {
-      uint16_t base = static_cast<uint16_t>(20000 + rng() % 30000);
+    for (int attempt = 0; attempt < 400; ++attempt) {
+      const auto base = static_cast<uint16_t>(first + (rng() % blocks) * PortBlock::kSize);
       bool free = true;
       for (uint32_t i = 0; i < count && free; ++i) {
         free = PortFree(static_cast<uint16_t>(base + 10 * i + 6)) &&
                PortFree(static_cast<uint16_t>(base + 10 * i + 7));
       }
-      if (free) return base;
+      if (free && ports_.Claim(base)) return base;
     }
     throw std::runtime_error("no free port range for a test network");
   }
 
+  PortBlock ports_;  // before dir_ and procs_: released after the nodes are stopped
   TempDir dir_;
   std::vector<TestnetNode> nodes_;
   std::vector<std::unique_ptr<NodeProcess>> procs_;
