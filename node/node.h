@@ -69,7 +69,8 @@ class Node {
   std::vector<pb::DuplicateVoteEvidence> pending_evidence() const {
     return driver_->PendingEvidence();
   }
-  // Transactions peers relayed to this node, and how many of them it already held.
+  // Transactions peers relayed to this node, and how many of them it already held or had
+  // committed.
   struct RelayCounts {
     uint64_t received = 0;
     uint64_t already_held = 0;
