@@ -4,13 +4,16 @@
 //   puhui-bench --nodes URL[,URL...] --funder-key FILE --batch SERIAL [--accounts A] [--txs N]
 //               [--rate R] [--submit-batch B] [--duration-s D] [--window-s W] [--json FILE]
 //               [--pids PID,...] [--validators V] [--seed S] [--drain-timeout-s T]
-//               [--ceiling-seconds C] [--scenario transfers|retirements]
+//               [--ceiling-seconds C] [--scenario transfers|retirements] [--affine]
 //
 // 1. fund: A accounts derived from the seed each receive enough grams from the funder;
 // 2. pre-sign N one-gram transfers between them, or with --scenario retirements N one-gram
 //    voluntary retirements (nonces interleaved across accounts; not timed);
 // 3. submit open-loop, one thread per node, at R tx/s (0: as fast as the nodes accept), in
-//    tx_submit_batch calls of B; refusals are counted by error code and retried;
+//    tx_submit_batch calls of B; refusals are counted by error code and retried. A batch holds B
+//    senders' next transactions and goes to whichever node's thread takes it next, so a sender's
+//    consecutive nonces reach different nodes; with --affine each sender's go to one node (as a
+//    wallet's or an exchange's would), which needs A a multiple of B × the nodes;
 // 4. observe commits by polling the first node's blocks; report committed tx/s over a steady
 //    window, end-to-end latency percentiles, blocks/s, transactions per block, each node's CPU and
 //    peak resident memory, and the machine's BIP340 / SHA-256 / synced LevelDB ceilings.
@@ -78,6 +81,7 @@ struct Options {
   double drain_timeout_s = 60;
   double ceiling_seconds = 1;
   std::string scenario = "transfers";  // or "retirements"
+  bool affine = false;                 // each sender's transactions to one node
 };
 
 [[noreturn]] void Die(const std::string& why) {
@@ -116,8 +120,12 @@ Options ParseArgs(int argc, char** argv) {
           "         [--txs N] [--rate R] [--submit-batch B] [--duration-s D] [--window-s W]\n"
           "         [--json FILE] [--pids PID,...] [--validators V] [--seed S]\n"
           "         [--drain-timeout-s T] [--ceiling-seconds C]\n"
-          "         [--scenario transfers|retirements]\n");
+          "         [--scenario transfers|retirements] [--affine]\n");
       std::exit(0);
+    }
+    if (flag == "--affine") {
+      o.affine = true;
+      continue;
     }
     if (i + 1 >= argc) Die(fmt::format("{} needs a value (see --help)", flag));
     std::string v = argv[++i];
@@ -166,6 +174,9 @@ Options ParseArgs(int argc, char** argv) {
   if (o.txs == 0) Die("--txs must be at least 1");
   if (o.submit_batch == 0) Die("--submit-batch must be at least 1");
   if (o.validators == 0) o.validators = o.nodes.size();
+  if (o.affine && o.accounts % (o.submit_batch * o.nodes.size()) != 0) {
+    Die("--affine needs --accounts to be a multiple of --submit-batch times the number of nodes");
+  }
   return o;
 }
 
@@ -631,10 +642,19 @@ int Run(const Options& o) {
   for (size_t n = 0; n < o.nodes.size(); ++n) {
     submitters.emplace_back([&, n] {
       RpcClient c = Client(o.nodes[n], call_timeout);
+      // Affine: batch b holds the senders of block b mod (A / B), and A / B is a multiple of the
+      // nodes, so the batches b = n (mod nodes) are node n's senders', in nonce order.
+      size_t own = n;
       for (;;) {
         const auto now = Clock::now();
         if (o.duration_s > 0 && Seconds(now - t0) >= o.duration_s) break;
-        const size_t b = next_batch.fetch_add(1);
+        size_t b = 0;
+        if (o.affine) {
+          b = own;
+          own += o.nodes.size();
+        } else {
+          b = next_batch.fetch_add(1);
+        }
         if (b >= nbatches) break;
         if (o.rate > 0) {
           std::this_thread::sleep_until(
@@ -839,7 +859,8 @@ int Run(const Options& o) {
           {"submit_batch", o.submit_batch},
           {"duration_s", o.duration_s},
           {"window_s", o.window_s},
-          {"validators", o.validators}}},
+          {"validators", o.validators},
+          {"affine", o.affine}}},
         {"machine", {{"cores", cores}}},
         {"submitted", o.txs},
         {"admitted", accepted},
