@@ -407,6 +407,7 @@ void Node::OnPeerMessage(const PublicKey& peer, pb::P2pMessage message) {
 
 void Node::QueueRelayed(const PublicKey& peer, std::vector<std::string> envelopes) {
   const size_t count = envelopes.size();
+  relays_received_ += count;
   if (!relay_queue_.Push(peer, std::move(envelopes))) {
     relays_refused_ += count;
     log::Debug("relayed transactions dropped: {} batches ({} bytes) wait for admission",
@@ -417,7 +418,6 @@ void Node::QueueRelayed(const PublicKey& peer, std::vector<std::string> envelope
 void Node::RelayAdmitLoop(std::stop_token stop) {
   while (auto batch = relay_queue_.Pop(stop)) {
     auto results = Admit(batch->envelopes, &batch->from);
-    relays_received_ += results.size();
     for (const auto& r : results) {
       if (!r.ok() && r.status().code() == StatusCode::kAlreadyExists) ++relays_already_held_;
       if (!r.ok() && r.status().code() == StatusCode::kResourceExhausted) ++relays_refused_;
