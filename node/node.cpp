@@ -280,20 +280,22 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
     where.push_back(i);
   }
   // One already committed is refused before its signature is checked (its nonce is used).
+  std::vector<size_t> to_check;  // positions in decoded
   std::vector<const DecodedTx*> ptrs;
   for (size_t j = 0; j < decoded.size(); ++j) {
     if (decoded[j].body->nonce() < ledger_->CommittedNonce(decoded[j].sender) &&
         ledger_->store().GetTxLocation(decoded[j].id)) {
       results[where[j]] = already_committed(decoded[j].id);
     } else {
+      to_check.push_back(j);
       ptrs.push_back(&decoded[j]);
     }
   }
   std::vector<bool> valid = verifier_->Verify(ptrs);
   std::vector<std::string> admitted;
   const uint64_t next_height = ledger_->Head().height() + 1;
-  for (size_t k = 0; k < ptrs.size(); ++k) {
-    const size_t j = static_cast<size_t>(ptrs[k] - decoded.data());
+  for (size_t k = 0; k < to_check.size(); ++k) {
+    const size_t j = to_check[k];
     const size_t i = where[j];
     if (!valid[k]) {
       results[i] = Unauthenticated(

@@ -1,9 +1,7 @@
 #include "node/verifier_pool.h"
 
-#include <atomic>
+#include <algorithm>
 #include <latch>
-
-#include "chain/hash.h"
 
 namespace puhui {
 

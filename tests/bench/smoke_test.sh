@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The test suite's smoke run of the benchmark harness: scripts/bench --smoke against the binaries
-# of this build directory; passes if it exits 0 and its JSON carries every figure.
-#   tests/bench/smoke_test.sh SOURCE_DIR BINARY_DIR
+# of this build directory; passes if it exits 0 and its JSON carries every figure. Further
+# arguments go to scripts/bench; with --affine the JSON must say so.
+#   tests/bench/smoke_test.sh SOURCE_DIR BINARY_DIR [scripts/bench options...]
 set -euo pipefail
 src=$1
 bin=$2
+shift 2
 out=$(mktemp "${TMPDIR:-/tmp}/puhui-bench-smoke.XXXXXX.json")
 trap 'rm -f "$out"' EXIT
-"$src/scripts/bench" --smoke --bin "$bin" --json "$out"
+"$src/scripts/bench" --smoke --bin "$bin" --json "$out" "$@"
 missing=0
 for field in committed_tps committed_tps_overall latency_s p50 p95 p99 blocks_per_s txs_per_block \
   refusals nodes cpu_percent peak_rss_mib peak_anon_rss_mib ceilings bip340_verify_per_s sha256_per_s \
@@ -15,4 +17,7 @@ for field in committed_tps committed_tps_overall latency_s p50 p95 p99 blocks_pe
   grep -q "\"$field\"" "$out" || { echo "the JSON has no \"$field\"" >&2; missing=1; }
 done
 grep -q '"committed": 400,' "$out" || { echo "not every smoke transfer committed" >&2; missing=1; }
+case " $* " in
+  *" --affine "*) grep -q '"affine": true' "$out" || { echo "the run was not affine" >&2; missing=1; } ;;
+esac
 exit $missing

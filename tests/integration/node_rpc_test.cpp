@@ -84,6 +84,12 @@ TEST_CASE(
   CHECK(receipt["receipt"]["ok"] == true);
   CHECK(n.ErrorCode("tx_submit", {{"tx", good}}) == 1003);  // already committed
   CHECK(n.client.last_error().message.find("already committed") != std::string::npos);
+  // Asked before its signature is checked: a copy whose signature is spoilt is answered the same.
+  pb::TxEnvelope spoilt;
+  REQUIRE(spoilt.ParseFromString(std::string(AsString(*FromHex(good)))));
+  (*spoilt.mutable_signatures(0))[0] ^= 1;
+  CHECK(n.ErrorCode("tx_submit", {{"tx", Hex(AsBytes(spoilt.SerializeAsString()))}}) == 1003);
+  CHECK(n.client.last_error().message.find("already committed") != std::string::npos);
   // The same nonce re-signed with different content is a replay of a used nonce.
   CHECK(n.ErrorCode("tx_submit", {{"tx", HexTx(TransferBody("owner", "alice", 6, 0), "owner")}}) ==
         1005);
