@@ -6,7 +6,7 @@
 
 namespace puhui {
 
-Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height) {
+Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height, size_t capacity) {
   const uint64_t nonce = tx.body->nonce();
   if (nonce < committed_nonce) {
     return FailedPrecondition(fmt::format(
@@ -23,12 +23,18 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
   }
   std::lock_guard lock(mu_);
   if (by_id_.count(tx.id)) return AlreadyExists("transaction is already in the mempool");
+  auto sender = senders_.find(tx.sender);
+  if (sender != senders_.end() && sender->second.committed > nonce) {
+    // Told a newer committed nonce by a block since the caller read its own.
+    return FailedPrecondition(
+        fmt::format("nonce {} was already used; the sender's next nonce is {}", nonce,
+                    sender->second.committed));
+  }
   if (nonce - committed_nonce >= limits_.max_per_sender) {
     return ResourceExhausted(fmt::format(
         "nonce {} is too far ahead of the sender's next nonce {} (at most {} pending per sender)",
         nonce, committed_nonce, limits_.max_per_sender));
   }
-  auto sender = senders_.find(tx.sender);
   if (sender != senders_.end()) {
     if (sender->second.by_nonce.count(nonce)) {
       return AlreadyExists(
@@ -39,17 +45,23 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
           fmt::format("sender has {} pending transactions, the limit", limits_.max_per_sender));
     }
   }
-  if (by_id_.size() >= limits_.max_txs) {
-    return ResourceExhausted(
-        fmt::format("mempool is full ({} transactions); retry later", limits_.max_txs));
+  auto displace =
+      PlanRoomLocked(tx.sender, nonce, committed_nonce, tx.envelope_bytes.size(), capacity);
+  if (!displace) {
+    return NoRoomLocked(capacity);
   }
-  if (bytes_ + tx.envelope_bytes.size() > limits_.max_bytes) {
-    return ResourceExhausted(
-        fmt::format("mempool is full ({} bytes); retry later", limits_.max_bytes));
+  for (const auto& [key, n] : *displace) {
+    auto victim = senders_.find(key);
+    EraseLocked(victim, n);  // behind a gap: `ready` stays
+    SettleLocked(victim);
+    ++displaced_;
   }
+  sender = senders_.find(tx.sender);  // displacing may have erased it; look up afresh
   if (sender == senders_.end()) {
     sender = senders_.emplace(tx.sender, SenderQueue{}).first;
     sender->second.first_seq = seq_++;
+    sender->second.committed = committed_nonce;
+    sender->second.ready = committed_nonce;
   }
   bytes_ += tx.envelope_bytes.size();
   min_expiry_ = std::min(min_expiry_, tx.body->expiry_height());
@@ -57,7 +69,93 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
   offers_.emplace(offered, tx.id);
   by_id_.emplace(tx.id, Held{tx.sender, nonce, offered});
   sender->second.by_nonce.emplace(nonce, std::move(tx));
+  CatchUpLocked(sender, committed_nonce);
+  SettleLocked(sender);
   return Status::Ok();
+}
+
+std::optional<std::vector<std::pair<PublicKey, uint64_t>>> Mempool::PlanRoomLocked(
+    const PublicKey& sender, uint64_t nonce, uint64_t committed_nonce, size_t envelope_bytes,
+    size_t capacity) const {
+  const size_t limit = std::min(capacity, limits_.max_txs);
+  const bool entry_needed = by_id_.size() >= limit;
+  std::vector<std::pair<PublicKey, uint64_t>> out;
+  if (!entry_needed && bytes_ + envelope_bytes <= limits_.max_bytes) return out;
+  // Only a transaction that could go in the next block displaces: its nonce follows the sender's
+  // committed and held ones.
+  auto own = senders_.find(sender);
+  const uint64_t next =
+      own == senders_.end() ? committed_nonce : std::max(own->second.ready, committed_nonce);
+  if (nonce != next) return std::nullopt;
+  // Displacing one for one keeps a mempool above a client's capacity (filled by relays) at its
+  // size; bytes are freed until the newcomer fits, a bounded number of transactions at most.
+  constexpr size_t kMaxDisplaced = 64;
+  // Of the sender's own, those the newcomer makes ready stay: [nonce, after) once it is held.
+  uint64_t after = nonce + 1;
+  if (own != senders_.end()) {
+    while (own->second.by_nonce.count(after)) ++after;
+  }
+  size_t freed = 0;
+  auto room = [&] {
+    return (!entry_needed || !out.empty()) && bytes_ - freed + envelope_bytes <= limits_.max_bytes;
+  };
+  for (auto g = gapped_.rbegin(); g != gapped_.rend() && !room(); ++g) {
+    const SenderQueue& q = senders_.at(g->second);
+    const uint64_t lowest = g->second == sender ? after : q.ready;  // behind a gap from here
+    for (auto it = q.by_nonce.rbegin(); it != q.by_nonce.rend() && it->first >= lowest && !room();
+         ++it) {
+      if (out.size() == kMaxDisplaced) return std::nullopt;
+      freed += it->second.envelope_bytes.size();
+      out.emplace_back(g->second, it->first);
+    }
+  }
+  if (!room()) return std::nullopt;
+  return out;
+}
+
+Status Mempool::NoRoomLocked(size_t capacity) const {
+  // Below the caller's capacity it was the bytes that did not fit.
+  if (by_id_.size() >= limits_.max_txs || by_id_.size() < capacity) {
+    return ResourceExhausted(
+        fmt::format("the mempool is full ({} transactions, {} bytes); retry after the next blocks",
+                    by_id_.size(), bytes_));
+  }
+  return ResourceExhausted(
+      fmt::format("the node is busy: {} transactions are waiting for blocks (it admits clients' "
+                  "transactions below {}); retry after the next blocks",
+                  by_id_.size(), capacity));
+}
+
+Status Mempool::NoRoom(size_t capacity) const {
+  std::lock_guard lock(mu_);
+  return NoRoomLocked(capacity);
+}
+
+bool Mempool::HasRoom(const PublicKey& sender, uint64_t nonce, uint64_t committed_nonce,
+                      size_t envelope_bytes, size_t capacity) const {
+  std::lock_guard lock(mu_);
+  return PlanRoomLocked(sender, nonce, committed_nonce, envelope_bytes, capacity).has_value();
+}
+
+void Mempool::CatchUpLocked(Senders::iterator sender, uint64_t committed) {
+  SenderQueue& q = sender->second;
+  auto& queue = q.by_nonce;
+  while (!queue.empty() && queue.begin()->first < committed)
+    EraseLocked(sender, queue.begin()->first);
+  q.committed = std::max(q.committed, committed);
+  q.ready = std::max(q.ready, q.committed);
+  for (auto it = queue.find(q.ready); it != queue.end() && it->first == q.ready; ++it) ++q.ready;
+}
+
+Mempool::Senders::iterator Mempool::SettleLocked(Senders::iterator sender) {
+  SenderQueue& q = sender->second;
+  const size_t behind = q.behind_gap();
+  gapped_txs_ = gapped_txs_ - q.counted_behind + behind;
+  if (behind > 0 && q.counted_behind == 0) gapped_.emplace(q.first_seq, sender->first);
+  if (behind == 0 && q.counted_behind > 0) gapped_.erase({q.first_seq, sender->first});
+  q.counted_behind = behind;
+  if (q.by_nonce.empty()) return senders_.erase(sender);
+  return std::next(sender);
 }
 
 std::vector<DecodedTx> Mempool::Reap(
@@ -84,9 +182,11 @@ std::vector<DecodedTx> Mempool::Reap(
   return out;
 }
 
-void Mempool::EraseLocked(std::map<PublicKey, SenderQueue>::iterator sender, uint64_t nonce) {
-  auto it = sender->second.by_nonce.find(nonce);
-  if (it == sender->second.by_nonce.end()) return;
+void Mempool::EraseLocked(Senders::iterator sender, uint64_t nonce) {
+  SenderQueue& q = sender->second;
+  auto it = q.by_nonce.find(nonce);
+  if (it == q.by_nonce.end()) return;
+  if (nonce >= q.committed && nonce < q.ready) q.ready = nonce;  // what follows is behind a gap now
   bytes_ -= it->second.envelope_bytes.size();
   if (auto held = by_id_.find(it->second.id); held != by_id_.end()) {
     offers_.erase(held->second.offered);
@@ -117,12 +217,8 @@ void Mempool::Update(std::span<const PublicKey> senders,
     const PublicKey& key = distinct[i];
     auto s = senders_.find(key);
     if (s == senders_.end()) continue;
-    const uint64_t committed = committed_nonces[i];
-    auto& queue = s->second.by_nonce;
-    while (!queue.empty() && queue.begin()->first < committed) {
-      EraseLocked(s, queue.begin()->first);
-    }
-    if (queue.empty()) senders_.erase(s);
+    CatchUpLocked(s, committed_nonces[i]);
+    SettleLocked(s);
   }
   if (next_height <= min_expiry_) return;
   min_expiry_ = UINT64_MAX;
@@ -136,11 +232,7 @@ void Mempool::Update(std::span<const PublicKey> senders,
       }
     }
     for (uint64_t n : expired) EraseLocked(s, n);
-    if (s->second.by_nonce.empty()) {
-      s = senders_.erase(s);
-    } else {
-      ++s;
-    }
+    s = SettleLocked(s);
   }
 }
 
@@ -150,7 +242,7 @@ void Mempool::Remove(const Hash32& id) {
   if (it == by_id_.end()) return;
   auto sender = senders_.find(it->second.sender);
   EraseLocked(sender, it->second.nonce);
-  if (sender->second.by_nonce.empty()) senders_.erase(sender);
+  SettleLocked(sender);
 }
 
 std::vector<std::string> Mempool::TakeStale(uint64_t tip_height) {
@@ -192,9 +284,11 @@ std::optional<DecodedTx> Mempool::Get(const Hash32& id) const {
   return tx->second;
 }
 
-bool Mempool::Full() const {
+bool Mempool::Full(size_t capacity) const {
   std::lock_guard lock(mu_);
-  return by_id_.size() >= limits_.max_txs || bytes_ >= limits_.max_bytes;
+  const bool at_limit =
+      by_id_.size() >= std::min(capacity, limits_.max_txs) || bytes_ >= limits_.max_bytes;
+  return at_limit && gapped_.empty();
 }
 
 bool Mempool::Contains(const Hash32& id) const {
@@ -220,6 +314,16 @@ size_t Mempool::size() const {
 size_t Mempool::bytes() const {
   std::lock_guard lock(mu_);
   return bytes_;
+}
+
+size_t Mempool::behind_gaps() const {
+  std::lock_guard lock(mu_);
+  return gapped_txs_;
+}
+
+uint64_t Mempool::displaced() const {
+  std::lock_guard lock(mu_);
+  return displaced_;
 }
 
 }  // namespace puhui

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -47,10 +48,25 @@ class Mempool {
 
   // Adds a verified transaction: its signature checked out, and Ledger::Validate does not check
   // again the transactions it gets from Get. `committed_nonce` is the sender's next nonce in
-  // committed state; `next_height` the height of the next block. Refusals: kAlreadyExists (same id,
-  // or another transaction holds that nonce), kFailedPrecondition (nonce used, or expired),
-  // kResourceExhausted.
-  Status Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height);
+  // committed state; `next_height` the height of the next block; `capacity` how many transactions
+  // this caller may fill the mempool to (limits().max_txs for peers' relays, max_txs_for_clients
+  // for clients'). Refusals: kAlreadyExists (same id, or another transaction holds that nonce),
+  // kFailedPrecondition (nonce used, or expired), kResourceExhausted.
+  //
+  // Without room, a transaction that could go in the next block (its nonce follows its sender's
+  // committed and held ones) displaces transactions that cannot (held behind a nonce gap): the
+  // highest nonces of the sender behind a gap that arrived last. Otherwise transactions behind
+  // gaps — a client's that were admitted while their predecessors were refused, say — could fill
+  // the mempool while the transactions that close the gaps are refused for lack of room, and no
+  // block would take anything until they expired.
+  Status Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height, size_t capacity);
+  Status Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height) {
+    return Add(std::move(tx), committed_nonce, next_height, limits_.max_txs);
+  }
+  // Whether Add would find room for a transaction of this sender, nonce and size, displacing
+  // others if need be: callers ask before spending a signature check on it.
+  bool HasRoom(const PublicKey& sender, uint64_t nonce, uint64_t committed_nonce,
+               size_t envelope_bytes, size_t capacity) const;
 
   // Up to max_txs / max_bytes transactions for the next block: for each sender in order of first
   // arrival, its consecutive nonces from the committed one.
@@ -79,20 +95,35 @@ class Mempool {
   bool Contains(const Hash32& id) const;
   // A copy of a waiting transaction, if there is one with this id.
   std::optional<DecodedTx> Get(const Hash32& id) const;
-  // True when another transaction would be refused for lack of room (entries or bytes): callers
-  // can refuse before spending a decode and a signature check on it.
-  bool Full() const;
+  // True when any other transaction would be refused for lack of room up to `capacity` (entries)
+  // or max_bytes, there being none held behind a nonce gap to displace: callers can refuse before
+  // spending a decode and a signature check on it.
+  bool Full(size_t capacity) const;
+  bool Full() const { return Full(limits_.max_txs); }
+  // The refusal for a transaction that finds no room up to `capacity` (kResourceExhausted).
+  Status NoRoom(size_t capacity) const;
   // The nonce a sender should use next, counting its consecutive pending transactions.
   uint64_t PendingNonce(const PublicKey& sender, uint64_t committed_nonce) const;
   size_t size() const;
   size_t bytes() const;
+  // Transactions held behind a nonce gap, and how many were displaced since the start.
+  size_t behind_gaps() const;
+  uint64_t displaced() const;
   const MempoolLimits& limits() const { return limits_; }
 
  private:
   struct SenderQueue {
     uint64_t first_seq = 0;  // arrival order of the sender's oldest pending tx
+    // The sender's next nonce in committed state as last told (Add, Update), and the first nonce
+    // from it not held: nonces [committed, ready) are all held and can go in blocks, the rest of
+    // by_nonce waits behind a gap.
+    uint64_t committed = 0;
+    uint64_t ready = 0;
+    size_t counted_behind = 0;  // this queue's share of gapped_txs_
     std::map<uint64_t, DecodedTx> by_nonce;
+    size_t behind_gap() const { return by_nonce.size() - static_cast<size_t>(ready - committed); }
   };
+  using Senders = std::map<PublicKey, SenderQueue>;
   // When a transaction was last offered to peers (the tip height then) and its arrival order.
   using OfferKey = std::pair<uint64_t, uint64_t>;
   struct Held {
@@ -100,11 +131,27 @@ class Mempool {
     uint64_t nonce;
     OfferKey offered;
   };
-  void EraseLocked(std::map<PublicKey, SenderQueue>::iterator sender, uint64_t nonce);
+  void EraseLocked(Senders::iterator sender, uint64_t nonce);
+  // After the sender's committed nonce is known to be `committed`: drops the nonces it used and
+  // moves `ready` on.
+  void CatchUpLocked(Senders::iterator sender, uint64_t committed);
+  // Keeps gapped_ and gapped_txs_ true to the sender's queue, and drops the queue once empty.
+  // Returns the next sender.
+  Senders::iterator SettleLocked(Senders::iterator sender);
+  Status NoRoomLocked(size_t capacity) const;
+  // The transactions to displace so that one of `envelope_bytes` fits below `capacity`: empty if
+  // none need to go, nullopt if there is no room to be made.
+  std::optional<std::vector<std::pair<PublicKey, uint64_t>>> PlanRoomLocked(
+      const PublicKey& sender, uint64_t nonce, uint64_t committed_nonce, size_t envelope_bytes,
+      size_t capacity) const;
 
   const MempoolLimits limits_;
   mutable std::mutex mu_;
-  std::map<PublicKey, SenderQueue> senders_;
+  Senders senders_;
+  // Senders holding transactions behind a gap, by arrival (first_seq), and how many they hold.
+  std::set<std::pair<uint64_t, PublicKey>> gapped_;
+  size_t gapped_txs_ = 0;
+  uint64_t displaced_ = 0;
   // id -> where the transaction is held; looked up, never iterated
   std::unordered_map<Hash32, Held, SeededHash32> by_id_;
   // Every held transaction by when it was last offered to peers.

@@ -240,6 +240,9 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
   std::vector<DecodedTx> decoded;
   std::vector<size_t> where;
   decoded.reserve(envelopes.size());
+  // Clients fill the mempool to max_txs_for_clients only, peers' relays to max_txs.
+  const size_t capacity =
+      from == nullptr ? mempool_->limits().max_txs_for_clients : mempool_->limits().max_txs;
   auto already_committed = [](const Hash32& id) {
     return AlreadyExists(fmt::format("transaction {} is already committed", Hex(id)));
   };
@@ -253,21 +256,12 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
       results[i] = AlreadyExists(fmt::format("transaction {} is already waiting", Hex(*id)));
       continue;
     }
-    const bool full = mempool_->Full();
-    const bool busy = from == nullptr && mempool_->size() >= mempool_->limits().max_txs_for_clients;
-    if (full || busy) {
+    if (mempool_->Full(capacity)) {
       if (id && ledger_->store().GetTxLocation(*id)) {
         results[i] = already_committed(*id);
         continue;
       }
-      results[i] =
-          full ? ResourceExhausted(fmt::format(
-                     "the mempool is full ({} transactions, {} bytes); retry after the next blocks",
-                     mempool_->size(), mempool_->bytes()))
-               : ResourceExhausted(fmt::format(
-                     "the node is busy: {} transactions are waiting for blocks (it admits "
-                     "clients' transactions below {}); retry after the next blocks",
-                     mempool_->size(), mempool_->limits().max_txs_for_clients));
+      results[i] = mempool_->NoRoom(capacity);
       continue;
     }
     // (An envelope PeekTxId cannot read does not decode either.)
@@ -279,13 +273,18 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
     decoded.push_back(std::move(*tx));
     where.push_back(i);
   }
-  // One already committed is refused before its signature is checked (its nonce is used).
+  // One already committed, or one that would find no room, is refused before its signature is
+  // checked.
   std::vector<size_t> to_check;  // positions in decoded
   std::vector<const DecodedTx*> ptrs;
   for (size_t j = 0; j < decoded.size(); ++j) {
-    if (decoded[j].body->nonce() < ledger_->CommittedNonce(decoded[j].sender) &&
-        ledger_->store().GetTxLocation(decoded[j].id)) {
-      results[where[j]] = already_committed(decoded[j].id);
+    const DecodedTx& tx = decoded[j];
+    const uint64_t committed = ledger_->CommittedNonce(tx.sender);
+    if (tx.body->nonce() < committed && ledger_->store().GetTxLocation(tx.id)) {
+      results[where[j]] = already_committed(tx.id);
+    } else if (!mempool_->HasRoom(tx.sender, tx.body->nonce(), committed, tx.envelope_bytes.size(),
+                                  capacity)) {
+      results[where[j]] = mempool_->NoRoom(capacity);
     } else {
       to_check.push_back(j);
       ptrs.push_back(&decoded[j]);
@@ -305,7 +304,7 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
     const Hash32 id = decoded[j].id;
     // Asked again: a block may have been committed while the signatures were checked.
     const uint64_t committed = ledger_->CommittedNonce(decoded[j].sender);
-    Status s = mempool_->Add(std::move(decoded[j]), committed, next_height);
+    Status s = mempool_->Add(std::move(decoded[j]), committed, next_height, capacity);
     if (s.ok()) {
       results[i] = id;
       admitted.push_back(envelopes[i]);

@@ -120,6 +120,8 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
             {"mempool",
              {{"txs", node.mempool().size()},
               {"bytes", node.mempool().bytes()},
+              {"behind_gaps", node.mempool().behind_gaps()},
+              {"displaced", node.mempool().displaced()},
               {"relayed",
                {{"received", node.relays().received},
                 {"already_held", node.relays().already_held}}}}},

@@ -196,6 +196,14 @@ TEST_CASE("a busy validator refuses clients' transactions but still takes its pe
   CHECK(client.last_error().code == rpc::kStatusResourceExhausted);
   CHECK(client.last_error().message.find("busy: 2 transactions are waiting") != std::string::npos);
   CHECK_MESSAGE(net.WaitPending(3, net.Submit(0, third)), net.Log(3));
+  // The transaction that closes the gap still gets in from a client: it can go in the next block,
+  // and takes the place of the highest nonce waiting behind the gap. Without that, what waits
+  // behind gaps would hold the node busy until it expired.
+  const json before = net.Call(3, "node_status", json::object())["mempool"];
+  CHECK(before["behind_gaps"] == 3);
+  const std::string closing = net.Submit(3, Transfer(0));
+  CHECK_MESSAGE(net.WaitCommitted(3, closing) > 0, net.Log(3));
+  CHECK(net.Call(3, "node_status", json::object())["mempool"]["displaced"] == 1);
 }
 
 TEST_CASE("a node started late syncs from genesis and then follows") {

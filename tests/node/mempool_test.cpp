@@ -228,3 +228,103 @@ TEST_CASE(
   CHECK(m.TakeStale(19) == std::vector<std::string>{txs[2].envelope_bytes});
   CHECK(m.size() == 1);
 }
+
+TEST_CASE("a transaction that can go in the next block displaces one waiting behind a nonce gap") {
+  Mempool m({.max_txs = 3, .max_bytes = 1 << 20, .max_per_sender = 100});
+  // Alice's nonces 1 and 2 wait for her nonce 0; owner's nonce 0 can go in the next block.
+  REQUIRE(m.Add(Decoded(TransferBody("alice", "owner", 1, 1), "alice"), 0, 1).ok());
+  REQUIRE(m.Add(Decoded(TransferBody("alice", "owner", 1, 2), "alice"), 0, 1).ok());
+  REQUIRE(m.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1).ok());
+  CHECK(m.behind_gaps() == 2);
+  CHECK_FALSE(m.Full());  // full, but there is something to displace
+  const PublicKey owner = KeyOf("owner").Public();
+  const PublicKey carol = KeyOf("carol").Public();
+
+  SUBCASE("one behind a gap finds no room, and nothing changes") {
+    CHECK_FALSE(m.HasRoom(carol, 5, 0, 100, 3));
+    Status s = m.Add(Decoded(TransferBody("carol", "owner", 1, 5), "carol"), 0, 1);
+    CHECK(s.code() == StatusCode::kResourceExhausted);
+    CHECK(s.message().find("the mempool is full (3 transactions") != std::string::npos);
+    CHECK(m.size() == 3);
+    CHECK(m.displaced() == 0);
+  }
+  SUBCASE("the next nonce takes the place of the gapped sender's highest") {
+    DecodedTx next = Decoded(TransferBody("owner", "alice", 1, 1), "owner");
+    CHECK(m.HasRoom(owner, 1, 0, next.envelope_bytes.size(), 3));
+    REQUIRE(m.Add(next, 0, 1).ok());
+    CHECK(m.size() == 3);
+    CHECK(m.displaced() == 1);
+    CHECK(m.behind_gaps() == 1);
+    CHECK_FALSE(m.Contains(Decoded(TransferBody("alice", "owner", 1, 2), "alice").id));
+    CHECK(m.Contains(Decoded(TransferBody("alice", "owner", 1, 1), "alice").id));
+    CHECK(m.Reap(10, 1 << 20, Zero).size() == 2);  // owner's 0 and 1
+    // A sender's own transaction closing its gap displaces nobody's if only its own wait behind
+    // gaps, and those it makes ready stay.
+    REQUIRE(m.Add(Decoded(TransferBody("owner", "alice", 1, 2), "owner"), 0, 1).ok());
+    CHECK(m.behind_gaps() == 0);
+    CHECK(m.Full());
+    CHECK(m.Add(Decoded(TransferBody("alice", "owner", 1, 0), "alice"), 0, 1).code() ==
+          StatusCode::kResourceExhausted);
+  }
+  SUBCASE("its own later nonces behind a further gap are displaced, the ones it makes ready stay") {
+    Mempool own({.max_txs = 3, .max_bytes = 1 << 20, .max_per_sender = 100});
+    for (uint64_t n : {1, 2, 9}) {
+      REQUIRE(own.Add(Decoded(TransferBody("alice", "owner", 1, n), "alice"), 0, 1).ok());
+    }
+    REQUIRE(own.Add(Decoded(TransferBody("alice", "owner", 1, 0), "alice"), 0, 1).ok());
+    CHECK_FALSE(own.Contains(Decoded(TransferBody("alice", "owner", 1, 9), "alice").id));
+    CHECK(own.Reap(10, 1 << 20, Zero).size() == 3);  // 0, 1, 2
+    CHECK(own.behind_gaps() == 0);
+  }
+  SUBCASE("a client's capacity below what relays filled: one for one") {
+    // Capacity 2 for clients, 3 held: the newcomer displaces one and the size stays.
+    REQUIRE(m.Add(Decoded(TransferBody("owner", "alice", 1, 1), "owner"), 0, 1, 2).ok());
+    CHECK(m.size() == 3);
+    CHECK(m.Add(Decoded(TransferBody("carol", "owner", 1, 1), "carol"), 0, 1, 2).code() ==
+          StatusCode::kResourceExhausted);
+    // Below max_txs, a refusal at a client's capacity says the node is busy.
+    Mempool roomy({.max_txs = 10, .max_bytes = 1 << 20, .max_per_sender = 100});
+    REQUIRE(roomy.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1, 1).ok());
+    Status busy = roomy.Add(Decoded(TransferBody("carol", "owner", 1, 0), "carol"), 0, 1, 1);
+    CHECK(busy.message().find("the node is busy: 1 transactions are waiting") != std::string::npos);
+  }
+  SUBCASE("bytes are freed until the newcomer fits") {
+    const size_t one = Decoded(TransferBody("alice", "owner", 1, 1), "alice").envelope_bytes.size();
+    Mempool b({.max_txs = 100, .max_bytes = 3 * one + one / 2, .max_per_sender = 100});
+    for (uint64_t n : {1, 2, 3}) {
+      REQUIRE(b.Add(Decoded(TransferBody("alice", "owner", 1, n), "alice"), 0, 1).ok());
+    }
+    REQUIRE(b.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1).ok());
+    CHECK(b.displaced() == 1);
+    CHECK(b.size() == 3);
+    CHECK(b.bytes() <= 3 * one + one / 2);
+  }
+}
+
+TEST_CASE("what waits behind a gap follows removals, expiry and blocks") {
+  Mempool m({});
+  const PublicKey alice = KeyOf("alice").Public();
+  std::vector<DecodedTx> txs;
+  for (uint64_t n = 0; n < 4; ++n) {
+    txs.push_back(Decoded(TransferBody("alice", "owner", 1, n), "alice"));
+    REQUIRE(m.Add(txs.back(), 0, 1).ok());
+  }
+  CHECK(m.behind_gaps() == 0);
+  m.Remove(txs[1].id);  // 2 and 3 now wait for 1
+  CHECK(m.behind_gaps() == 2);
+  CHECK(m.PendingNonce(alice, 0) == 1);
+  // A block commits alice's 0 and 1 (the 1 from another node): 2 and 3 can go in the next block.
+  m.Update(
+      std::vector<PublicKey>{alice}, [](const PublicKey&) { return uint64_t{2}; }, 2);
+  CHECK(m.behind_gaps() == 0);
+  CHECK(m.size() == 2);
+  CHECK(m.Add(txs[1], 0, 2).code() ==
+        StatusCode::kFailedPrecondition);  // used, though asked with 0
+  pb::TxBody soon = TransferBody("alice", "owner", 1, 5);
+  soon.set_expiry_height(3);
+  REQUIRE(m.Add(Decoded(soon, "alice"), 2, 2).ok());
+  CHECK(m.behind_gaps() == 1);
+  m.Update({}, Zero, 4);
+  CHECK(m.behind_gaps() == 0);
+  CHECK(m.size() == 2);
+}
