@@ -142,4 +142,13 @@ TEST_CASE("a transaction's id can be read from its envelope without decoding it"
   CHECK(*peeked == decoded->id);
   CHECK_FALSE(PeekTxId("\xff\xff\xff").has_value());
   CHECK_FALSE(PeekTxId(std::string(kMaxTxBytes + 1, '\0')).has_value());
+  // An envelope with an unknown field (field 9, varint 1) still names its transaction, so an
+  // auditor's report can say which one it refuses.
+  const std::string unknown = envelope + std::string("\x48\x01", 2);
+  CHECK(PeekTxId(unknown) == decoded->id);
+  CHECK(DecodeTx(kChainId, unknown).status().message() ==
+        "transaction envelope has unknown fields");
+  // A field 0, or a length that runs past the end, is malformed.
+  CHECK_FALSE(PeekTxId(envelope + std::string("\x00\x01", 2)).has_value());
+  CHECK_FALSE(PeekTxId(envelope + std::string("\x0a\x05\x01", 3)).has_value());
 }
