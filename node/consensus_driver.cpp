@@ -359,6 +359,7 @@ Status ConsensusDriver::Carry(std::vector<Action> actions, const PublicKey* from
           log::Warn("proposed block at height {} does not hash to its name", check->height);
         } else {
           valid = true;
+          KeepChecked(*block, check->height);
           executed_.emplace(check->block_hash, std::move(*block));
         }
       }
@@ -403,6 +404,16 @@ Status ConsensusDriver::BuildValue(const RequestProposalValue& request,
   executed_.insert_or_assign(block->hash, std::move(*block));
   next.push_back(ValueReady{request.height, request.round, std::move(bytes)});
   return Status::Ok();
+}
+
+void ConsensusDriver::KeepChecked(const ExecutedBlock& block, uint64_t height) {
+  // Under load a proposal often arrives before the relays of some of its transactions. Held in
+  // the mempool, those copies are refused as already waiting instead of being checked again;
+  // should another block be decided, they wait for the next one like any admitted transaction.
+  for (size_t i : block.checked_here) {
+    const DecodedTx& tx = block.txs[i];
+    (void)mempool_.Add(tx, ledger_.CommittedNonce(tx.sender), height);
+  }
 }
 
 Status ConsensusDriver::CommitDecided(const CommitBlock& decided) {

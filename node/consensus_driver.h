@@ -130,6 +130,8 @@ class ConsensusDriver {
   void AfterCommit(const ExecutedBlock& block);
   // Drops from the mempool what the block consumed (its senders' used nonces) and what expired.
   void UpdateMempool(const ExecutedBlock& block);
+  // Puts the transactions whose signatures a proposal's check verified into the mempool.
+  void KeepChecked(const ExecutedBlock& block, uint64_t height);
   Status TickAll();
   void PublishStatus();
 

@@ -436,6 +436,7 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
         return Unauthenticated(fmt::format("block {}: transaction {} has a bad signature",
                                            h.height(), decoded_here[j]));
     }
+    b.checked_here = std::move(decoded_here);
   }
   HeadReader reader(*this, &state_cache_);
   auto outcome = ApplyBlock(reader, BlockContext{chain_id(), h.height(), h.time_ms()}, b.txs);

@@ -38,6 +38,10 @@ struct ExecutedBlock {
   pb::BlockHeader header;
   Hash32 hash{};
   std::vector<DecodedTx> txs;
+  // Positions in txs of the transactions whose signatures Validate checked itself (none came from
+  // `known`): the caller may keep them (ConsensusDriver puts them in the mempool, so a relayed copy
+  // arriving after the proposal is not checked a second time).
+  std::vector<size_t> checked_here;
   BlockOutcome outcome;
   SmtUpdate tree;                          // state after this block
   std::vector<std::string> receipt_bytes;  // outcome.receipts serialised, as hashed and stored

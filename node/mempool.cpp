@@ -132,9 +132,17 @@ Status Mempool::NoRoom(size_t capacity) const {
 }
 
 bool Mempool::HasRoom(const PublicKey& sender, uint64_t nonce, uint64_t committed_nonce,
-                      size_t envelope_bytes, size_t capacity) const {
+                      size_t envelope_bytes, size_t capacity, size_t planned) const {
   std::lock_guard lock(mu_);
-  return PlanRoomLocked(sender, nonce, committed_nonce, envelope_bytes, capacity).has_value();
+  const size_t limit = std::min(capacity, limits_.max_txs);
+  const size_t free = limit > by_id_.size() ? limit - by_id_.size() : 0;
+  if (planned < free) {
+    return PlanRoomLocked(sender, nonce, committed_nonce, envelope_bytes, SIZE_MAX).has_value();
+  }
+  // The free room is spoken for: this one needs a transaction behind a gap of its own.
+  const size_t displacing = planned - free;
+  return displacing < gapped_txs_ &&
+         PlanRoomLocked(sender, nonce, committed_nonce, envelope_bytes, 0).has_value();
 }
 
 void Mempool::CatchUpLocked(Senders::iterator sender, uint64_t committed) {

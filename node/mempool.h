@@ -64,9 +64,11 @@ class Mempool {
     return Add(std::move(tx), committed_nonce, next_height, limits_.max_txs);
   }
   // Whether Add would find room for a transaction of this sender, nonce and size, displacing
-  // others if need be: callers ask before spending a signature check on it.
+  // others if need be, after `planned` more transactions took the free room (and, once it is
+  // gone, one transaction behind a gap each): callers ask before spending a signature check on
+  // it, counting the ones of the same batch they let through.
   bool HasRoom(const PublicKey& sender, uint64_t nonce, uint64_t committed_nonce,
-               size_t envelope_bytes, size_t capacity) const;
+               size_t envelope_bytes, size_t capacity, size_t planned = 0) const;
 
   // Up to max_txs / max_bytes transactions for the next block: for each sender in order of first
   // arrival, its consecutive nonces from the committed one.

@@ -274,7 +274,8 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
     where.push_back(i);
   }
   // One already committed, or one that would find no room, is refused before its signature is
-  // checked.
+  // checked. The room asked about is what the batch's earlier transactions have not taken: a
+  // batch that would overfill the mempool is refused in part before, not after, the check.
   std::vector<size_t> to_check;  // positions in decoded
   std::vector<const DecodedTx*> ptrs;
   for (size_t j = 0; j < decoded.size(); ++j) {
@@ -283,7 +284,7 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
     if (tx.body->nonce() < committed && ledger_->store().GetTxLocation(tx.id)) {
       results[where[j]] = already_committed(tx.id);
     } else if (!mempool_->HasRoom(tx.sender, tx.body->nonce(), committed, tx.envelope_bytes.size(),
-                                  capacity)) {
+                                  capacity, to_check.size())) {
       results[where[j]] = mempool_->NoRoom(capacity);
     } else {
       to_check.push_back(j);

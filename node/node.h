@@ -59,6 +59,7 @@ class Node {
   const NodeConfig& config() const { return config_; }
   const Ledger& ledger() const { return *ledger_; }
   const Mempool& mempool() const { return *mempool_; }
+  const VerifierPool& verifier() const { return *verifier_; }
   const PublicKey& validator() const { return validator_pub_; }
   const PublicKey& node_key() const { return node_pub_; }
   bool is_validator() const;

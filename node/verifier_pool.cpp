@@ -1,9 +1,20 @@
 #include "node/verifier_pool.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <latch>
 
 namespace puhui {
+namespace {
+
+uint64_t ThreadCpuNs() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(t.tv_nsec);
+}
+
+}  // namespace
 
 VerifierPool::VerifierPool(size_t threads) {
   if (threads == 0) threads = 1;
@@ -45,9 +56,11 @@ std::vector<bool> VerifierPool::Verify(std::span<const DecodedTx* const> txs) {
     std::lock_guard lock(mu_);
     for (size_t c = 0; c < chunks; ++c) {
       jobs_.emplace_back([&, c] {
+        const uint64_t start = ThreadCpuNs();
         for (size_t j = c; j < txs.size(); j += chunks) {
           if (VerifyTxSignature(*txs[j])) results[j] = 1;
         }
+        cpu_ns_.fetch_add(ThreadCpuNs() - start, std::memory_order_relaxed);
         done.count_down();
       });
     }

@@ -29,13 +29,16 @@ class VerifierPool {
   std::vector<bool> Verify(std::span<const DecodedTx* const> txs);
 
   size_t threads() const { return workers_.size(); }
-  // Signatures checked so far.
+  // Signatures checked so far, and the CPU time the workers spent checking them (each worker's
+  // own thread CPU time, so time it waited for a core is not counted).
   uint64_t checked() const { return checked_.load(std::memory_order_relaxed); }
+  uint64_t cpu_ns() const { return cpu_ns_.load(std::memory_order_relaxed); }
 
  private:
   void WorkerLoop();
 
   std::atomic<uint64_t> checked_{0};
+  std::atomic<uint64_t> cpu_ns_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;

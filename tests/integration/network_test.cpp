@@ -192,9 +192,14 @@ TEST_CASE("a busy validator refuses clients' transactions but still takes its pe
   // relayed to 3, which takes it.
   const std::string third = Transfer(12);
   RpcClient client = net.Client(3);
+  auto checked = [&] {
+    return net.Call(3, "node_status", json::object())["signatures"]["checked"].get<uint64_t>();
+  };
+  const uint64_t checked_before = checked();
   REQUIRE_FALSE(client.Call("tx_submit", {{"tx", Hex(AsBytes(third))}}).ok());
   CHECK(client.last_error().code == rpc::kStatusResourceExhausted);
   CHECK(client.last_error().message.find("busy: 2 transactions are waiting") != std::string::npos);
+  CHECK(checked() == checked_before);  // refused before its signature was checked
   CHECK_MESSAGE(net.WaitPending(3, net.Submit(0, third)), net.Log(3));
   // The transaction that closes the gap still gets in from a client: it can go in the next block,
   // and takes the place of the highest nonce waiting behind the gap. Without that, what waits

@@ -81,6 +81,7 @@ TEST_CASE(
   REQUIRE_MESSAGE(used.ok(), used.status().ToString());
   CHECK(used->hash == proposed->hash);
   CHECK(b.verifier.checked() == 1);
+  CHECK(used->checked_here == std::vector<size_t>{1});  // which the caller may keep
   // A copy under another envelope (its bytes differ) is not used: the block decodes its own, and
   // both signatures are checked.
   held.envelope_bytes += "x";
@@ -88,8 +89,14 @@ TEST_CASE(
   REQUIRE_MESSAGE(ignored.ok(), ignored.status().ToString());
   CHECK(ignored->hash == proposed->hash);
   CHECK(b.verifier.checked() == 3);
+  CHECK(ignored->checked_here == std::vector<size_t>{0, 1});
   // Without a lookup every signature is checked.
   REQUIRE(b.ledger->Validate(block, b.verifier).ok());
+  CHECK(b.verifier.checked() == 5);
+  // Unchecked (a certified block's), none is said to be checked.
+  auto certified = b.ledger->Validate(block, b.verifier, false);
+  REQUIRE(certified.ok());
+  CHECK(certified->checked_here.empty());
   CHECK(b.verifier.checked() == 5);
 }
 

@@ -328,3 +328,20 @@ TEST_CASE("what waits behind a gap follows removals, expiry and blocks") {
   CHECK(m.behind_gaps() == 0);
   CHECK(m.size() == 2);
 }
+
+TEST_CASE("asked for room, the mempool counts what a batch has already been let through") {
+  Mempool m({.max_txs = 3, .max_bytes = 1 << 20, .max_per_sender = 100});
+  REQUIRE(m.Add(Decoded(TransferBody("alice", "owner", 1, 1), "alice"), 0, 1).ok());  // a gap
+  const PublicKey owner = KeyOf("owner").Public();
+  const PublicKey carol = KeyOf("carol").Public();
+  // Two free places: the batch's first two fit, a third only by displacing the one behind a gap,
+  // which one transaction that can go in the next block may do, and only one.
+  CHECK(m.HasRoom(carol, 7, 0, 100, 3, 0));
+  CHECK(m.HasRoom(carol, 7, 0, 100, 3, 1));
+  CHECK_FALSE(m.HasRoom(carol, 7, 0, 100, 3, 2));
+  CHECK(m.HasRoom(owner, 0, 0, 100, 3, 2));
+  CHECK_FALSE(m.HasRoom(owner, 0, 0, 100, 3, 3));
+  // A client's capacity counts the same way.
+  CHECK(m.HasRoom(carol, 7, 0, 100, 2, 0));
+  CHECK_FALSE(m.HasRoom(carol, 7, 0, 100, 2, 1));
+}
