@@ -6,7 +6,8 @@
 
 namespace puhui {
 
-Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height, size_t capacity) {
+Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height, size_t capacity,
+                    bool found_room) {
   const uint64_t nonce = tx.body->nonce();
   if (nonce < committed_nonce) {
     return FailedPrecondition(fmt::format(
@@ -47,9 +48,13 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
   }
   auto displace =
       PlanRoomLocked(tx.sender, nonce, committed_nonce, tx.envelope_bytes.size(), capacity);
-  if (!displace) {
-    return NoRoomLocked(capacity);
+  if (!displace && found_room) {
+    // Others took the room while its signature was checked: a checked transaction costs
+    // nothing more to keep, up to the hard limits.
+    displace = PlanRoomLocked(tx.sender, nonce, committed_nonce, tx.envelope_bytes.size(),
+                              limits_.max_txs);
   }
+  if (!displace) return NoRoomLocked(capacity);
   for (const auto& [key, n] : *displace) {
     auto victim = senders_.find(key);
     EraseLocked(victim, n);  // behind a gap: `ready` stays

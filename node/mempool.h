@@ -59,7 +59,11 @@ class Mempool {
   // gaps — a client's that were admitted while their predecessors were refused, say — could fill
   // the mempool while the transactions that close the gaps are refused for lack of room, and no
   // block would take anything until they expired.
-  Status Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height, size_t capacity);
+  //
+  // `found_room`: HasRoom said yes before the caller checked the signature. If concurrent
+  // admissions took that room meanwhile, the transaction still enters up to limits().max_txs.
+  Status Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height, size_t capacity,
+             bool found_room = false);
   Status Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height) {
     return Add(std::move(tx), committed_nonce, next_height, limits_.max_txs);
   }

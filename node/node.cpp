@@ -291,21 +291,36 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
       ptrs.push_back(&decoded[j]);
     }
   }
-  std::vector<bool> valid = verifier_->Verify(ptrs);
+  const std::vector<Checked> checked = CheckSignatures(ptrs);
   std::vector<std::string> admitted;
   const uint64_t next_height = ledger_->Head().height() + 1;
   for (size_t k = 0; k < to_check.size(); ++k) {
     const size_t j = to_check[k];
     const size_t i = where[j];
-    if (!valid[k]) {
+    if (checked[k] == Checked::kBad) {
       results[i] = Unauthenticated(
           "signature does not verify for the sender over this chain's transaction digest");
+      continue;
+    }
+    if (checked[k] == Checked::kUsedMeanwhile) {
+      const DecodedTx& tx = *ptrs[k];
+      results[i] = ledger_->store().GetTxLocation(tx.id)
+                       ? already_committed(tx.id)
+                       : FailedPrecondition(
+                             fmt::format("nonce {} was already used; the sender's next nonce is {}",
+                                         tx.body->nonce(), ledger_->CommittedNonce(tx.sender)));
+      continue;
+    }
+    if (checked[k] == Checked::kHeldMeanwhile) {
+      results[i] =
+          AlreadyExists(fmt::format("transaction {} is already waiting", Hex(ptrs[k]->id)));
       continue;
     }
     const Hash32 id = decoded[j].id;
     // Asked again: a block may have been committed while the signatures were checked.
     const uint64_t committed = ledger_->CommittedNonce(decoded[j].sender);
-    Status s = mempool_->Add(std::move(decoded[j]), committed, next_height, capacity);
+    Status s = mempool_->Add(std::move(decoded[j]), committed, next_height, capacity,
+                             /*found_room=*/true);
     if (s.ok()) {
       results[i] = id;
       admitted.push_back(envelopes[i]);
@@ -318,6 +333,36 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
     Relay(admitted, from);
   }
   return results;
+}
+
+std::vector<Node::Checked> Node::CheckSignatures(std::span<const DecodedTx* const> txs) {
+  // In slices, each but the first after asking the mempool and the committed nonces again: under
+  // load a proposal's check often verifies and keeps (ConsensusDriver::KeepChecked), or a block
+  // commits, transactions whose relayed copies wait here in a long batch, and those need no
+  // check of their own.
+  constexpr size_t kSlice = 256;
+  std::vector<Checked> out(txs.size(), Checked::kBad);
+  std::vector<const DecodedTx*> slice;
+  std::vector<size_t> at;
+  for (size_t from = 0; from < txs.size(); from += kSlice) {
+    slice.clear();
+    at.clear();
+    for (size_t k = from; k < std::min(txs.size(), from + kSlice); ++k) {
+      if (from > 0 && mempool_->Contains(txs[k]->id)) {
+        out[k] = Checked::kHeldMeanwhile;
+        continue;
+      }
+      if (from > 0 && txs[k]->body->nonce() < ledger_->CommittedNonce(txs[k]->sender)) {
+        out[k] = Checked::kUsedMeanwhile;
+        continue;
+      }
+      slice.push_back(txs[k]);
+      at.push_back(k);
+    }
+    const std::vector<bool> ok = verifier_->Verify(slice);
+    for (size_t n = 0; n < ok.size(); ++n) out[at[n]] = ok[n] ? Checked::kGood : Checked::kBad;
+  }
+  return out;
 }
 
 void Node::Relay(const std::vector<std::string>& envelopes, const PublicKey* from,

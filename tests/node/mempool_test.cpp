@@ -344,4 +344,13 @@ TEST_CASE("asked for room, the mempool counts what a batch has already been let 
   // A client's capacity counts the same way.
   CHECK(m.HasRoom(carol, 7, 0, 100, 2, 0));
   CHECK_FALSE(m.HasRoom(carol, 7, 0, 100, 2, 1));
+  // Let through while there was room, a transaction whose room others took while its signature
+  // was checked still enters, up to the hard limit.
+  REQUIRE(m.Add(Decoded(TransferBody("dave", "owner", 1, 4), "dave"), 0, 1).ok());
+  DecodedTx late = Decoded(TransferBody("carol", "owner", 1, 7), "carol");
+  CHECK(m.Add(late, 0, 1, 2).code() == StatusCode::kResourceExhausted);
+  CHECK(m.Add(late, 0, 1, 2, /*found_room=*/true).ok());
+  CHECK(m.size() == 3);
+  CHECK(m.Add(Decoded(TransferBody("erin", "owner", 1, 7), "erin"), 0, 1, 2, true).code() ==
+        StatusCode::kResourceExhausted);
 }
