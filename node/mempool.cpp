@@ -54,7 +54,7 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
     displace = PlanRoomLocked(tx.sender, nonce, committed_nonce, tx.envelope_bytes.size(),
                               limits_.max_txs);
   }
-  if (!displace) return NoRoomLocked(capacity);
+  if (!displace) return NoRoomLocked(capacity, tx.sender, nonce, committed_nonce);
   for (const auto& [key, n] : *displace) {
     auto victim = senders_.find(key);
     EraseLocked(victim, n);  // behind a gap: `ready` stays
@@ -81,20 +81,25 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
 
 std::optional<std::vector<std::pair<PublicKey, uint64_t>>> Mempool::PlanRoomLocked(
     const PublicKey& sender, uint64_t nonce, uint64_t committed_nonce, size_t envelope_bytes,
-    size_t capacity) const {
+    size_t capacity, size_t planned) const {
   const size_t limit = std::min(capacity, limits_.max_txs);
-  const bool entry_needed = by_id_.size() >= limit;
-  std::vector<std::pair<PublicKey, uint64_t>> out;
-  if (!entry_needed && bytes_ + envelope_bytes <= limits_.max_bytes) return out;
-  // Only a transaction that could go in the next block displaces: its nonce follows the sender's
-  // committed and held ones.
+  const size_t share = GapShare(capacity);
   auto own = senders_.find(sender);
   const uint64_t next =
       own == senders_.end() ? committed_nonce : std::max(own->second.ready, committed_nonce);
-  if (nonce != next) return std::nullopt;
-  // Displacing one for one keeps a mempool above a client's capacity (filled by relays) at its
-  // size; bytes are freed until the newcomer fits, a bounded number of transactions at most.
-  constexpr size_t kMaxDisplaced = 64;
+  const bool behind_gap = nonce != next;
+  if (behind_gap && gapped_txs_ >= share) return std::nullopt;
+  const size_t free = limit > by_id_.size() ? limit - by_id_.size() : 0;
+  const bool entry_needed = planned >= free;
+  std::vector<std::pair<PublicKey, uint64_t>> out;
+  if (!entry_needed && bytes_ + envelope_bytes <= limits_.max_bytes) return out;
+  // Without room only a transaction that could go in the next block enters, and only in place
+  // of transactions behind gaps beyond their share (those within it wait; the rest of a full
+  // mempool can go in blocks, which make room). The batch's earlier ones displace theirs first.
+  if (behind_gap) return std::nullopt;
+  const size_t already = entry_needed ? planned - free : 0;
+  if (gapped_txs_ <= share + already) return std::nullopt;
+  const size_t may_displace = std::min<size_t>(gapped_txs_ - share - already, 64);
   // Of the sender's own, those the newcomer makes ready stay: [nonce, after) once it is held.
   uint64_t after = nonce + 1;
   if (own != senders_.end()) {
@@ -109,7 +114,7 @@ std::optional<std::vector<std::pair<PublicKey, uint64_t>>> Mempool::PlanRoomLock
     const uint64_t lowest = g->second == sender ? after : q.ready;  // behind a gap from here
     for (auto it = q.by_nonce.rbegin(); it != q.by_nonce.rend() && it->first >= lowest && !room();
          ++it) {
-      if (out.size() == kMaxDisplaced) return std::nullopt;
+      if (out.size() == may_displace) return std::nullopt;
       freed += it->second.envelope_bytes.size();
       out.emplace_back(g->second, it->first);
     }
@@ -136,18 +141,32 @@ Status Mempool::NoRoom(size_t capacity) const {
   return NoRoomLocked(capacity);
 }
 
+Status Mempool::NoRoom(size_t capacity, const PublicKey& sender, uint64_t nonce,
+                       uint64_t committed_nonce) const {
+  std::lock_guard lock(mu_);
+  return NoRoomLocked(capacity, sender, nonce, committed_nonce);
+}
+
+Status Mempool::NoRoomLocked(size_t capacity, const PublicKey& sender, uint64_t nonce,
+                             uint64_t committed_nonce) const {
+  auto own = senders_.find(sender);
+  const uint64_t next =
+      own == senders_.end() ? committed_nonce : std::max(own->second.ready, committed_nonce);
+  if (nonce != next && gapped_txs_ >= GapShare(capacity)) {
+    return ResourceExhausted(fmt::format(
+        "the node is busy: {} transactions wait behind nonce gaps, its limit for them; this one "
+        "would too (the sender's next nonce is {}): send nonce {} first, or retry after the "
+        "next blocks",
+        gapped_txs_, next, next));
+  }
+  return NoRoomLocked(capacity);
+}
+
 bool Mempool::HasRoom(const PublicKey& sender, uint64_t nonce, uint64_t committed_nonce,
                       size_t envelope_bytes, size_t capacity, size_t planned) const {
   std::lock_guard lock(mu_);
-  const size_t limit = std::min(capacity, limits_.max_txs);
-  const size_t free = limit > by_id_.size() ? limit - by_id_.size() : 0;
-  if (planned < free) {
-    return PlanRoomLocked(sender, nonce, committed_nonce, envelope_bytes, SIZE_MAX).has_value();
-  }
-  // The free room is spoken for: this one needs a transaction behind a gap of its own.
-  const size_t displacing = planned - free;
-  return displacing < gapped_txs_ &&
-         PlanRoomLocked(sender, nonce, committed_nonce, envelope_bytes, 0).has_value();
+  return PlanRoomLocked(sender, nonce, committed_nonce, envelope_bytes, capacity, planned)
+      .has_value();
 }
 
 void Mempool::CatchUpLocked(Senders::iterator sender, uint64_t committed) {
@@ -301,7 +320,7 @@ bool Mempool::Full(size_t capacity) const {
   std::lock_guard lock(mu_);
   const bool at_limit =
       by_id_.size() >= std::min(capacity, limits_.max_txs) || bytes_ >= limits_.max_bytes;
-  return at_limit && gapped_.empty();
+  return at_limit && gapped_txs_ <= GapShare(capacity);
 }
 
 bool Mempool::Contains(const Hash32& id) const {

@@ -53,12 +53,13 @@ class Mempool {
   // for clients'). Refusals: kAlreadyExists (same id, or another transaction holds that nonce),
   // kFailedPrecondition (nonce used, or expired), kResourceExhausted.
   //
-  // Without room, a transaction that could go in the next block (its nonce follows its sender's
-  // committed and held ones) displaces transactions that cannot (held behind a nonce gap): the
-  // highest nonces of the sender behind a gap that arrived last. Otherwise transactions behind
-  // gaps — a client's that were admitted while their predecessors were refused, say — could fill
-  // the mempool while the transactions that close the gaps are refused for lack of room, and no
-  // block would take anything until they expired.
+  // Transactions behind a nonce gap (their sender's earlier nonce is neither committed nor held)
+  // may fill at most half of `capacity` (GapShare); past that another is refused. Without room,
+  // a transaction that could go in the next block (its nonce follows its sender's committed and
+  // held ones) displaces transactions behind gaps beyond that share, the highest nonces of the
+  // sender behind a gap that arrived last. So transactions behind gaps — a client's admitted
+  // while their predecessors were refused, say — cannot fill the mempool and lock out the ones
+  // that would close the gaps: what else fills it can go in blocks, which make room.
   //
   // `found_room`: HasRoom said yes before the caller checked the signature. If concurrent
   // admissions took that room meanwhile, the transaction still enters up to limits().max_txs.
@@ -106,8 +107,11 @@ class Mempool {
   // spending a decode and a signature check on it.
   bool Full(size_t capacity) const;
   bool Full() const { return Full(limits_.max_txs); }
-  // The refusal for a transaction that finds no room up to `capacity` (kResourceExhausted).
+  // The refusal for a transaction that finds no room up to `capacity` (kResourceExhausted);
+  // with the transaction's sender and nonce, it says when its gap is what keeps it out.
   Status NoRoom(size_t capacity) const;
+  Status NoRoom(size_t capacity, const PublicKey& sender, uint64_t nonce,
+                uint64_t committed_nonce) const;
   // The nonce a sender should use next, counting its consecutive pending transactions.
   uint64_t PendingNonce(const PublicKey& sender, uint64_t committed_nonce) const;
   size_t size() const;
@@ -145,11 +149,15 @@ class Mempool {
   // Returns the next sender.
   Senders::iterator SettleLocked(Senders::iterator sender);
   Status NoRoomLocked(size_t capacity) const;
+  Status NoRoomLocked(size_t capacity, const PublicKey& sender, uint64_t nonce,
+                      uint64_t committed_nonce) const;
+  // How many transactions behind gaps may wait, of `capacity`: half, rounded up.
+  size_t GapShare(size_t capacity) const { return (std::min(capacity, limits_.max_txs) + 1) / 2; }
   // The transactions to displace so that one of `envelope_bytes` fits below `capacity`: empty if
   // none need to go, nullopt if there is no room to be made.
   std::optional<std::vector<std::pair<PublicKey, uint64_t>>> PlanRoomLocked(
       const PublicKey& sender, uint64_t nonce, uint64_t committed_nonce, size_t envelope_bytes,
-      size_t capacity) const;
+      size_t capacity, size_t planned = 0) const;
 
   const MempoolLimits limits_;
   mutable std::mutex mu_;

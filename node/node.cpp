@@ -285,7 +285,7 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
       results[where[j]] = already_committed(tx.id);
     } else if (!mempool_->HasRoom(tx.sender, tx.body->nonce(), committed, tx.envelope_bytes.size(),
                                   capacity, to_check.size())) {
-      results[where[j]] = mempool_->NoRoom(capacity);
+      results[where[j]] = mempool_->NoRoom(capacity, tx.sender, tx.body->nonce(), committed);
     } else {
       to_check.push_back(j);
       ptrs.push_back(&decoded[j]);

@@ -188,8 +188,8 @@ TEST_CASE("a busy validator refuses clients' transactions but still takes its pe
   const std::string second = net.Submit(0, Transfer(11));
   REQUIRE_MESSAGE(net.WaitPending(3, first), net.Log(3));
   REQUIRE_MESSAGE(net.WaitPending(3, second), net.Log(3));
-  // A third from a client is refused by 3, with the limit's reason; sent to 0 instead, it is
-  // relayed to 3, which takes it.
+  // A third behind the gap from a client is refused by 3, with the limit's reason (half of the
+  // clients' room may wait behind gaps); sent to 0 instead, it is relayed to 3, which takes it.
   const std::string third = Transfer(12);
   RpcClient client = net.Client(3);
   auto checked = [&] {
@@ -198,7 +198,8 @@ TEST_CASE("a busy validator refuses clients' transactions but still takes its pe
   const uint64_t checked_before = checked();
   REQUIRE_FALSE(client.Call("tx_submit", {{"tx", Hex(AsBytes(third))}}).ok());
   CHECK(client.last_error().code == rpc::kStatusResourceExhausted);
-  CHECK(client.last_error().message.find("busy: 2 transactions are waiting") != std::string::npos);
+  CHECK(client.last_error().message.find("busy: 2 transactions wait behind nonce gaps") !=
+        std::string::npos);
   CHECK(checked() == checked_before);  // refused before its signature was checked
   CHECK_MESSAGE(net.WaitPending(3, net.Submit(0, third)), net.Log(3));
   // The transaction that closes the gap still gets in from a client: it can go in the next block,

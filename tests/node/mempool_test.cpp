@@ -229,72 +229,61 @@ TEST_CASE(
   CHECK(m.size() == 1);
 }
 
-TEST_CASE("a transaction that can go in the next block displaces one waiting behind a nonce gap") {
-  Mempool m({.max_txs = 3, .max_bytes = 1 << 20, .max_per_sender = 100});
-  // Alice's nonces 1 and 2 wait for her nonce 0; owner's nonce 0 can go in the next block.
-  REQUIRE(m.Add(Decoded(TransferBody("alice", "owner", 1, 1), "alice"), 0, 1).ok());
-  REQUIRE(m.Add(Decoded(TransferBody("alice", "owner", 1, 2), "alice"), 0, 1).ok());
-  REQUIRE(m.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1).ok());
-  CHECK(m.behind_gaps() == 2);
-  CHECK_FALSE(m.Full());  // full, but there is something to displace
+TEST_CASE(
+    "transactions behind nonce gaps fill half the mempool at most, and past their share one that "
+    "can "
+    "go in the next block takes their place") {
+  // Relays fill it to max_txs (10: 5 may wait behind gaps), clients to 4 (2 behind gaps).
+  Mempool m({.max_txs = 10, .max_bytes = 1 << 20, .max_per_sender = 100});
+  for (uint64_t n : {1, 2, 3}) {
+    REQUIRE(m.Add(Decoded(TransferBody("alice", "owner", 1, n), "alice"), 0, 1).ok());
+  }
+  CHECK(m.behind_gaps() == 3);
   const PublicKey owner = KeyOf("owner").Public();
-  const PublicKey carol = KeyOf("carol").Public();
 
-  SUBCASE("one behind a gap finds no room, and nothing changes") {
-    CHECK_FALSE(m.HasRoom(carol, 5, 0, 100, 3));
-    Status s = m.Add(Decoded(TransferBody("carol", "owner", 1, 5), "carol"), 0, 1);
-    CHECK(s.code() == StatusCode::kResourceExhausted);
-    CHECK(s.message().find("the mempool is full (3 transactions") != std::string::npos);
+  SUBCASE("a client's behind a gap is refused once the share is taken, and nothing changes") {
+    Status gap = m.Add(Decoded(TransferBody("carol", "owner", 1, 5), "carol"), 0, 1, 4);
+    CHECK(gap.code() == StatusCode::kResourceExhausted);
+    CHECK(gap.message().find("3 transactions wait behind nonce gaps") != std::string::npos);
+    CHECK(gap.message().find("send nonce 0 first") != std::string::npos);
     CHECK(m.size() == 3);
     CHECK(m.displaced() == 0);
   }
-  SUBCASE("the next nonce takes the place of the gapped sender's highest") {
+  SUBCASE("past the share, the next nonce takes the place of the gapped sender's highest") {
+    REQUIRE(m.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1, 4).ok());
+    CHECK_FALSE(m.Full(4));  // full for clients, but 3 behind gaps exceed their 2
     DecodedTx next = Decoded(TransferBody("owner", "alice", 1, 1), "owner");
-    CHECK(m.HasRoom(owner, 1, 0, next.envelope_bytes.size(), 3));
-    REQUIRE(m.Add(next, 0, 1).ok());
-    CHECK(m.size() == 3);
+    CHECK(m.HasRoom(owner, 1, 0, next.envelope_bytes.size(), 4));
+    REQUIRE(m.Add(next, 0, 1, 4).ok());
+    CHECK(m.size() == 4);
     CHECK(m.displaced() == 1);
-    CHECK(m.behind_gaps() == 1);
-    CHECK_FALSE(m.Contains(Decoded(TransferBody("alice", "owner", 1, 2), "alice").id));
-    CHECK(m.Contains(Decoded(TransferBody("alice", "owner", 1, 1), "alice").id));
-    CHECK(m.Reap(10, 1 << 20, Zero).size() == 2);  // owner's 0 and 1
-    // A sender's own transaction closing its gap displaces nobody's if only its own wait behind
-    // gaps, and those it makes ready stay.
-    REQUIRE(m.Add(Decoded(TransferBody("owner", "alice", 1, 2), "owner"), 0, 1).ok());
-    CHECK(m.behind_gaps() == 0);
-    CHECK(m.Full());
-    CHECK(m.Add(Decoded(TransferBody("alice", "owner", 1, 0), "alice"), 0, 1).code() ==
+    CHECK(m.behind_gaps() == 2);
+    CHECK_FALSE(m.Contains(Decoded(TransferBody("alice", "owner", 1, 3), "alice").id));
+    CHECK(m.Contains(Decoded(TransferBody("alice", "owner", 1, 2), "alice").id));
+    // Within their share they stay: the next is refused, and blocks make room.
+    CHECK(m.Full(4));
+    CHECK(m.Add(Decoded(TransferBody("owner", "alice", 1, 2), "owner"), 0, 1, 4).code() ==
           StatusCode::kResourceExhausted);
+    CHECK(m.displaced() == 1);
+    CHECK(m.Reap(10, 1 << 20, Zero).size() == 2);  // owner's 0 and 1
   }
-  SUBCASE("its own later nonces behind a further gap are displaced, the ones it makes ready stay") {
-    Mempool own({.max_txs = 3, .max_bytes = 1 << 20, .max_per_sender = 100});
+  SUBCASE("a sender's own later nonces behind a further gap go, the ones it makes ready stay") {
+    Mempool own({.max_txs = 6, .max_bytes = 1 << 20, .max_per_sender = 100});
     for (uint64_t n : {1, 2, 9}) {
       REQUIRE(own.Add(Decoded(TransferBody("alice", "owner", 1, n), "alice"), 0, 1).ok());
     }
-    REQUIRE(own.Add(Decoded(TransferBody("alice", "owner", 1, 0), "alice"), 0, 1).ok());
+    REQUIRE(own.Add(Decoded(TransferBody("alice", "owner", 1, 0), "alice"), 0, 1, 3).ok());
     CHECK_FALSE(own.Contains(Decoded(TransferBody("alice", "owner", 1, 9), "alice").id));
     CHECK(own.Reap(10, 1 << 20, Zero).size() == 3);  // 0, 1, 2
     CHECK(own.behind_gaps() == 0);
-  }
-  SUBCASE("a client's capacity below what relays filled: one for one") {
-    // Capacity 2 for clients, 3 held: the newcomer displaces one and the size stays.
-    REQUIRE(m.Add(Decoded(TransferBody("owner", "alice", 1, 1), "owner"), 0, 1, 2).ok());
-    CHECK(m.size() == 3);
-    CHECK(m.Add(Decoded(TransferBody("carol", "owner", 1, 1), "carol"), 0, 1, 2).code() ==
-          StatusCode::kResourceExhausted);
-    // Below max_txs, a refusal at a client's capacity says the node is busy.
-    Mempool roomy({.max_txs = 10, .max_bytes = 1 << 20, .max_per_sender = 100});
-    REQUIRE(roomy.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1, 1).ok());
-    Status busy = roomy.Add(Decoded(TransferBody("carol", "owner", 1, 0), "carol"), 0, 1, 1);
-    CHECK(busy.message().find("the node is busy: 1 transactions are waiting") != std::string::npos);
   }
   SUBCASE("bytes are freed until the newcomer fits") {
     const size_t one = Decoded(TransferBody("alice", "owner", 1, 1), "alice").envelope_bytes.size();
     Mempool b({.max_txs = 100, .max_bytes = 3 * one + one / 2, .max_per_sender = 100});
     for (uint64_t n : {1, 2, 3}) {
-      REQUIRE(b.Add(Decoded(TransferBody("alice", "owner", 1, n), "alice"), 0, 1).ok());
+      REQUIRE(b.Add(Decoded(TransferBody("alice", "owner", 1, n), "alice"), 0, 1, 100).ok());
     }
-    REQUIRE(b.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1).ok());
+    REQUIRE(b.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1, 4).ok());
     CHECK(b.displaced() == 1);
     CHECK(b.size() == 3);
     CHECK(b.bytes() <= 3 * one + one / 2);
@@ -330,27 +319,25 @@ TEST_CASE("what waits behind a gap follows removals, expiry and blocks") {
 }
 
 TEST_CASE("asked for room, the mempool counts what a batch has already been let through") {
-  Mempool m({.max_txs = 3, .max_bytes = 1 << 20, .max_per_sender = 100});
-  REQUIRE(m.Add(Decoded(TransferBody("alice", "owner", 1, 1), "alice"), 0, 1).ok());  // a gap
+  // Clients fill it to 4, 2 of them behind gaps; relays have put 3 there.
+  Mempool m({.max_txs = 10, .max_bytes = 1 << 20, .max_per_sender = 100});
+  for (uint64_t n : {1, 2, 3}) {
+    REQUIRE(m.Add(Decoded(TransferBody("alice", "owner", 1, n), "alice"), 0, 1).ok());
+  }
   const PublicKey owner = KeyOf("owner").Public();
   const PublicKey carol = KeyOf("carol").Public();
-  // Two free places: the batch's first two fit, a third only by displacing the one behind a gap,
-  // which one transaction that can go in the next block may do, and only one.
-  CHECK(m.HasRoom(carol, 7, 0, 100, 3, 0));
-  CHECK(m.HasRoom(carol, 7, 0, 100, 3, 1));
-  CHECK_FALSE(m.HasRoom(carol, 7, 0, 100, 3, 2));
-  CHECK(m.HasRoom(owner, 0, 0, 100, 3, 2));
-  CHECK_FALSE(m.HasRoom(owner, 0, 0, 100, 3, 3));
-  // A client's capacity counts the same way.
-  CHECK(m.HasRoom(carol, 7, 0, 100, 2, 0));
-  CHECK_FALSE(m.HasRoom(carol, 7, 0, 100, 2, 1));
+  CHECK_FALSE(m.HasRoom(carol, 7, 0, 100, 4, 0));  // behind a gap: the share is taken
+  // One free place, then one transaction behind a gap beyond the share to displace.
+  CHECK(m.HasRoom(owner, 0, 0, 100, 4, 0));
+  CHECK(m.HasRoom(owner, 0, 0, 100, 4, 1));
+  CHECK_FALSE(m.HasRoom(owner, 0, 0, 100, 4, 2));
   // Let through while there was room, a transaction whose room others took while its signature
   // was checked still enters, up to the hard limit.
-  REQUIRE(m.Add(Decoded(TransferBody("dave", "owner", 1, 4), "dave"), 0, 1).ok());
-  DecodedTx late = Decoded(TransferBody("carol", "owner", 1, 7), "carol");
-  CHECK(m.Add(late, 0, 1, 2).code() == StatusCode::kResourceExhausted);
-  CHECK(m.Add(late, 0, 1, 2, /*found_room=*/true).ok());
-  CHECK(m.size() == 3);
-  CHECK(m.Add(Decoded(TransferBody("erin", "owner", 1, 7), "erin"), 0, 1, 2, true).code() ==
-        StatusCode::kResourceExhausted);
+  REQUIRE(m.Add(Decoded(TransferBody("owner", "alice", 1, 0), "owner"), 0, 1, 4).ok());
+  REQUIRE(m.Add(Decoded(TransferBody("dave", "owner", 1, 0), "dave"), 0, 1, 4).ok());  // displaces
+  CHECK(m.behind_gaps() == 2);
+  DecodedTx late = Decoded(TransferBody("erin", "owner", 1, 0), "erin");
+  CHECK(m.Add(late, 0, 1, 4).code() == StatusCode::kResourceExhausted);
+  CHECK(m.Add(late, 0, 1, 4, /*found_room=*/true).ok());
+  CHECK(m.size() == 5);
 }
