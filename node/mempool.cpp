@@ -279,15 +279,35 @@ void Mempool::Remove(const Hash32& id) {
 
 std::vector<std::string> Mempool::TakeStale(uint64_t tip_height) {
   std::lock_guard lock(mu_);
+  // Transactions that can go in a block come first: under a flood of out-of-order nonces the
+  // longest-waiting are those behind gaps, and offering them first would crowd out what peers
+  // can use. Those behind gaps fill what room is left, and what is passed over keeps its place.
+  // At most four times the bound is looked at.
+  const size_t max = limits_.max_reoffer_txs;
+  std::vector<std::map<OfferKey, Hash32>::iterator> ready, behind;
+  size_t looked_at = 0;
+  for (auto it = offers_.begin();
+       it != offers_.end() && ready.size() < max && looked_at < 4 * max &&
+       it->first.first + limits_.reoffer_after_blocks <= tip_height;
+       ++it, ++looked_at) {
+    const Held& held = by_id_.at(it->second);
+    const bool can_go = held.nonce < senders_.at(held.sender).ready;
+    if (can_go) {
+      ready.push_back(it);
+    } else if (behind.size() < max) {
+      behind.push_back(it);
+    }
+  }
+  behind.resize(std::min(behind.size(), max - ready.size()));
   std::vector<std::string> out;
   std::vector<std::map<OfferKey, Hash32>::node_type> taken;
-  for (auto it = offers_.begin(); it != offers_.end() && out.size() < limits_.max_reoffer_txs &&
-                                  it->first.first + limits_.reoffer_after_blocks <= tip_height;) {
-    Held& held = by_id_.at(it->second);
-    const DecodedTx& tx = senders_.at(held.sender).by_nonce.at(held.nonce);
-    out.push_back(tx.envelope_bytes);
-    held.offered.first = tip_height;
-    taken.push_back(offers_.extract(it++));
+  for (const auto* group : {&ready, &behind}) {
+    for (auto it : *group) {
+      Held& held = by_id_.at(it->second);
+      out.push_back(senders_.at(held.sender).by_nonce.at(held.nonce).envelope_bytes);
+      held.offered.first = tip_height;
+      taken.push_back(offers_.extract(it));
+    }
   }
   for (auto& node : taken) {
     node.key().first = tip_height;

@@ -93,7 +93,8 @@ class Mempool {
 
   // The envelopes of up to limits().max_reoffer_txs transactions last offered to peers at least
   // limits().reoffer_after_blocks blocks before `tip_height` (admission counts as an offer), the
-  // longest-waiting first; each is marked as offered at `tip_height`.
+  // longest-waiting first, those that can go in a block before those behind a nonce gap; each
+  // is marked as offered at `tip_height`.
   std::vector<std::string> TakeStale(uint64_t tip_height);
 
   // True if some sender's next nonce is pending, i.e. Reap would return something.

@@ -341,3 +341,15 @@ TEST_CASE("asked for room, the mempool counts what a batch has already been let 
   CHECK(m.Add(late, 0, 1, 4, /*found_room=*/true).ok());
   CHECK(m.size() == 5);
 }
+
+TEST_CASE("transactions that can go in a block are offered again before those behind gaps") {
+  Mempool m({.max_txs = 100, .reoffer_after_blocks = 3, .max_reoffer_txs = 1});
+  DecodedTx gapped = Decoded(TransferBody("alice", "owner", 1, 4), "alice");
+  DecodedTx ready = Decoded(TransferBody("owner", "alice", 1, 0), "owner");
+  REQUIRE(m.Add(gapped, 0, 11).ok());  // the older
+  REQUIRE(m.Add(ready, 0, 11).ok());
+  CHECK(m.TakeStale(13) == std::vector<std::string>{ready.envelope_bytes});
+  // The one passed over kept its place; with room it goes too.
+  CHECK(m.TakeStale(13) == std::vector<std::string>{gapped.envelope_bytes});
+  CHECK(m.TakeStale(14).empty());
+}
