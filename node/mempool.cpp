@@ -6,12 +6,16 @@
 
 namespace puhui {
 
+Status NonceUsed(uint64_t nonce, uint64_t next_nonce) {
+  return FailedPrecondition(
+      fmt::format("nonce {} was already used; the sender's next nonce is {}", nonce, next_nonce));
+}
+
 Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height, size_t capacity,
                     bool found_room) {
   const uint64_t nonce = tx.body->nonce();
   if (nonce < committed_nonce) {
-    return FailedPrecondition(fmt::format(
-        "nonce {} was already used; the sender's next nonce is {}", nonce, committed_nonce));
+    return NonceUsed(nonce, committed_nonce);
   }
   if (tx.body->expiry_height() < next_height) {
     return FailedPrecondition(fmt::format("transaction expired at height {}; the next block is {}",
@@ -27,9 +31,7 @@ Status Mempool::Add(DecodedTx tx, uint64_t committed_nonce, uint64_t next_height
   auto sender = senders_.find(tx.sender);
   if (sender != senders_.end() && sender->second.committed > nonce) {
     // Told a newer committed nonce by a block since the caller read its own.
-    return FailedPrecondition(
-        fmt::format("nonce {} was already used; the sender's next nonce is {}", nonce,
-                    sender->second.committed));
+    return NonceUsed(nonce, sender->second.committed);
   }
   if (nonce - committed_nonce >= limits_.max_per_sender) {
     return ResourceExhausted(fmt::format(
@@ -85,9 +87,7 @@ std::optional<std::vector<std::pair<PublicKey, uint64_t>>> Mempool::PlanRoomLock
   const size_t limit = std::min(capacity, limits_.max_txs);
   const size_t share = GapShare(capacity);
   auto own = senders_.find(sender);
-  const uint64_t next =
-      own == senders_.end() ? committed_nonce : std::max(own->second.ready, committed_nonce);
-  const bool behind_gap = nonce != next;
+  const bool behind_gap = nonce != NextNonceLocked(sender, committed_nonce);
   if (behind_gap && gapped_txs_ >= share) return std::nullopt;
   const size_t free = limit > by_id_.size() ? limit - by_id_.size() : 0;
   const bool entry_needed = planned >= free;
@@ -99,7 +99,8 @@ std::optional<std::vector<std::pair<PublicKey, uint64_t>>> Mempool::PlanRoomLock
   if (behind_gap) return std::nullopt;
   const size_t already = entry_needed ? planned - free : 0;
   if (gapped_txs_ <= share + already) return std::nullopt;
-  const size_t may_displace = std::min<size_t>(gapped_txs_ - share - already, 64);
+  constexpr size_t kMaxDisplaced = 64;  // to fit one newcomer's bytes, at most
+  const size_t may_displace = std::min<size_t>(gapped_txs_ - share - already, kMaxDisplaced);
   // Of the sender's own, those the newcomer makes ready stay: [nonce, after) once it is held.
   uint64_t after = nonce + 1;
   if (own != senders_.end()) {
@@ -149,9 +150,7 @@ Status Mempool::NoRoom(size_t capacity, const PublicKey& sender, uint64_t nonce,
 
 Status Mempool::NoRoomLocked(size_t capacity, const PublicKey& sender, uint64_t nonce,
                              uint64_t committed_nonce) const {
-  auto own = senders_.find(sender);
-  const uint64_t next =
-      own == senders_.end() ? committed_nonce : std::max(own->second.ready, committed_nonce);
+  const uint64_t next = NextNonceLocked(sender, committed_nonce);
   if (nonce != next && gapped_txs_ >= GapShare(capacity)) {
     return ResourceExhausted(fmt::format(
         "the node is busy: {} transactions wait behind nonce gaps, its limit for them; this one "
@@ -160,6 +159,11 @@ Status Mempool::NoRoomLocked(size_t capacity, const PublicKey& sender, uint64_t 
         gapped_txs_, next, next));
   }
   return NoRoomLocked(capacity);
+}
+
+uint64_t Mempool::NextNonceLocked(const PublicKey& sender, uint64_t committed_nonce) const {
+  auto own = senders_.find(sender);
+  return own == senders_.end() ? committed_nonce : std::max(own->second.ready, committed_nonce);
 }
 
 bool Mempool::HasRoom(const PublicKey& sender, uint64_t nonce, uint64_t committed_nonce,

@@ -42,6 +42,9 @@ struct MempoolLimits {
   size_t max_reoffer_txs = 4'096;
 };
 
+// The refusal of a transaction whose nonce is used: the sender's next nonce is `next_nonce`.
+Status NonceUsed(uint64_t nonce, uint64_t next_nonce);
+
 class Mempool {
  public:
   explicit Mempool(MempoolLimits limits) : limits_(limits) {}
@@ -152,6 +155,9 @@ class Mempool {
   Status NoRoomLocked(size_t capacity) const;
   Status NoRoomLocked(size_t capacity, const PublicKey& sender, uint64_t nonce,
                       uint64_t committed_nonce) const;
+  // The nonce that follows the sender's committed and held ones: a transaction with it can go in
+  // the next block, one with a later nonce waits behind a gap.
+  uint64_t NextNonceLocked(const PublicKey& sender, uint64_t committed_nonce) const;
   // How many transactions behind gaps may wait, of `capacity`: half, rounded up.
   size_t GapShare(size_t capacity) const { return (std::min(capacity, limits_.max_txs) + 1) / 2; }
   // The transactions to displace so that one of `envelope_bytes` fits below `capacity`: empty if

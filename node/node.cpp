@@ -246,6 +246,9 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
   auto already_committed = [](const Hash32& id) {
     return AlreadyExists(fmt::format("transaction {} is already committed", Hex(id)));
   };
+  auto already_waiting = [](const Hash32& id) {
+    return AlreadyExists(fmt::format("transaction {} is already waiting", Hex(id)));
+  };
   for (size_t i = 0; i < envelopes.size(); ++i) {
     // Cheap refusals first: a copy already held, or no room, costs no decode and no signature.
     // (Whether it is already committed is asked only of a transaction whose nonce is used: a
@@ -253,7 +256,7 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
     // CPU under load.)
     const auto id = PeekTxId(envelopes[i]);
     if (id && mempool_->Contains(*id)) {
-      results[i] = AlreadyExists(fmt::format("transaction {} is already waiting", Hex(*id)));
+      results[i] = already_waiting(*id);
       continue;
     }
     if (mempool_->Full(capacity)) {
@@ -306,14 +309,11 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
       const DecodedTx& tx = *ptrs[k];
       results[i] = ledger_->store().GetTxLocation(tx.id)
                        ? already_committed(tx.id)
-                       : FailedPrecondition(
-                             fmt::format("nonce {} was already used; the sender's next nonce is {}",
-                                         tx.body->nonce(), ledger_->CommittedNonce(tx.sender)));
+                       : NonceUsed(tx.body->nonce(), ledger_->CommittedNonce(tx.sender));
       continue;
     }
     if (checked[k] == Checked::kHeldMeanwhile) {
-      results[i] =
-          AlreadyExists(fmt::format("transaction {} is already waiting", Hex(ptrs[k]->id)));
+      results[i] = already_waiting(ptrs[k]->id);
       continue;
     }
     const Hash32 id = decoded[j].id;
