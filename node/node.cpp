@@ -294,25 +294,25 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
       ptrs.push_back(&decoded[j]);
     }
   }
-  const std::vector<Checked> checked = CheckSignatures(ptrs);
+  const std::vector<SliceCheck> checked = CheckSignatures(ptrs);
   std::vector<std::string> admitted;
   const uint64_t next_height = ledger_->Head().height() + 1;
   for (size_t k = 0; k < to_check.size(); ++k) {
     const size_t j = to_check[k];
     const size_t i = where[j];
-    if (checked[k] == Checked::kBad) {
+    if (checked[k] == SliceCheck::kBad) {
       results[i] = Unauthenticated(
           "signature does not verify for the sender over this chain's transaction digest");
       continue;
     }
-    if (checked[k] == Checked::kUsedMeanwhile) {
+    if (checked[k] == SliceCheck::kUsedMeanwhile) {
       const DecodedTx& tx = *ptrs[k];
       results[i] = ledger_->store().GetTxLocation(tx.id)
                        ? already_committed(tx.id)
                        : NonceUsed(tx.body->nonce(), ledger_->CommittedNonce(tx.sender));
       continue;
     }
-    if (checked[k] == Checked::kHeldMeanwhile) {
+    if (checked[k] == SliceCheck::kHeldMeanwhile) {
       results[i] = already_waiting(ptrs[k]->id);
       continue;
     }
@@ -335,34 +335,14 @@ std::vector<Result<Hash32>> Node::Admit(const std::vector<std::string>& envelope
   return results;
 }
 
-std::vector<Node::Checked> Node::CheckSignatures(std::span<const DecodedTx* const> txs) {
-  // In slices, each but the first after asking the mempool and the committed nonces again: under
-  // load a proposal's check often verifies and keeps (ConsensusDriver::KeepChecked), or a block
-  // commits, transactions whose relayed copies wait here in a long batch, and those need no
-  // check of their own.
-  constexpr size_t kSlice = 256;
-  std::vector<Checked> out(txs.size(), Checked::kBad);
-  std::vector<const DecodedTx*> slice;
-  std::vector<size_t> at;
-  for (size_t from = 0; from < txs.size(); from += kSlice) {
-    slice.clear();
-    at.clear();
-    for (size_t k = from; k < std::min(txs.size(), from + kSlice); ++k) {
-      if (from > 0 && mempool_->Contains(txs[k]->id)) {
-        out[k] = Checked::kHeldMeanwhile;
-        continue;
-      }
-      if (from > 0 && txs[k]->body->nonce() < ledger_->CommittedNonce(txs[k]->sender)) {
-        out[k] = Checked::kUsedMeanwhile;
-        continue;
-      }
-      slice.push_back(txs[k]);
-      at.push_back(k);
-    }
-    const std::vector<bool> ok = verifier_->Verify(slice);
-    for (size_t n = 0; n < ok.size(); ++n) out[at[n]] = ok[n] ? Checked::kGood : Checked::kBad;
-  }
-  return out;
+std::vector<SliceCheck> Node::CheckSignatures(std::span<const DecodedTx* const> txs) {
+  SliceChecks how;
+  how.held = [this](const DecodedTx& tx) { return mempool_->Contains(tx.id); };
+  how.used = [this](const DecodedTx& tx) {
+    return tx.body->nonce() < ledger_->CommittedNonce(tx.sender);
+  };
+  how.verify = [this](std::span<const DecodedTx* const> slice) { return verifier_->Verify(slice); };
+  return CheckInSlices(txs, how);
 }
 
 void Node::Relay(const std::vector<std::string>& envelopes, const PublicKey* from,

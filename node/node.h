@@ -25,6 +25,7 @@
 #include "node/peer_set.h"
 #include "node/relay_queue.h"
 #include "node/sign_guard.h"
+#include "node/signature_slices.h"
 #include "node/verifier_pool.h"
 #include "rpc/dispatcher.h"
 #include "rpc/http_server.h"
@@ -92,10 +93,8 @@ class Node {
              const std::vector<PublicKey>* to = nullptr);
   // After a commit: the transactions waiting longest, to the peers that missed some (MissedGossip).
   void Reoffer(uint64_t height);
-  // Signature checks for Admit: good, bad, or not checked because, while earlier ones were
-  // checked, the mempool came to hold the transaction or a block used its nonce.
-  enum class Checked { kGood, kBad, kHeldMeanwhile, kUsedMeanwhile };
-  std::vector<Checked> CheckSignatures(std::span<const DecodedTx* const> txs);
+  // Signature checks for Admit, in slices (node/signature_slices.h).
+  std::vector<SliceCheck> CheckSignatures(std::span<const DecodedTx* const> txs);
   // Admits transaction batches relayed by peers, off the p2p threads (RelayAdmitLoop's thread).
   void QueueRelayed(const PublicKey& peer, std::vector<std::string> envelopes);
   void RelayAdmitLoop(std::stop_token stop);
