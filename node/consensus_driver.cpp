@@ -51,7 +51,8 @@ ConsensusDriver::ConsensusDriver(Ledger& ledger, Mempool& mempool, VerifierPool&
   // governance makes a validator starts voting at the height the change takes effect).
   if (validator_key && guard_) {
     key_ = validator_key;
-    config.validator_key = key_->Public().bytes;
+    pub_ = key_->Public();
+    config.validator_key = pub_.bytes;
     signer_ = std::make_unique<GuardedSigner>(
         *guard_, *key_, ledger_.chain_id(), [this] { return ledger_.WaitDurable(); },
         [this](const std::string& block_hash) {
@@ -65,7 +66,7 @@ ConsensusDriver::ConsensusDriver(Ledger& ledger, Mempool& mempool, VerifierPool&
 }
 
 bool ConsensusDriver::Votes() const {
-  return key_ && ledger_.validators().PowerOf(key_->Public().bytes).has_value();
+  return key_ && ledger_.validators().PowerOf(pub_.bytes).has_value();
 }
 
 ConsensusDriver::~ConsensusDriver() = default;
@@ -74,7 +75,7 @@ Status ConsensusDriver::Recover() {
   if (!guard_ || !key_) return Status::Ok();
   const auto& last = guard_->last();
   const uint64_t next = ledger_.Tip().height() + 1;
-  const auto power = ledger_.validators().PowerOf(key_->Public().bytes);
+  const auto power = ledger_.validators().PowerOf(pub_.bytes);
   const bool alone = power && *power >= ledger_.validators().QuorumPower();
   if (last && last->height() > next && alone) {
     // Blocks this validator certified alone are missing, and no peer has them: do not pretend.
@@ -279,7 +280,7 @@ Status ConsensusDriver::HandleInput(Input input) {
       pb::Proposal p;
       if (p.ParseFromString(m.proposal().proposal())) {
         if (waiting_to_start_ && p.height() == next) next_height_seen_ = true;
-        if (key_ && p.proposer() == AsString(ByteView(key_->Public().bytes)) &&
+        if (key_ && p.proposer() == AsString(ByteView(pub_.bytes)) &&
             VerifyProposalSignature(ledger_.chain_id(), m.proposal(), p.proposer())) {
           auto moved = guard_->ObserveProposal(m.proposal());
           if (!moved.ok()) return moved.status();
@@ -295,7 +296,7 @@ Status ConsensusDriver::HandleInput(Input input) {
         if (waiting_to_start_ && v.height() == next) next_height_seen_ = true;
         // Our own vote coming back that the sign record does not know: the record was restored
         // from an older copy. Adopt it before signing anything at that height.
-        if (key_ && v.validator() == AsString(ByteView(key_->Public().bytes)) &&
+        if (key_ && v.validator() == AsString(ByteView(pub_.bytes)) &&
             VerifyVoteSignature(ledger_.chain_id(), m.vote(), v.validator())) {
           auto moved = guard_->ObserveVote(m.vote());
           if (!moved.ok()) return moved.status();
@@ -397,7 +398,7 @@ Status ConsensusDriver::BuildValue(const RequestProposalValue& request,
       mempool_.Reap(ledger_.genesis().params.max_block_txs, kMaxBlockBytes / 2, nonce_of);
   std::vector<Hash32> dropped;
   std::vector<pb::DuplicateVoteEvidence> evidence = PendingEvidence();
-  auto block = ledger_.Propose(std::move(candidates), key_->Public(), &dropped, evidence);
+  auto block = ledger_.Propose(std::move(candidates), pub_, &dropped, evidence);
   if (!block.ok()) return block.status();
   for (const auto& id : dropped) mempool_.Remove(id);
   std::string bytes = block->block.SerializeAsString();

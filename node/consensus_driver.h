@@ -140,6 +140,7 @@ class ConsensusDriver {
   VerifierPool& verifier_;
   SignGuard* guard_;
   std::optional<PrivateKey> key_;
+  PublicKey pub_{};  // key_'s, derived once (an EC multiplication each time otherwise)
   DriverNetwork network_;
   DriverOptions options_;
   std::unique_ptr<consensus::Signer> signer_;
