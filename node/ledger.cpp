@@ -15,6 +15,7 @@
 #include "contracts/state_keys.h"
 #include "contracts/validator_changes.h"
 #include "node/evidence.h"
+#include "node/thread_name.h"
 
 namespace puhui {
 
@@ -516,7 +517,11 @@ Status Ledger::CommitAsync(std::shared_ptr<const ExecutedBlock> b, const pb::Com
   {
     std::lock_guard writer_lock(writer_mu_);
     PUHUI_CHECK(!writing_, "a write already in flight");
-    if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
+    if (!writer_.joinable())
+      writer_ = std::thread([this] {
+        NameThisThread("ledger-writer");
+        WriterLoop();
+      });
     writing_ = true;
     write_ = [this, pending, retired = std::move(retired)]() mutable {
       const uint64_t height = pending->meta.height();

@@ -11,6 +11,7 @@
 #include "node/files.h"
 #include "node/log.h"
 #include "node/rpc_methods.h"
+#include "node/thread_name.h"
 
 namespace puhui {
 
@@ -170,6 +171,7 @@ Status Node::Start() {
   PUHUI_RETURN_IF_ERROR(http_->Start());
   for (uint32_t i = 0; i < config_.rpc_threads; ++i) {
     io_threads_.emplace_back([this] {
+      NameThisThread("rpc");
       auto work = boost::asio::make_work_guard(io_);
       io_.run();
     });
@@ -177,12 +179,17 @@ Status Node::Start() {
   if (peers_) {
     PUHUI_RETURN_IF_ERROR(peers_->Start());
     p2p_thread_ = std::thread([this] {
+      NameThisThread("p2p");
       auto work = boost::asio::make_work_guard(p2p_io_);
       p2p_io_.run();
     });
-    relay_thread_ = std::jthread([this](std::stop_token stop) { RelayAdmitLoop(stop); });
+    relay_thread_ = std::jthread([this](std::stop_token stop) {
+      NameThisThread("relay-admit");
+      RelayAdmitLoop(stop);
+    });
   }
   consensus_thread_ = std::jthread([this](std::stop_token stop) {
+    NameThisThread("consensus");
     Status s = driver_->Run(stop);
     if (!s.ok()) log::Error("consensus stopped: {}", s.ToString());
     std::lock_guard lock(stop_mu_);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <latch>
 
+#include "node/thread_name.h"
+
 namespace puhui {
 namespace {
 
@@ -18,7 +20,11 @@ uint64_t ThreadCpuNs() {
 
 VerifierPool::VerifierPool(size_t threads) {
   if (threads == 0) threads = 1;
-  for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (size_t i = 0; i < threads; ++i)
+    workers_.emplace_back([this] {
+      NameThisThread("verify");
+      WorkerLoop();
+    });
 }
 
 VerifierPool::~VerifierPool() {

@@ -52,6 +52,7 @@
 #include "node/files.h"
 #include "node/rpc_client.h"
 #include "puhui.pb.h"
+#include "thread_cpu.h"
 
 namespace puhui {
 namespace {
@@ -281,23 +282,11 @@ struct ProcSample {
   std::vector<double> cpu_s;    // utime + stime, seconds
   std::vector<double> rss_kb;   // VmRSS
   std::vector<double> anon_kb;  // RssAnon: VmRSS less file-backed pages (the program, libraries)
+  bench::ThreadTimes node_threads;  // the nodes' threads (not the load generator's)
 };
 
 std::optional<double> CpuSeconds(int pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string line;
-  if (!std::getline(in, line)) return std::nullopt;
-  // The command name is in parentheses and may contain spaces: fields count from the last ')'.
-  auto close = line.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream fields(line.substr(close + 2));
-  std::string f;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> f; ++i) {
-    if (i == 14) utime = std::stod(f);
-    if (i == 15) stime = std::stod(f);
-  }
-  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return bench::StatCpuSeconds(fmt::format("/proc/{}/stat", pid));
 }
 
 // A field of /proc/<pid>/status in KiB (VmRSS, VmHWM, RssAnon).
@@ -615,6 +604,7 @@ int Run(const Options& o) {
         s.rss_kb.push_back(StatusKb(pid, "VmRSS"));
         s.anon_kb.push_back(StatusKb(pid, "RssAnon"));
       }
+      s.node_threads = bench::ReadThreadTimes(pids);
       samples.push_back(std::move(s));
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
@@ -824,6 +814,15 @@ int Run(const Options& o) {
                           {"peak_rss_mib", peak_kb / 1024},
                           {"peak_anon_rss_mib", anon_kb / 1024}});
   }
+  // The nodes' CPU by thread role over the same span (node/thread_name.h), % of one core.
+  std::vector<std::pair<std::string, double>> by_role;
+  json by_role_json = json::object();
+  if (s0 && s1 && s1->t > s0->t) {
+    double nodes_cpu_s = 0;
+    for (size_t k = 0; k < pids.size(); ++k) nodes_cpu_s += s1->cpu_s[k] - s0->cpu_s[k];
+    by_role = bench::CpuByRole(s0->node_threads, s1->node_threads, nodes_cpu_s, s1->t - s0->t);
+    for (const auto& [role, percent] : by_role) by_role_json[role] = percent;
+  }
   double bench_cpu = 0;
   if (s0 && s1 && s1->t > s0->t) {
     bench_cpu = 100.0 * (s1->cpu_s.back() - s0->cpu_s.back()) / (s1->t - s0->t);
@@ -870,6 +869,12 @@ int Run(const Options& o) {
     row(fmt::format("node pid {}: CPU / peak RSS (of which anonymous)", pid),
         fmt::format("{:.0f} % / {:.0f} MiB ({:.0f} MiB)", cpu, rss, anon));
   }
+  std::string roles;
+  for (const auto& [role, percent] : by_role) {
+    if (percent < 0.5) continue;
+    roles += fmt::format("{}{} {:.0f}", roles.empty() ? "" : ", ", role, percent);
+  }
+  row("the nodes' CPU by thread, all nodes together (% of a core)", roles.empty() ? "-" : roles);
   row("load generator CPU (steady window)", fmt::format("{:.0f} %", bench_cpu));
   row("BIP340 verify /s (one core), before / after the run",
       fmt::format("{:.0f} / {:.0f}", ceil.verify_per_s, verify_after));
@@ -916,6 +921,7 @@ int Run(const Options& o) {
         {"committed_tps_while_submitting", tps_submitting},
         {"committed_tps_draining", tps_draining},
         {"load_generator_cpu_percent", bench_cpu},
+        {"nodes_cpu_percent_by_thread", by_role_json},
         {"timeline", timeline},
         {"latency_s", {{"p50", p50}, {"p95", p95}, {"p99", p99}, {"max", pmax}}},
         {"blocks_per_s", blocks_per_s},

@@ -14,7 +14,8 @@ missing=0
 for field in committed_tps committed_tps_overall latency_s p50 p95 p99 blocks_per_s txs_per_block \
   refusals nodes cpu_percent peak_rss_mib peak_anon_rss_mib ceilings bip340_verify_per_s sha256_per_s \
   bip340_verify_per_s_before bip340_verify_per_s_after leveldb_synced_batches_per_s \
-  verification_bound_tps ratio_to_verification_bound signature_checks in_nodes_us alone_us; do
+  verification_bound_tps ratio_to_verification_bound signature_checks in_nodes_us alone_us \
+  nodes_cpu_percent_by_thread; do
   grep -q "\"$field\"" "$out" || { echo "the JSON has no \"$field\"" >&2; missing=1; }
 done
 grep -q '"committed": 400,' "$out" || { echo "not every smoke transfer committed" >&2; missing=1; }
@@ -22,6 +23,8 @@ grep -q '"committed": 400,' "$out" || { echo "not every smoke transfer committed
 checked=$(grep -o '"checked": [0-9]*' "$out" | head -1 | grep -o '[0-9]*$' || echo 0)
 [ "${checked:-0}" -ge 1600 ] || { echo "the nodes checked ${checked:-no} signatures" >&2; missing=1; }
 grep -q '"in_nodes_us": 0\.0,' "$out" && { echo "no CPU time for the nodes' checks" >&2; missing=1; }
+# The nodes name their threads by role (node/thread_name.h): the checks show as "verify".
+grep -Eq '"verify": ([1-9]|0\.0*[1-9])' "$out" || { echo "no CPU time for the nodes' verify threads" >&2; missing=1; }
 case " $* " in
   *" --affine "*) grep -q '"affine": true' "$out" || { echo "the run was not affine" >&2; missing=1; } ;;
 esac
