@@ -360,6 +360,7 @@ Status ConsensusDriver::Carry(std::vector<Action> actions, const PublicKey* from
           log::Warn("proposed block at height {} does not hash to its name", check->height);
         } else {
           valid = true;
+          CountChecked(*block);
           KeepChecked(*block, check->height);
           executed_.emplace(check->block_hash, std::move(*block));
         }
@@ -407,6 +408,11 @@ Status ConsensusDriver::BuildValue(const RequestProposalValue& request,
   return Status::Ok();
 }
 
+void ConsensusDriver::CountChecked(const ExecutedBlock& block) {
+  std::lock_guard lock(mu_);
+  status_.checked_in_blocks += block.checked_here.size();
+}
+
 void ConsensusDriver::KeepChecked(const ExecutedBlock& block, uint64_t height) {
   // Under load a proposal often arrives before the relays of some of its transactions. Held in
   // the mempool, those copies are refused as already waiting instead of being checked again;
@@ -428,6 +434,7 @@ Status ConsensusDriver::CommitDecided(const CommitBlock& decided) {
                       "cannot apply: {}",
                       Short(decided.block_hash), decided.height, block.status().message()));
     }
+    CountChecked(*block);
     it = executed_.emplace(decided.block_hash, std::move(*block)).first;
   }
   // Written on the ledger's writer thread while the next height starts; nothing of that height

@@ -469,6 +469,7 @@ double Percentile(std::vector<double> v, double p) {
 struct SignatureWork {
   uint64_t checked = 0;
   uint64_t cpu_ms = 0;
+  uint64_t in_blocks = 0;  // of `checked`, made checking blocks (transactions not yet held)
 };
 
 SignatureWork ReadSignatureWork(const std::vector<std::string>& nodes,
@@ -480,6 +481,7 @@ SignatureWork ReadSignatureWork(const std::vector<std::string>& nodes,
     if (!st.contains("signatures")) continue;
     sum.checked += st["signatures"].value("checked", uint64_t{0});
     sum.cpu_ms += st["signatures"].value("cpu_ms", uint64_t{0});
+    sum.in_blocks += st["signatures"].value("in_blocks", uint64_t{0});
   }
   return sum;
 }
@@ -889,6 +891,13 @@ int Run(const Options& o) {
       checked > 0
           ? fmt::format("{:.1f} / {:.1f} ({:.0f} checks)", in_network_us, isolated_us, checked)
           : std::string("n/a (the nodes do not report signatures)"));
+  const double in_blocks = static_cast<double>(work_after.in_blocks - work_before.in_blocks);
+  if (checked > 0 && committed > 0) {
+    row(fmt::format("signature checks per committed {} ({} needed; of them in blocks)", o.scenario,
+                    o.validators),
+        fmt::format("{:.3f} ({:.3f})", checked / static_cast<double>(committed),
+                    in_blocks / static_cast<double>(committed)));
+  }
   row("**committed tx/s / verification bound**", fmt::format("**{:.2f}**", tps / verify_bound));
 
   json timeline = json::array();  // per block: seconds, height, transactions, polled mempool
@@ -932,6 +941,7 @@ int Run(const Options& o) {
         {"peak_rss_mib", peak_rss_mib},
         {"signature_checks",
          {{"checked", work_after.checked - work_before.checked},
+          {"in_blocks", work_after.in_blocks - work_before.in_blocks},
           {"in_nodes_us", in_network_us},
           {"alone_us", isolated_us}}},
         {"ceilings",

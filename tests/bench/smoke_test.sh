@@ -15,7 +15,7 @@ for field in committed_tps committed_tps_overall latency_s p50 p95 p99 blocks_pe
   refusals nodes cpu_percent peak_rss_mib peak_anon_rss_mib ceilings bip340_verify_per_s sha256_per_s \
   bip340_verify_per_s_before bip340_verify_per_s_after leveldb_synced_batches_per_s \
   verification_bound_tps ratio_to_verification_bound signature_checks in_nodes_us alone_us \
-  nodes_cpu_percent_by_thread; do
+  nodes_cpu_percent_by_thread in_blocks; do
   grep -q "\"$field\"" "$out" || { echo "the JSON has no \"$field\"" >&2; missing=1; }
 done
 grep -q '"committed": 400,' "$out" || { echo "not every smoke transfer committed" >&2; missing=1; }

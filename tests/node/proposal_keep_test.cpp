@@ -103,6 +103,7 @@ TEST_CASE("a peer's proposal leaves the transactions it checked waiting in the m
   // It prevotes the block (a valid one), having checked the two signatures it lacked only.
   REQUIRE(Eventually([&] { return prevotes.load() > 0; }));
   CHECK(verifier.checked() == 2);
+  CHECK(driver.Snapshot().checked_in_blocks == 2);  // node_status.signatures.in_blocks
   // All three wait in the mempool now; no block is decided without the proposer's votes.
   CHECK(ledger->Tip().height() == 0);
   CHECK(mempool.size() == 3);
