@@ -893,7 +893,7 @@ int Run(const Options& o) {
           : std::string("n/a (the nodes do not report signatures)"));
   const double in_blocks = static_cast<double>(work_after.in_blocks - work_before.in_blocks);
   if (checked > 0 && committed > 0) {
-    row(fmt::format("signature checks per committed {} ({} needed; of them in blocks)", o.scenario,
+    row(fmt::format("signature checks per committed transaction ({} needed; of them in blocks)",
                     o.validators),
         fmt::format("{:.3f} ({:.3f})", checked / static_cast<double>(committed),
                     in_blocks / static_cast<double>(committed)));
