@@ -350,8 +350,12 @@ Status ConsensusDriver::Carry(std::vector<Action> actions, const PublicKey* from
       PUHUI_CHECK(pending != nullptr, "a block check outside Step");
       bool valid = executed_.count(check->block_hash) > 0;
       if (!valid) {
-        auto block = ledger_.Validate(check->block, verifier_, /*check_signatures=*/true,
-                                      [this](const Hash32& id) { return mempool_.Get(id); });
+        auto block = ledger_.Validate(
+            check->block, verifier_, /*check_signatures=*/true,
+            [this](const Hash32& id) { return mempool_.Get(id); },
+            [this, height = check->height](std::span<const DecodedTx* const> verified) {
+              KeepChecked(verified, height);
+            });
         if (!block.ok()) {
           if (IsFatal(block.status())) return block.status();
           log::Warn("proposed block {} at height {} is invalid: {}", Short(check->block_hash),
@@ -361,7 +365,6 @@ Status ConsensusDriver::Carry(std::vector<Action> actions, const PublicKey* from
         } else {
           valid = true;
           CountChecked(*block);
-          KeepChecked(*block, check->height);
           executed_.emplace(check->block_hash, std::move(*block));
         }
       }
@@ -413,13 +416,12 @@ void ConsensusDriver::CountChecked(const ExecutedBlock& block) {
   status_.checked_in_blocks += block.checked_here.size();
 }
 
-void ConsensusDriver::KeepChecked(const ExecutedBlock& block, uint64_t height) {
+void ConsensusDriver::KeepChecked(std::span<const DecodedTx* const> verified, uint64_t height) {
   // Under load a proposal often arrives before the relays of some of its transactions. Held in
   // the mempool, those copies are refused as already waiting instead of being checked again;
   // should another block be decided, they wait for the next one like any admitted transaction.
-  for (size_t i : block.checked_here) {
-    const DecodedTx& tx = block.txs[i];
-    (void)mempool_.Add(tx, ledger_.CommittedNonce(tx.sender), height);
+  for (const DecodedTx* tx : verified) {
+    (void)mempool_.Add(*tx, ledger_.CommittedNonce(tx->sender), height);
   }
 }
 

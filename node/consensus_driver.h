@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <vector>
 
@@ -135,8 +136,9 @@ class ConsensusDriver {
   void UpdateMempool(const ExecutedBlock& block);
   // Adds a checked block's own signature checks to status_.checked_in_blocks.
   void CountChecked(const ExecutedBlock& block);
-  // Puts the transactions whose signatures a proposal's check verified into the mempool.
-  void KeepChecked(const ExecutedBlock& block, uint64_t height);
+  // Puts transactions whose signatures a proposal's check verified into the mempool, as each
+  // slice of them is checked (Ledger::Validate's on_verified).
+  void KeepChecked(std::span<const DecodedTx* const> verified, uint64_t height);
   Status TickAll();
   void PublishStatus();
 

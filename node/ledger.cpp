@@ -15,6 +15,7 @@
 #include "contracts/state_keys.h"
 #include "contracts/validator_changes.h"
 #include "node/evidence.h"
+#include "node/signature_slices.h"
 #include "node/thread_name.h"
 
 namespace puhui {
@@ -346,7 +347,8 @@ Result<ExecutedBlock> Ledger::Propose(std::vector<DecodedTx> candidates, const P
 }
 
 Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierPool& verifier,
-                                       bool check_signatures, const TxLookup& known) const {
+                                       bool check_signatures, const TxLookup& known,
+                                       const VerifiedSink& on_verified) const {
   if (block_bytes.size() > kMaxBlockBytes) return InvalidArgument("block exceeds kMaxBlockBytes");
   ExecutedBlock b;
   if (!b.block.ParseFromString(block_bytes)) return InvalidArgument("block does not parse");
@@ -431,13 +433,32 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
   if (check_signatures) {
     std::vector<const DecodedTx*> ptrs;
     for (size_t i : decoded_here) ptrs.push_back(&b.txs[i]);
-    std::vector<bool> ok = verifier.Verify(ptrs);
-    for (size_t j = 0; j < ok.size(); ++j) {
-      if (!ok[j])
+    SliceChecks how;
+    // Held meanwhile: the mempool took the very envelope (its signature verified there).
+    how.held = [&](const DecodedTx& tx) {
+      if (!known) return false;
+      auto held = known(tx.id);
+      return held && held->envelope_bytes == tx.envelope_bytes;
+    };
+    how.used = [](const DecodedTx&) { return false; };  // the block's own nonces are checked later
+    how.verify = [&](std::span<const DecodedTx* const> slice) {
+      std::vector<bool> ok = verifier.Verify(slice);
+      if (on_verified) {
+        std::vector<const DecodedTx*> good;
+        for (size_t k = 0; k < ok.size(); ++k) {
+          if (ok[k]) good.push_back(slice[k]);
+        }
+        if (!good.empty()) on_verified(good);
+      }
+      return ok;
+    };
+    const std::vector<SliceCheck> checked = CheckInSlices(ptrs, how);
+    for (size_t j = 0; j < checked.size(); ++j) {
+      if (checked[j] == SliceCheck::kBad)
         return Unauthenticated(fmt::format("block {}: transaction {} has a bad signature",
                                            h.height(), decoded_here[j]));
+      if (checked[j] == SliceCheck::kGood) b.checked_here.push_back(decoded_here[j]);
     }
-    b.checked_here = std::move(decoded_here);
   }
   HeadReader reader(*this, &state_cache_);
   auto outcome = ApplyBlock(reader, BlockContext{chain_id(), h.height(), h.time_ms()}, b.txs);

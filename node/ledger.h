@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,9 +39,8 @@ struct ExecutedBlock {
   pb::BlockHeader header;
   Hash32 hash{};
   std::vector<DecodedTx> txs;
-  // Positions in txs of the transactions whose signatures Validate checked itself (none came from
-  // `known`): the caller may keep them (ConsensusDriver puts them in the mempool, so a relayed copy
-  // arriving after the proposal is not checked a second time).
+  // Positions in txs of the transactions whose signatures Validate checked itself (neither taken
+  // from `known` nor found there between its slices of checks).
   std::vector<size_t> checked_here;
   BlockOutcome outcome;
   SmtUpdate tree;                          // state after this block
@@ -92,10 +92,18 @@ class Ledger {
   // for a block whose commit certificate was verified: the validators that signed it checked them.
   // `known` may supply already decoded transactions whose signatures verified, by id (the
   // mempool's): one is used only if its envelope is byte-for-byte the block's, and then it is
-  // neither decoded nor its signature checked again.
+  // neither decoded nor its signature checked again. The signatures are checked in slices
+  // (node/signature_slices.h), and `known` is asked again before each slice but the first.
+  // `on_verified`, if given, receives each slice's transactions whose signatures verified as soon
+  // as they are checked, on the calling thread and before the block is executed (also when a
+  // later transaction or the execution then fails: their signatures are good either way):
+  // ConsensusDriver puts them in the mempool, so that the relayed copies arriving meanwhile are
+  // refused as already waiting instead of being checked a second time.
   using TxLookup = std::function<std::optional<DecodedTx>(const Hash32& id)>;
+  using VerifiedSink = std::function<void(std::span<const DecodedTx* const> verified)>;
   Result<ExecutedBlock> Validate(const std::string& block_bytes, VerifierPool& verifier,
-                                 bool check_signatures = true, const TxLookup& known = {}) const;
+                                 bool check_signatures = true, const TxLookup& known = {},
+                                 const VerifiedSink& on_verified = {}) const;
 
   // The agreed time of the block after `tip` that carries `last_commit`: the weighted median of
   // its precommit times, at least 1 ms after the tip (genesis time + 1 ms for block 1).

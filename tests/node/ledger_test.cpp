@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 
 #include "certify.h"
 #include "node/consensus_driver.h"
+#include "node/signature_slices.h"
 #include "test_util.h"
 
 using namespace puhui;
@@ -98,6 +100,65 @@ TEST_CASE(
   REQUIRE(certified.ok());
   CHECK(certified->checked_here.empty());
   CHECK(b.verifier.checked() == 5);
+}
+
+TEST_CASE(
+    "a block check hands over each slice of verified transactions at once, and skips those the "
+    "mempool took meanwhile") {
+  Chain a;
+  Chain b;
+  // Two slices of checks (256, then the rest).
+  constexpr uint64_t kTxs = SliceChecks::kDefaultSlice + 2;
+  std::vector<DecodedTx> txs;
+  for (uint64_t n = 0; n < kTxs; ++n)
+    txs.push_back(Decoded(TransferBody("owner", "bob", 1, n), "owner"));
+  auto proposed = a.ledger->Propose(txs, KeyOf("validator").Public(), nullptr);
+  REQUIRE(proposed.ok());
+  REQUIRE(proposed->txs.size() == kTxs);
+  const std::string block = proposed->block.SerializeAsString();
+
+  // The "mempool" starts empty; once the first slice is handed over, a relay brings the last
+  // transaction's very envelope in, so the second slice checks only the one before it.
+  std::map<Hash32, DecodedTx> mempool;
+  std::vector<size_t> handed_over;
+  auto lookup = [&](const Hash32& id) -> std::optional<DecodedTx> {
+    auto it = mempool.find(id);
+    return it == mempool.end() ? std::nullopt : std::optional<DecodedTx>(it->second);
+  };
+  auto sink = [&](std::span<const DecodedTx* const> verified) {
+    handed_over.push_back(verified.size());
+    for (const DecodedTx* tx : verified) mempool.emplace(tx->id, *tx);
+    mempool.emplace(txs.back().id, txs.back());
+  };
+  auto checked = b.ledger->Validate(block, b.verifier, true, lookup, sink);
+  REQUIRE_MESSAGE(checked.ok(), checked.status().ToString());
+  CHECK(checked->hash == proposed->hash);
+  CHECK(handed_over == std::vector<size_t>{SliceChecks::kDefaultSlice, 1});
+  CHECK(b.verifier.checked() == kTxs - 1);
+  CHECK(checked->checked_here.size() == kTxs - 1);
+  CHECK(checked->checked_here.back() == kTxs - 2);
+}
+
+TEST_CASE("a block with a bad signature in a later slice is refused, the good slice handed over") {
+  Chain a;
+  Chain b;
+  constexpr uint64_t kTxs = SliceChecks::kDefaultSlice + 1;
+  std::vector<DecodedTx> txs;
+  for (uint64_t n = 0; n < kTxs; ++n) {
+    // The last is signed by someone other than its sender.
+    txs.push_back(Decoded(TransferBody("owner", "bob", 1, n), n + 1 == kTxs ? "alice" : "owner"));
+  }
+  auto proposed = a.ledger->Propose(txs, KeyOf("validator").Public(), nullptr);
+  REQUIRE(proposed.ok());
+  REQUIRE(proposed->txs.size() == kTxs);
+  size_t handed_over = 0;
+  auto sink = [&](std::span<const DecodedTx* const> verified) { handed_over += verified.size(); };
+  auto checked =
+      b.ledger->Validate(proposed->block.SerializeAsString(), b.verifier, true, {}, sink);
+  CHECK(checked.status().code() == StatusCode::kUnauthenticated);
+  CHECK(checked.status().message().find("bad signature") != std::string::npos);
+  CHECK(handed_over == SliceChecks::kDefaultSlice);  // good signatures whatever the block is
+  CHECK(b.ledger->Tip().height() == 0);
 }
 
 TEST_CASE("a proposal leaves out transactions that cannot be included, and says which") {
