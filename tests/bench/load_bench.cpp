@@ -798,6 +798,11 @@ int Run(const Options& o) {
   const double cpu_to = window_ok ? load[wj].t : end;
   const ProcSample* s0 = sample_at(cpu_from);
   const ProcSample* s1 = sample_at(cpu_to);
+  if (s0 && s1 && s1->t <= s0->t && samples.size() > 1) {
+    // A window shorter than the sampling interval (a smoke run): the whole run instead.
+    s0 = &samples.front();
+    s1 = &samples.back();
+  }
   json nodes_json = json::array();
   // pid, cpu %, peak RSS MiB, peak anonymous RSS MiB (sampled)
   std::vector<std::tuple<int, double, double, double>> node_rows;
