@@ -1,8 +1,10 @@
-// The signature checks of a batch offered to the mempool (Node::Admit), in slices. Before each
-// slice but the first it asks again whether the mempool has come to hold a transaction or a block
-// has used its nonce: under load a proposal's check often verifies and keeps
-// (ConsensusDriver::KeepChecked), or a block commits, transactions whose relayed copies wait in a
-// long batch, and those need no check of their own.
+// Signature checks in slices, asking between slices what no longer needs a check. Two callers:
+// a batch offered to the mempool (Node::Admit), where before each slice but the first it asks
+// again whether the mempool has come to hold a transaction or a block has used its nonce (under
+// load a proposal's check often verifies and keeps, ConsensusDriver::KeepChecked, or a block
+// commits, transactions whose relayed copies wait in a long batch); and a proposed block's check
+// (Ledger::Validate), which asks whether the mempool has come to hold the very envelope, and
+// hands each slice's verified transactions on as soon as they are checked.
 #pragma once
 
 #include <cstddef>

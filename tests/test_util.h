@@ -4,9 +4,11 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "chain/genesis.h"
 #include "chain/hash.h"
@@ -94,6 +96,18 @@ inline DecodedTx Decoded(const pb::TxBody& body, const std::string& signer) {
   auto tx = DecodeTx(kChainId, Signed(body, signer));
   if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
   return *tx;
+}
+
+// Polls `done` every 10 ms until it holds or `wait` has passed; false if it never held. For
+// tests that watch another thread's work (a node, a consensus loop) without a signal of its own.
+template <typename F>
+bool WaitUntil(F done, std::chrono::milliseconds wait = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
 }
 
 // A fresh directory under the system temp dir, removed when the object goes away.

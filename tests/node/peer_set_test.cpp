@@ -15,16 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Waits (at most 10 s) until `done` holds; false if it never did.
-template <typename F>
-bool WaitFor(F done) {
-  for (int i = 0; i < 1000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
-
 PeerSetConfig Config() {
   PeerSetConfig c;
   c.chain_id = "peer-set-test";
@@ -59,7 +49,7 @@ TEST_CASE("a peer's misbehaviour is forgiven over time, and a full ban score dro
     }
     return std::nullopt;
   };
-  REQUIRE(WaitFor([&] { return score().has_value(); }));
+  REQUIRE(WaitUntil([&] { return score().has_value(); }));
   a.Misbehaved(b_key.Public(), 6, "test fault");
   CHECK(score().value_or(-1) <= 6);
   // At least three points are forgiven in 350 ms: 6 more stay below the ban score of 10.
@@ -69,7 +59,7 @@ TEST_CASE("a peer's misbehaviour is forgiven over time, and a full ban score dro
   CHECK(score().has_value());
   // A full ban score at once drops the peer, and its redials are refused while banned.
   a.Misbehaved(b_key.Public(), 10, "test fault");
-  CHECK(WaitFor([&] { return !score().has_value(); }));
+  CHECK(WaitUntil([&] { return !score().has_value(); }));
   std::this_thread::sleep_for(500ms);  // b redials every 20-100 ms
   CHECK_FALSE(score().has_value());
 

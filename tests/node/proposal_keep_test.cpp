@@ -33,15 +33,6 @@ GenesisDoc TwoValidatorGenesis() {
   return *doc;
 }
 
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds wait = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return done();
-}
-
 }  // namespace
 
 TEST_CASE("a peer's proposal leaves the transactions it checked waiting in the mempool") {
@@ -94,14 +85,14 @@ TEST_CASE("a peer's proposal leaves the transactions it checked waiting in the m
     CHECK_MESSAGE(s.ok(), s.ToString());
   });
   // The height starts at once (a transaction waits); the engine takes no input before it starts.
-  REQUIRE(Eventually([&] {
+  REQUIRE(WaitUntil([&] {
     const std::string step = driver.Snapshot().step;
     return !step.empty() && step != "waiting";
   }));
   driver.OnPeerMessage(KeyOf(proposer).Public(), message);
 
   // It prevotes the block (a valid one), having checked the two signatures it lacked only.
-  REQUIRE(Eventually([&] { return prevotes.load() > 0; }));
+  REQUIRE(WaitUntil([&] { return prevotes.load() > 0; }));
   CHECK(verifier.checked() == 2);
   CHECK(driver.Snapshot().checked_in_blocks == 2);  // node_status.signatures.in_blocks
   // All three wait in the mempool now; no block is decided without the proposer's votes.
