@@ -15,7 +15,8 @@ for field in committed_tps committed_tps_overall latency_s p50 p95 p99 blocks_pe
   refusals nodes cpu_percent peak_rss_mib peak_anon_rss_mib ceilings bip340_verify_per_s sha256_per_s \
   bip340_verify_per_s_before bip340_verify_per_s_after leveldb_synced_batches_per_s \
   verification_bound_tps ratio_to_verification_bound signature_checks in_nodes_us alone_us \
-  nodes_cpu_percent_by_thread in_blocks; do
+  nodes_cpu_percent_by_thread in_blocks ratio_factors checks_share_of_machine checks_needed_per_made \
+  check_cpu_alone_per_in_nodes machine_share nodes_other_threads load_generator idle; do
   grep -q "\"$field\"" "$out" || { echo "the JSON has no \"$field\"" >&2; missing=1; }
 done
 grep -q '"committed": 400,' "$out" || { echo "not every smoke transfer committed" >&2; missing=1; }
@@ -26,6 +27,9 @@ grep -q '"in_nodes_us": 0\.0,' "$out" && { echo "no CPU time for the nodes' chec
 # The nodes name their threads by role (node/thread_name.h): the checks' threads show as "verify"
 # (their CPU in so short a run may round to zero clock ticks, so only the role is required).
 grep -Eq '"verify": [0-9]' "$out" || { echo "no verify threads among the nodes' threads" >&2; missing=1; }
+# Every validator checks every transfer once at least, so needed / made is in (0, 1].
+grep -Eq '"checks_needed_per_made": (0\.[0-9]*[1-9][0-9]*|1\.0),' "$out" ||
+  { echo "checks needed per check made is not in (0, 1]" >&2; missing=1; }
 case " $* " in
   *" --affine "*) grep -q '"affine": true' "$out" || { echo "the run was not affine" >&2; missing=1; } ;;
 esac
