@@ -35,6 +35,8 @@ inline std::string Hex(const Hash32& h) { return Hex(ByteView(h)); }
 
 // Accepts upper or lower case, no prefix; nullopt on odd length or a non-hex digit.
 std::optional<Bytes> FromHex(std::string_view hex);
+// As FromHex, into bytes held in a string (a transaction envelope as submitted over RPC).
+std::optional<std::string> FromHexToString(std::string_view hex);
 // As FromHex, but requires exactly 32 bytes.
 std::optional<Hash32> Hash32FromHex(std::string_view hex);
 // Appends the low `bytes` bytes of `v`, most significant first (keys that sort by number).

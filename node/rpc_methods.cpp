@@ -41,16 +41,16 @@ std::string DecodeHexTx(const json& value, std::string_view name) {
     throw rpc::RpcException(
         rpc::InvalidParams(name, fmt::format("param '{}' must be a hex string", name)));
   }
-  std::string text = value.get<std::string>();
+  std::string_view text = value.get_ref<const std::string&>();
   if (text.size() > 2 * kMaxTxBytes + 2) {
     Throw(ResourceExhausted(fmt::format("transaction exceeds {} bytes", kMaxTxBytes)));
   }
-  if (text.rfind("0x", 0) == 0) text = text.substr(2);
-  auto bytes = FromHex(text);
+  if (text.starts_with("0x")) text.remove_prefix(2);
+  auto bytes = FromHexToString(text);
   if (!bytes)
     throw rpc::RpcException(
         rpc::InvalidParams(name, fmt::format("param '{}' is not valid hex", name)));
-  return ToString(*bytes);
+  return std::move(*bytes);
 }
 
 // hashes_only: each transaction as {"hash"} alone, for pollers that match ids (no body decoded).
@@ -194,8 +194,14 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "tx_submit_batch",
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {"txs"});
-        json txs =
-            params.is_array() ? (params.empty() ? json() : params[0]) : params.value("txs", json());
+        static const json kNone;
+        const json* found = &kNone;
+        if (params.is_array()) {
+          if (!params.empty()) found = &params[0];
+        } else if (auto it = params.find("txs"); it != params.end()) {
+          found = &*it;
+        }
+        const json& txs = *found;
         if (!txs.is_array()) {
           throw rpc::RpcException(
               rpc::InvalidParams("txs", "param 'txs' must be an array of hex strings"));

@@ -2,6 +2,8 @@
 // message a person can act on, and changes nothing; puhui-cli drives the same node end to end.
 #include <doctest/doctest.h>
 
+#include <cctype>
+
 #include "chain/smt.h"
 #include "contracts/state_keys.h"
 #include "node/rpc_client.h"
@@ -45,11 +47,23 @@ TEST_CASE("node RPC: malformed requests get JSON-RPC errors, not crashes") {
   CHECK(n.ErrorCode("account_get", {{"address", std::string(64, 'f')}}) == -32602);
   CHECK(n.client.last_error().message.find("param 'address'") != std::string::npos);
   // In a batch submission a malformed entry fails alone.
-  json mixed = n.Ok("tx_submit_batch",
-                    {{"txs", {"zz", HexTx(TransferBody("owner", "alice", 1, 0), "owner")}}});
-  REQUIRE(mixed.size() == 2);
+  // Hex may come in upper case and after "0x", and params by position.
+  std::string upper = HexTx(TransferBody("owner", "alice", 1, 1), "owner");
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  json mixed =
+      n.Ok("tx_submit_batch",
+           {{"txs",
+             {"zz", HexTx(TransferBody("owner", "alice", 1, 0), "owner"), "0x" + upper, "0x0g"}}});
+  REQUIRE(mixed.size() == 4);
   CHECK(mixed[0]["error"]["code"] == -32602);
   CHECK(mixed[1].contains("tx_hash"));
+  CHECK(mixed[2].contains("tx_hash"));
+  CHECK(mixed[3]["error"]["code"] == -32602);
+  json by_position =
+      n.Ok("tx_submit_batch",
+           json::array({json::array({HexTx(TransferBody("owner", "alice", 1, 2), "owner")})}));
+  REQUIRE(by_position.size() == 1);
+  CHECK(by_position[0].contains("tx_hash"));
   // The node still serves after all that.
   CHECK(n.Ok("node_status", json::object())["chain_id"] == kChainId);
 }
