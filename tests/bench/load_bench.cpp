@@ -10,10 +10,11 @@
 // 2. pre-sign N one-gram transfers between them, or with --scenario retirements N one-gram
 //    voluntary retirements (nonces interleaved across accounts; not timed);
 // 3. submit open-loop, one thread per node, at R tx/s (0: as fast as the nodes accept), in
-//    tx_submit_batch calls of B; refusals are counted by error code and retried. A batch holds B
-//    senders' next transactions and goes to whichever node's thread takes it next, so a sender's
-//    consecutive nonces reach different nodes; with --affine each sender's go to one node (as a
-//    wallet's or an exchange's would), which needs A a multiple of B × the nodes;
+//    tx_submit_batch calls of B; refusals are counted by error code and retried after the next
+//    block, as the node's "retry after the next blocks" advises. A batch holds B senders' next
+//    transactions and goes to whichever node's thread takes it next, so a sender's consecutive
+//    nonces reach different nodes; with --affine each sender's go to one node (as a wallet's or
+//    an exchange's would), which needs A a multiple of B × the nodes;
 // 4. observe commits by polling the first node's blocks; report committed tx/s over a steady
 //    window, end-to-end latency percentiles, blocks/s, transactions per block, each node's CPU and
 //    peak resident memory, and the machine's BIP340 / SHA-256 / synced LevelDB ceilings; then the
@@ -419,12 +420,15 @@ std::string CodeName(int code) {
 }
 
 // Submits txs[ids] to one node, retrying what was refused for a limit (mempool full, server busy)
-// until admitted or `give_up` passes. Marks admitted ones in times[].
+// until admitted or `give_up` passes. Marks admitted ones in times[]. A refusal for room says
+// "retry after the next blocks", and so it is retried: once `tip` (the height the observer last
+// saw) has grown, or after a second without a block.
 void SubmitBatch(RpcClient& c, const std::vector<PreparedTx>& txs, std::vector<size_t> ids,
                  std::vector<TxTimes>& times, Clock::time_point t0, Clock::time_point give_up,
-                 Refusals& refusals, std::atomic<uint64_t>& calls, std::atomic<size_t>& admitted) {
-  auto backoff = std::chrono::milliseconds(20);
+                 const std::atomic<uint64_t>& tip, Refusals& refusals, std::atomic<uint64_t>& calls,
+                 std::atomic<size_t>& admitted) {
   while (!ids.empty()) {
+    const uint64_t tip_when_sent = tip.load();
     json hexes = json::array();
     for (size_t i : ids) hexes.push_back(txs[i].hex);
     const double sent = Seconds(Clock::now() - t0);
@@ -455,8 +459,10 @@ void SubmitBatch(RpcClient& c, const std::vector<PreparedTx>& txs, std::vector<s
     }
     ids = std::move(retry);
     if (ids.empty() || Clock::now() > give_up) break;
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(400));
+    const auto at_most = Clock::now() + std::chrono::seconds(1);
+    while (tip.load() <= tip_when_sent && Clock::now() < at_most) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
 }
 
@@ -599,6 +605,7 @@ int Run(const Options& o) {
   std::atomic<double> submit_end{0};
   std::atomic<size_t> committed_count{0};
   std::atomic<size_t> admitted_count{0};
+  std::atomic<uint64_t> tip{start_height};  // the latest height the observer saw
 
   std::thread sampler([&] {
     while (!stop.load()) {
@@ -623,8 +630,9 @@ int Run(const Options& o) {
       auto st = c.Call("node_status", json::object());
       const double now = Seconds(Clock::now() - t0);
       if (st.ok()) {
-        const uint64_t tip = (*st)["latest_height"];
-        for (uint64_t h = seen + 1; h <= tip; ++h) {
+        const uint64_t latest = (*st)["latest_height"];
+        tip.store(latest);
+        for (uint64_t h = seen + 1; h <= latest; ++h) {
           auto b = c.Call("block_get", {{"height", h}, {"hashes_only", true}});
           if (!b.ok()) break;
           BlockSeen bs{h, now, (*b)["txs"].size(), 0, (*st)["mempool"].value("txs", size_t{0})};
@@ -686,7 +694,7 @@ int Run(const Options& o) {
         // A batch once started is finished (retrying refusals) so no account is left with a
         // nonce gap, but not for ever.
         SubmitBatch(c, txs, std::move(ids), times, t0, Clock::now() + std::chrono::seconds(120),
-                    refusals, calls, admitted_count);
+                    tip, refusals, calls, admitted_count);
       }
     });
   }
