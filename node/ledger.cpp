@@ -441,16 +441,17 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
       return held && held->envelope_bytes == tx.envelope_bytes;
     };
     how.used = [](const DecodedTx&) { return false; };  // the block's own nonces are checked later
-    how.verify = [&](std::span<const DecodedTx* const> slice) {
-      std::vector<bool> ok = verifier.Verify(slice);
+    how.verify = [&](std::span<const DecodedTx* const> slice,
+                     const std::function<bool(const DecodedTx&)>& needed) {
+      std::vector<SignatureCheck> checks = verifier.Verify(slice, needed);
       if (on_verified) {
         std::vector<const DecodedTx*> good;
-        for (size_t k = 0; k < ok.size(); ++k) {
-          if (ok[k]) good.push_back(slice[k]);
+        for (size_t k = 0; k < checks.size(); ++k) {
+          if (checks[k] == SignatureCheck::kGood) good.push_back(slice[k]);
         }
         if (!good.empty()) on_verified(good);
       }
-      return ok;
+      return checks;
     };
     const std::vector<SliceCheck> checked = CheckInSlices(ptrs, how);
     for (size_t j = 0; j < checked.size(); ++j) {

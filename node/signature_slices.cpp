@@ -8,27 +8,20 @@ std::vector<SliceCheck> CheckInSlices(std::span<const DecodedTx* const> txs,
                                       const SliceChecks& how) {
   const size_t step = std::max<size_t>(how.slice, 1);
   std::vector<SliceCheck> out(txs.size(), SliceCheck::kBad);
-  std::vector<const DecodedTx*> slice;
-  std::vector<size_t> at;
+  const auto needed = [&](const DecodedTx& tx) { return !how.held(tx) && !how.used(tx); };
   for (size_t from = 0; from < txs.size(); from += step) {
-    slice.clear();
-    at.clear();
-    for (size_t k = from; k < std::min(txs.size(), from + step); ++k) {
-      if (from > 0 && how.held(*txs[k])) {
-        out[k] = SliceCheck::kHeldMeanwhile;
-        continue;
+    const auto slice = txs.subspan(from, std::min(step, txs.size() - from));
+    const std::vector<SignatureCheck> checks = how.verify(slice, needed);
+    for (size_t n = 0; n < checks.size() && n < slice.size(); ++n) {
+      switch (checks[n]) {
+        case SignatureCheck::kGood: out[from + n] = SliceCheck::kGood; break;
+        case SignatureCheck::kBad: out[from + n] = SliceCheck::kBad; break;
+        case SignatureCheck::kSkipped:
+          // Held, or its nonce used, when asked; a held one may have been committed since.
+          out[from + n] =
+              how.held(*slice[n]) ? SliceCheck::kHeldMeanwhile : SliceCheck::kUsedMeanwhile;
+          break;
       }
-      if (from > 0 && how.used(*txs[k])) {
-        out[k] = SliceCheck::kUsedMeanwhile;
-        continue;
-      }
-      slice.push_back(txs[k]);
-      at.push_back(k);
-    }
-    if (slice.empty()) continue;
-    const std::vector<bool> ok = how.verify(slice);
-    for (size_t n = 0; n < ok.size() && n < at.size(); ++n) {
-      out[at[n]] = ok[n] ? SliceCheck::kGood : SliceCheck::kBad;
     }
   }
   return out;

@@ -1,10 +1,10 @@
-// Signature checks in slices, asking between slices what no longer needs a check. Two callers:
-// a batch offered to the mempool (Node::Admit), where before each slice but the first it asks
-// again whether the mempool has come to hold a transaction or a block has used its nonce (under
-// load a proposal's check often verifies and keeps, ConsensusDriver::KeepChecked, or a block
-// commits, transactions whose relayed copies wait in a long batch); and a proposed block's check
-// (Ledger::Validate), which asks whether the mempool has come to hold the very envelope, and
-// hands each slice's verified transactions on as soon as they are checked.
+// Signature checks in slices, asking of each transaction, right before its check, whether it still
+// needs one. Two callers: a batch offered to the mempool (Node::Admit), which asks whether the
+// mempool has come to hold the transaction or a block has used its nonce (under load a proposal's
+// check often verifies and keeps, ConsensusDriver::KeepChecked, or a block commits, transactions
+// whose relayed copies wait in a long batch); and a proposed block's check (Ledger::Validate),
+// which asks whether the mempool has come to hold the very envelope, and hands each slice's
+// verified transactions on as soon as they are checked.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "contracts/tx.h"
+#include "node/verifier_pool.h"
 
 namespace puhui {
 
@@ -24,11 +25,14 @@ struct SliceChecks {
   size_t slice = kDefaultSlice;
   std::function<bool(const DecodedTx&)> held;  // the mempool holds it now
   std::function<bool(const DecodedTx&)> used;  // its nonce is below the sender's committed one
-  // One flag per transaction, true where the signature verifies (VerifierPool::Verify).
-  std::function<std::vector<bool>(std::span<const DecodedTx* const>)> verify;
+  // Checks a slice, asking `needed` of each transaction right before its check
+  // (VerifierPool::Verify with `needed`): one outcome per transaction.
+  std::function<std::vector<SignatureCheck>(std::span<const DecodedTx* const>,
+                                            const std::function<bool(const DecodedTx&)>& needed)>
+      verify;
 };
 
-// One outcome per transaction; the first slice is checked without asking.
+// One outcome per transaction.
 std::vector<SliceCheck> CheckInSlices(std::span<const DecodedTx* const> txs,
                                       const SliceChecks& how);
 

@@ -51,11 +51,17 @@ void VerifierPool::WorkerLoop() {
 }
 
 std::vector<bool> VerifierPool::Verify(std::span<const DecodedTx* const> txs) {
-  std::vector<bool> ok(txs.size(), false);
-  if (txs.empty()) return ok;
-  checked_.fetch_add(txs.size(), std::memory_order_relaxed);
-  // Split the work into one chunk per worker; std::vector<bool> is not safe for concurrent writes.
-  std::vector<char> results(txs.size(), 0);
+  const std::vector<SignatureCheck> checks = Verify(txs, nullptr);
+  std::vector<bool> ok(checks.size(), false);
+  for (size_t j = 0; j < checks.size(); ++j) ok[j] = checks[j] == SignatureCheck::kGood;
+  return ok;
+}
+
+std::vector<SignatureCheck> VerifierPool::Verify(
+    std::span<const DecodedTx* const> txs, const std::function<bool(const DecodedTx&)>& needed) {
+  // One chunk per worker, each writing only its own entries.
+  std::vector<SignatureCheck> out(txs.size(), SignatureCheck::kBad);
+  if (txs.empty()) return out;
   size_t chunks = std::min(workers_.size(), txs.size());
   std::latch done(static_cast<std::ptrdiff_t>(chunks));
   {
@@ -64,7 +70,12 @@ std::vector<bool> VerifierPool::Verify(std::span<const DecodedTx* const> txs) {
       jobs_.emplace_back([&, c] {
         const uint64_t start = ThreadCpuNs();
         for (size_t j = c; j < txs.size(); j += chunks) {
-          if (VerifyTxSignature(*txs[j])) results[j] = 1;
+          if (needed && !needed(*txs[j])) {
+            out[j] = SignatureCheck::kSkipped;
+            continue;
+          }
+          out[j] = VerifyTxSignature(*txs[j]) ? SignatureCheck::kGood : SignatureCheck::kBad;
+          checked_.fetch_add(1, std::memory_order_relaxed);
         }
         cpu_ns_.fetch_add(ThreadCpuNs() - start, std::memory_order_relaxed);
         done.count_down();
@@ -73,8 +84,7 @@ std::vector<bool> VerifierPool::Verify(std::span<const DecodedTx* const> txs) {
   }
   cv_.notify_all();
   done.wait();
-  for (size_t j = 0; j < txs.size(); ++j) ok[j] = results[j] != 0;
-  return ok;
+  return out;
 }
 
 }  // namespace puhui

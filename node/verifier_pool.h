@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -17,6 +18,9 @@
 
 namespace puhui {
 
+// What came of one transaction's signature check.
+enum class SignatureCheck : uint8_t { kBad, kGood, kSkipped };
+
 class VerifierPool {
  public:
   explicit VerifierPool(size_t threads);
@@ -27,10 +31,16 @@ class VerifierPool {
   // Verifies every transaction's signature, in parallel. Returns one flag per input, true where
   // the signature is valid.
   std::vector<bool> Verify(std::span<const DecodedTx* const> txs);
+  // As Verify, but asks `needed` of each transaction on the worker right before checking it: one
+  // no longer needed (its copy checked elsewhere meanwhile) is not checked and comes back
+  // kSkipped. Asking then, not when the work is queued, matters under load: a slice may wait in
+  // the queue behind another caller's slices holding the same transactions.
+  std::vector<SignatureCheck> Verify(std::span<const DecodedTx* const> txs,
+                                     const std::function<bool(const DecodedTx&)>& needed);
 
   size_t threads() const { return workers_.size(); }
-  // Signatures checked so far, and the CPU time the workers spent checking them (each worker's
-  // own thread CPU time, so time it waited for a core is not counted).
+  // Signatures checked so far (not counting those skipped), and the CPU time the workers spent
+  // checking them (each worker's own thread CPU time, so time it waited for a core is not counted).
   uint64_t checked() const { return checked_.load(std::memory_order_relaxed); }
   uint64_t cpu_ns() const { return cpu_ns_.load(std::memory_order_relaxed); }
 

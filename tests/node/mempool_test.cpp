@@ -168,6 +168,14 @@ TEST_CASE(
   CHECK(pool.checked() == 13);
   CHECK(pool.Verify({}).empty());
   CHECK(pool.checked() == 13);
+  // What `needed` turns down is skipped and not counted; the rest is checked as before.
+  auto some = pool.Verify(ptrs, [&](const DecodedTx& tx) { return tx.body->nonce() % 2 == 1; });
+  REQUIRE(some.size() == 11);
+  for (size_t i = 0; i < 10; ++i) {
+    CHECK(some[i] == (i % 2 == 1 ? SignatureCheck::kGood : SignatureCheck::kSkipped));
+  }
+  CHECK(some[10] == SignatureCheck::kBad);  // nonce 99, wrong signer
+  CHECK(pool.checked() == 19);
 }
 
 TEST_CASE("a transaction behind a nonce gap is held but not includable") {
