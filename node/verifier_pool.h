@@ -40,7 +40,8 @@ class VerifierPool {
 
   size_t threads() const { return workers_.size(); }
   // Signatures checked so far (not counting those skipped), and the CPU time the workers spent
-  // checking them (each worker's own thread CPU time, so time it waited for a core is not counted).
+  // checking them (each worker's own thread CPU time, so time it waited for a core is not counted;
+  // asking `needed`, a mempool lookup of well under 1 % of a check, is counted with it).
   uint64_t checked() const { return checked_.load(std::memory_order_relaxed); }
   uint64_t cpu_ns() const { return cpu_ns_.load(std::memory_order_relaxed); }
 
