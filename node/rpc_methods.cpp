@@ -194,18 +194,12 @@ void RegisterRpcMethods(rpc::Dispatcher& d, Node& node) {
       "tx_submit_batch",
       [&node](const json& params) -> rpc::RpcResult {
         rpc::ExpectOnly(params, {"txs"});
-        static const json kNone;
-        const json* found = &kNone;
-        if (params.is_array()) {
-          if (!params.empty()) found = &params[0];
-        } else if (auto it = params.find("txs"); it != params.end()) {
-          found = &*it;
-        }
-        const json& txs = *found;
-        if (!txs.is_array()) {
+        const json* found = rpc::FindParam(params, {"txs", 0});
+        if (found == nullptr || !found->is_array()) {
           throw rpc::RpcException(
               rpc::InvalidParams("txs", "param 'txs' must be an array of hex strings"));
         }
+        const json& txs = *found;
         if (txs.size() > node.config().rpc_max_batch) {
           Throw(ResourceExhausted(
               fmt::format("at most {} transactions per call", node.config().rpc_max_batch)));

@@ -10,24 +10,12 @@ namespace {
 
 using nlohmann::json;
 
-// The value of `param`, or nullptr when absent or null.
-const json* Lookup(const json& params, Param param) {
-  const json* value = nullptr;
-  if (params.is_object()) {
-    auto it = params.find(param.name);
-    if (it != params.end()) value = &*it;
-  } else if (params.is_array() && param.position < params.size()) {
-    value = &params[param.position];
-  }
-  return value != nullptr && !value->is_null() ? value : nullptr;
-}
-
 [[noreturn]] void Fail(Param param, std::string message) {
   throw RpcException(InvalidParams(param.name, std::move(message)));
 }
 
 const json& Require(const json& params, Param param) {
-  const json* value = Lookup(params, param);
+  const json* value = FindParam(params, param);
   if (value == nullptr) Fail(param, fmt::format("param '{}' is required", param.name));
   return *value;
 }
@@ -82,6 +70,17 @@ bool AsBool(const json& value, Param param) {
 
 }  // namespace
 
+const json* FindParam(const json& params, Param param) {
+  const json* value = nullptr;
+  if (params.is_object()) {
+    auto it = params.find(param.name);
+    if (it != params.end()) value = &*it;
+  } else if (params.is_array() && param.position < params.size()) {
+    value = &params[param.position];
+  }
+  return value != nullptr && !value->is_null() ? value : nullptr;
+}
+
 RpcError InvalidParams(std::string_view param, std::string message) {
   return RpcError{kInvalidParams, std::move(message), json{{"param", param}}};
 }
@@ -91,7 +90,7 @@ std::string GetString(const json& params, Param param) {
 }
 
 std::optional<std::string> GetOptionalString(const json& params, Param param) {
-  const json* value = Lookup(params, param);
+  const json* value = FindParam(params, param);
   if (value == nullptr) return std::nullopt;
   return AsString(*value, param);
 }
@@ -102,7 +101,7 @@ Bytes GetHexBytes(const json& params, Param param, std::optional<size_t> exact_s
 
 std::optional<Bytes> GetOptionalHexBytes(const json& params, Param param,
                                          std::optional<size_t> exact_size) {
-  const json* value = Lookup(params, param);
+  const json* value = FindParam(params, param);
   if (value == nullptr) return std::nullopt;
   return AsHexBytes(*value, param, exact_size);
 }
@@ -122,7 +121,7 @@ uint64_t GetUint64(const json& params, Param param) {
 }
 
 std::optional<uint64_t> GetOptionalUint64(const json& params, Param param) {
-  const json* value = Lookup(params, param);
+  const json* value = FindParam(params, param);
   if (value == nullptr) return std::nullopt;
   return AsUint64(*value, param);
 }
@@ -130,7 +129,7 @@ std::optional<uint64_t> GetOptionalUint64(const json& params, Param param) {
 bool GetBool(const json& params, Param param) { return AsBool(Require(params, param), param); }
 
 std::optional<bool> GetOptionalBool(const json& params, Param param) {
-  const json* value = Lookup(params, param);
+  const json* value = FindParam(params, param);
   if (value == nullptr) return std::nullopt;
   return AsBool(*value, param);
 }

@@ -29,6 +29,10 @@ struct Param {
 // An invalid-params error for `param`, for handlers with checks of their own.
 RpcError InvalidParams(std::string_view param, std::string message);
 
+// The value of `param` as passed, or nullptr when absent or null: for handlers that check a
+// value's shape themselves (an array of entries each judged on its own).
+const nlohmann::json* FindParam(const nlohmann::json& params, Param param);
+
 std::string GetString(const nlohmann::json& params, Param param);
 std::optional<std::string> GetOptionalString(const nlohmann::json& params, Param param);
 
