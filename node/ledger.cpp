@@ -441,8 +441,7 @@ Result<ExecutedBlock> Ledger::Validate(const std::string& block_bytes, VerifierP
       return held && held->envelope_bytes == tx.envelope_bytes;
     };
     how.used = [](const DecodedTx&) { return false; };  // the block's own nonces are checked later
-    how.verify = [&](std::span<const DecodedTx* const> slice,
-                     const std::function<bool(const DecodedTx&)>& needed) {
+    how.verify = [&](std::span<const DecodedTx* const> slice, const TxPredicate& needed) {
       std::vector<SignatureCheck> checks = verifier.Verify(slice, needed);
       if (on_verified) {
         std::vector<const DecodedTx*> good;

@@ -348,8 +348,7 @@ std::vector<SliceCheck> Node::CheckSignatures(std::span<const DecodedTx* const> 
   how.used = [this](const DecodedTx& tx) {
     return tx.body->nonce() < ledger_->CommittedNonce(tx.sender);
   };
-  how.verify = [this](std::span<const DecodedTx* const> slice,
-                      const std::function<bool(const DecodedTx&)>& needed) {
+  how.verify = [this](std::span<const DecodedTx* const> slice, const TxPredicate& needed) {
     return verifier_->Verify(slice, needed);
   };
   return CheckInSlices(txs, how);

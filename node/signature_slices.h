@@ -23,12 +23,12 @@ struct SliceChecks {
   static constexpr size_t kDefaultSlice = 256;
 
   size_t slice = kDefaultSlice;
-  std::function<bool(const DecodedTx&)> held;  // the mempool holds it now
-  std::function<bool(const DecodedTx&)> used;  // its nonce is below the sender's committed one
+  TxPredicate held;  // the mempool holds it now
+  TxPredicate used;  // its nonce is below the sender's committed one
   // Checks a slice, asking `needed` of each transaction right before its check
   // (VerifierPool::Verify with `needed`): one outcome per transaction.
   std::function<std::vector<SignatureCheck>(std::span<const DecodedTx* const>,
-                                            const std::function<bool(const DecodedTx&)>& needed)>
+                                            const TxPredicate& needed)>
       verify;
 };
 

@@ -57,8 +57,8 @@ std::vector<bool> VerifierPool::Verify(std::span<const DecodedTx* const> txs) {
   return ok;
 }
 
-std::vector<SignatureCheck> VerifierPool::Verify(
-    std::span<const DecodedTx* const> txs, const std::function<bool(const DecodedTx&)>& needed) {
+std::vector<SignatureCheck> VerifierPool::Verify(std::span<const DecodedTx* const> txs,
+                                                 const TxPredicate& needed) {
   // One chunk per worker, each writing only its own entries.
   std::vector<SignatureCheck> out(txs.size(), SignatureCheck::kBad);
   if (txs.empty()) return out;

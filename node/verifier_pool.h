@@ -21,6 +21,9 @@ namespace puhui {
 // What came of one transaction's signature check.
 enum class SignatureCheck : uint8_t { kBad, kGood, kSkipped };
 
+// A question asked of one transaction (does it still need its check? does the mempool hold it?).
+using TxPredicate = std::function<bool(const DecodedTx&)>;
+
 class VerifierPool {
  public:
   explicit VerifierPool(size_t threads);
@@ -36,7 +39,7 @@ class VerifierPool {
   // kSkipped. Asking then, not when the work is queued, matters under load: a slice may wait in
   // the queue behind another caller's slices holding the same transactions.
   std::vector<SignatureCheck> Verify(std::span<const DecodedTx* const> txs,
-                                     const std::function<bool(const DecodedTx&)>& needed);
+                                     const TxPredicate& needed);
 
   size_t threads() const { return workers_.size(); }
   // Signatures checked so far (not counting those skipped), and the CPU time the workers spent

@@ -59,6 +59,9 @@ TEST_CASE("node RPC: malformed requests get JSON-RPC errors, not crashes") {
   CHECK(mixed[1].contains("tx_hash"));
   CHECK(mixed[2].contains("tx_hash"));
   CHECK(mixed[3]["error"]["code"] == -32602);
+  CHECK(n.ErrorCode("tx_submit_batch", {{"txs", "00ff"}}) == -32602);
+  CHECK(n.client.last_error().message == "param 'txs' must be an array of hex strings");
+  CHECK(n.ErrorCode("tx_submit_batch", json::object()) == -32602);
   json by_position =
       n.Ok("tx_submit_batch",
            json::array({json::array({HexTx(TransferBody("owner", "alice", 1, 2), "owner")})}));

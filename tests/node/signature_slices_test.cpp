@@ -29,8 +29,7 @@ TEST_CASE("a slice checks only what the mempool and the chain did not take meanw
   how.slice = 4;
   how.held = [&](const DecodedTx& tx) { return held.count(tx.id) > 0; };
   how.used = [&](const DecodedTx& tx) { return tx.body->nonce() < committed_nonce; };
-  how.verify = [&](std::span<const DecodedTx* const> slice,
-                   const std::function<bool(const DecodedTx&)>& needed) {
+  how.verify = [&](std::span<const DecodedTx* const> slice, const TxPredicate& needed) {
     slice_sizes.push_back(slice.size());
     auto checks = verifier.Verify(slice, needed);
     if (slice_sizes.size() == 1) {
@@ -73,8 +72,7 @@ TEST_CASE("a transaction the mempool took while its slice waited for a worker is
   SliceChecks how;
   how.held = [&](const DecodedTx& tx) { return &tx == &txs[2] && verifier.checked() >= 2; };
   how.used = [](const DecodedTx&) { return false; };
-  how.verify = [&](std::span<const DecodedTx* const> slice,
-                   const std::function<bool(const DecodedTx&)>& needed) {
+  how.verify = [&](std::span<const DecodedTx* const> slice, const TxPredicate& needed) {
     return verifier.Verify(slice, needed);
   };
   const std::vector<SliceCheck> out = CheckInSlices(ptrs, how);
